@@ -1,0 +1,164 @@
+/// A 2-D convolution of NHWC images as one GEMM per chunk of the batch.
+///
+/// Forward: im2col of the whole mini-batch into one `[N·OH·OW, KH·KW·C]` matrix, then
+/// one `cblas_sgemm` with the weights viewed as `[KH·KW·C, F]`; the product is already the
+/// NHWC output. Backward: `dW = colsᵀ · dY` and `dCols = dY · Wᵀ` (two sgemm), then col2im.
+/// When the column matrix would exceed ``maximumColumnElements`` the batch is processed in
+/// chunks of whole images.
+///
+/// The kernel owns its column workspace and reuses it across calls, so it is a value you
+/// keep (a layer stores one) and call with `mutating` methods:
+///
+/// ```swift
+/// var conv = try Conv2DKernel(inputShape: [28, 28, 1], filters: 32, kernelSize: (3, 3))
+/// let y = try conv.forward(x, weights: w, bias: b)            // [N, 26, 26, 32]
+/// let g = try conv.backward(input: x, outputGradient: dy, weights: w)
+/// ```
+public struct Conv2DKernel: Sendable {
+    /// Where the kernel window lands on the input.
+    public let window: WindowGeometry
+    /// Channels of each input image.
+    public let inputChannels: Int
+    /// Output channels (the number of filters).
+    public let filters: Int
+    /// The largest column matrix, in scalars, built at once; larger batches are chunked.
+    /// The default (16 Mi scalars, 64 MiB) keeps the reference CNN's batches of 128 whole.
+    public var maximumColumnElements = 1 << 24
+
+    private var columns = Tensor(uninitializedShape: [0])
+    /// The input whose column matrix `columns` holds, so that backward can skip im2col.
+    private var columnsSource: TensorStorage?
+
+    /// The gradients of a convolution's loss with respect to its operands.
+    public struct Gradients: Sendable {
+        /// dL/dInput, `[N, H, W, C]`; nil when not requested.
+        public var input: Tensor?
+        /// dL/dWeights, `[KH, KW, C, F]`.
+        public var weights: Tensor
+        /// dL/dBias, `[F]`.
+        public var bias: Tensor
+    }
+
+    /// A convolution of `[H, W, C]` images with `filters` kernels of `kernelSize`.
+    /// - Throws: ``TensorError`` for non-positive sizes, or a `.valid` kernel larger than the image.
+    public init(
+        inputShape: [Int], filters: Int, kernelSize: (height: Int, width: Int),
+        strides: (height: Int, width: Int) = (1, 1), padding: Padding = .valid
+    ) throws {
+        guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
+            throw TensorError.invalidShape(
+                operation: "Conv2DKernel", shape: inputShape, reason: "expected a positive [height, width, channels]")
+        }
+        guard filters > 0 else {
+            throw TensorError.invalidArgument(name: "filters", value: "\(filters)", reason: "expected a positive integer")
+        }
+        window = try WindowGeometry(
+            inputHeight: inputShape[0], inputWidth: inputShape[1],
+            windowHeight: kernelSize.height, windowWidth: kernelSize.width,
+            strideHeight: strides.height, strideWidth: strides.width, padding: padding)
+        inputChannels = inputShape[2]
+        self.filters = filters
+    }
+
+    /// The shape of one output image, `[OH, OW, F]`.
+    public var outputShape: [Int] { [window.outputHeight, window.outputWidth, filters] }
+    /// The shape the weights must have, `[KH, KW, C, F]`.
+    public var weightShape: [Int] { [window.windowHeight, window.windowWidth, inputChannels, filters] }
+
+    private var patchSize: Int { window.windowHeight * window.windowWidth * inputChannels }
+    private var pixelsPerImage: Int { window.outputHeight * window.outputWidth }
+    private func imagesPerChunk(batch: Int) -> Int {
+        Swift.min(batch, Swift.max(1, maximumColumnElements / (pixelsPerImage * patchSize)))
+    }
+
+    /// The convolution of an `[N, H, W, C]` batch plus `bias`, as a new `[N, OH, OW, F]` tensor.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for operands of the wrong shape.
+    public mutating func forward(_ input: Tensor, weights: Tensor, bias: Tensor?) throws -> Tensor {
+        var output = Tensor(uninitializedShape: [0])
+        try forward(input, weights: weights, bias: bias, into: &output)
+        return output
+    }
+
+    /// The convolution written into `output`, which is resized to `[N, OH, OW, F]` and reuses
+    /// its buffer when it can.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for operands of the wrong shape.
+    public mutating func forward(_ input: Tensor, weights: Tensor, bias: Tensor?, into output: inout Tensor) throws {
+        let batch = try window.batchSize(of: input, channels: inputChannels, operation: "Conv2D forward")
+        try checkParameters(weights: weights, bias: bias)
+        try output.resizeDiscardingContents(to: [batch] + outputShape)
+        output.makeUnique()
+        let chunk = imagesPerChunk(batch: batch)
+        for first in stride(from: 0, to: batch, by: chunk) {
+            let images = Swift.min(chunk, batch - first)
+            let rows = images * pixelsPerImage
+            let target = output.storage.pointer + first * pixelsPerImage * filters
+            try fillColumns(from: input, firstImage: first, images: images)
+            if let bias {
+                broadcastRows(target, bias.storage.pointer, target, rows: rows, columns: filters) { _, b in b }
+            }
+            BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: filters, k: patchSize,
+                      a: columns.storage.pointer, lda: patchSize, b: weights.storage.pointer, ldb: filters,
+                      beta: bias == nil ? 0 : 1, c: target, ldc: filters)
+        }
+        columnsSource = chunk == batch ? input.storage : nil
+    }
+
+    /// The gradients of the loss with respect to weights, bias and (when `inputGradient` is
+    /// true) the input, given the gradient `outputGradient` with respect to the output of
+    /// `forward(input, ...)`. Reuses the column matrix of the last forward pass when it was
+    /// computed from this same `input` in one chunk.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for operands of the wrong shape.
+    public mutating func backward(
+        input: Tensor, outputGradient: Tensor, weights: Tensor, inputGradient: Bool = true
+    ) throws -> Gradients {
+        let batch = try window.batchSize(of: input, channels: inputChannels, operation: "Conv2D backward")
+        try checkParameters(weights: weights, bias: nil)
+        guard outputGradient.shape == [batch] + outputShape else {
+            throw TensorError.shapeMismatch(
+                operation: "Conv2D backward output gradient", expected: [batch] + outputShape, found: outputGradient.shape)
+        }
+        let gradients = Gradients(
+            input: inputGradient ? Tensor(uninitializedShape: input.shape) : nil,
+            weights: Tensor(uninitializedShape: weightShape),
+            bias: try outputGradient.reshaped([-1, filters]).sum(alongAxis: 0))
+        let chunk = imagesPerChunk(batch: batch)
+        for first in stride(from: 0, to: batch, by: chunk) {
+            let images = Swift.min(chunk, batch - first)
+            let rows = images * pixelsPerImage
+            let dY = outputGradient.storage.pointer + first * pixelsPerImage * filters
+            if !(chunk == batch && columnsSource === input.storage) {
+                try fillColumns(from: input, firstImage: first, images: images)
+            }
+            BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: filters, k: rows,
+                      a: columns.storage.pointer, lda: patchSize, b: dY, ldb: filters,
+                      beta: first == 0 ? 0 : 1, c: gradients.weights.storage.pointer, ldc: filters)
+            guard let dX = gradients.input?.storage.pointer else { continue }
+            // dCols overwrites the column matrix: it is no longer needed for this chunk.
+            columnsSource = nil
+            BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: patchSize, k: filters,
+                      a: dY, lda: filters, b: weights.storage.pointer, ldb: filters,
+                      beta: 0, c: columns.storage.pointer, ldc: patchSize)
+            col2im(columns.storage.pointer, images: images, window: window, channels: inputChannels,
+                   into: dX + first * window.inputHeight * window.inputWidth * inputChannels)
+        }
+        return gradients
+    }
+
+    private mutating func fillColumns(from input: Tensor, firstImage: Int, images: Int) throws {
+        try columns.resizeDiscardingContents(to: [images * pixelsPerImage, patchSize])
+        columns.makeUnique()
+        let imageSize = window.inputHeight * window.inputWidth * inputChannels
+        im2col(input.storage.pointer + firstImage * imageSize, images: images, window: window,
+               channels: inputChannels, into: columns.storage.pointer)
+    }
+
+    private func checkParameters(weights: Tensor, bias: Tensor?) throws {
+        guard weights.shape == weightShape else {
+            throw TensorError.shapeMismatch(
+                operation: "Conv2D weights [kh, kw, cin, cout]", expected: weightShape, found: weights.shape)
+        }
+        if let bias, bias.shape != [filters] {
+            throw TensorError.shapeMismatch(operation: "Conv2D bias", expected: [filters], found: bias.shape)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+/// im2col and col2im for NHWC images: the two halves of convolution as GEMM (Caffe's
+/// organisation). One image of `H x W x C` becomes `OH·OW` rows of `KH·KW·C` columns:
+/// row `(oh, ow)` holds the window under output pixel `(oh, ow)`, ordered `(kh, kw, c)`
+/// like the weights `[KH, KW, C, F]`, so that `columns · weights` is the NHWC output.
+///
+/// Both directions walk the same runs (``forEachPatchRun``), so they cannot disagree.
+
+/// Calls `body(columnOffset, imageOffset, length)` for every run of a column matrix that
+/// maps to one contiguous stretch of the image, or to padding (`imageOffset == nil`).
+/// With `KW` adjacent pixels of `C` channels contiguous in NHWC, an interior window row is
+/// a single run of `KW·C` scalars.
+@inlinable @inline(__always)
+func forEachPatchRun(
+    _ window: WindowGeometry, channels: Int,
+    _ body: (_ columnOffset: Int, _ imageOffset: Int?, _ length: Int) -> Void
+) {
+    let kernelRowLength = window.windowWidth * channels
+    let rowLength = window.windowHeight * kernelRowLength
+    for oh in 0..<window.outputHeight {
+        for ow in 0..<window.outputWidth {
+            let rowStart = (oh * window.outputWidth + ow) * rowLength
+            let firstColumn = ow * window.strideWidth - window.padLeft
+            for kh in 0..<window.windowHeight {
+                let ih = oh * window.strideHeight - window.padTop + kh
+                let runStart = rowStart + kh * kernelRowLength
+                if ih < 0 || ih >= window.inputHeight {
+                    body(runStart, nil, kernelRowLength)
+                } else if firstColumn >= 0 && firstColumn + window.windowWidth <= window.inputWidth {
+                    body(runStart, (ih * window.inputWidth + firstColumn) * channels, kernelRowLength)
+                } else {
+                    for kw in 0..<window.windowWidth {
+                        let iw = firstColumn + kw
+                        let inside = iw >= 0 && iw < window.inputWidth
+                        body(runStart + kw * channels, inside ? (ih * window.inputWidth + iw) * channels : nil, channels)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Writes the column matrix of each image in `images` (`count` images from `image`) to
+/// `columns`, one image after another. Parallel over the images.
+func im2col(
+    _ image: UnsafePointer<Float>, images count: Int, window: WindowGeometry, channels: Int,
+    into columns: UnsafeMutablePointer<Float>
+) {
+    let imageSize = window.inputHeight * window.inputWidth * channels
+    let columnsPerImage = window.outputHeight * window.outputWidth * window.windowHeight * window.windowWidth * channels
+    parallelChunks(count: count, costPerItem: columnsPerImage) { range in
+        for n in range {
+            let source = image + n * imageSize
+            let target = columns + n * columnsPerImage
+            forEachPatchRun(window, channels: channels) { columnOffset, imageOffset, length in
+                if let imageOffset {
+                    (target + columnOffset).update(from: source + imageOffset, count: length)
+                } else {
+                    (target + columnOffset).update(repeating: 0, count: length)
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of ``im2col``: overwrites each image in `images` with the sum of the
+/// column entries that were read from each of its pixels. Parallel over the images.
+func col2im(
+    _ columns: UnsafePointer<Float>, images count: Int, window: WindowGeometry, channels: Int,
+    into image: UnsafeMutablePointer<Float>
+) {
+    let imageSize = window.inputHeight * window.inputWidth * channels
+    let columnsPerImage = window.outputHeight * window.outputWidth * window.windowHeight * window.windowWidth * channels
+    parallelChunks(count: count, costPerItem: columnsPerImage) { range in
+        for n in range {
+            let target = image + n * imageSize
+            let source = columns + n * columnsPerImage
+            target.update(repeating: 0, count: imageSize)
+            forEachPatchRun(window, channels: channels) { columnOffset, imageOffset, length in
+                guard let imageOffset else { return }
+                zipScalars(target + imageOffset, source + columnOffset, target + imageOffset, count: length, +)
+            }
+        }
+    }
+}

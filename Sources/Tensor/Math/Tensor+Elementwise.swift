@@ -1,0 +1,108 @@
+extension Tensor {
+    /// A new tensor with `transform` applied to every scalar.
+    @inlinable
+    public func map(_ transform: (Float) -> Float) -> Tensor {
+        let result = Tensor(uninitializedShape: shape)
+        mapScalars(storage.pointer, result.storage.pointer, count: count, transform)
+        return result
+    }
+
+    /// Applies `transform` to every scalar in place.
+    @inlinable
+    public mutating func mapInPlace(_ transform: (Float) -> Float) {
+        makeUnique()
+        mapScalars(storage.pointer, storage.pointer, count: count, transform)
+    }
+
+    /// A new tensor combining this one and `other` scalar by scalar.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when the shapes differ.
+    @inlinable
+    public func zip(_ other: Tensor, operation: String = "zip", _ combine: (Float, Float) -> Float) throws -> Tensor {
+        guard shape == other.shape else {
+            throw TensorError.shapeMismatch(operation: operation, expected: shape, found: other.shape)
+        }
+        let result = Tensor(uninitializedShape: shape)
+        zipScalars(storage.pointer, other.storage.pointer, result.storage.pointer, count: count, combine)
+        return result
+    }
+
+    /// Combines `other` into this tensor scalar by scalar, in place.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when the shapes differ.
+    @inlinable
+    public mutating func zipInPlace(
+        _ other: Tensor, operation: String = "zipInPlace", _ combine: (Float, Float) -> Float
+    ) throws {
+        guard shape == other.shape else {
+            throw TensorError.shapeMismatch(operation: operation, expected: shape, found: other.shape)
+        }
+        makeUnique()
+        zipScalars(storage.pointer, other.storage.pointer, storage.pointer, count: count, combine)
+    }
+
+    /// `self[..., j] + bias[j]`: a rank-1 `bias` broadcast over the last axis (a layer's bias).
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` unless `bias` has shape `[shape.last]`.
+    public func addingBias(_ bias: Tensor) throws -> Tensor {
+        var result = self
+        try result.addBias(bias)
+        return result
+    }
+
+    /// Adds a rank-1 `bias` to every row of the last axis, in place.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` unless `bias` has shape `[shape.last]`.
+    public mutating func addBias(_ bias: Tensor) throws {
+        guard let columns = shape.last, bias.shape == [columns] else {
+            throw TensorError.shapeMismatch(operation: "addBias", expected: [shape.last ?? 0], found: bias.shape)
+        }
+        makeUnique()
+        broadcastRows(storage.pointer, bias.storage.pointer, storage.pointer,
+                      rows: count / Swift.max(columns, 1), columns: columns, +)
+    }
+
+    // MARK: Operators
+
+    /// Element-wise sum. - Throws: when the shapes differ.
+    public static func + (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.zip(rhs, operation: "+", +) }
+    /// Element-wise difference. - Throws: when the shapes differ.
+    public static func - (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.zip(rhs, operation: "-", -) }
+    /// Element-wise product. - Throws: when the shapes differ.
+    public static func * (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.zip(rhs, operation: "*", *) }
+    /// Element-wise quotient. - Throws: when the shapes differ.
+    public static func / (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.zip(rhs, operation: "/", /) }
+
+    /// Element-wise sum in place. - Throws: when the shapes differ.
+    public static func += (lhs: inout Tensor, rhs: Tensor) throws { try lhs.zipInPlace(rhs, operation: "+=", +) }
+    /// Element-wise difference in place. - Throws: when the shapes differ.
+    public static func -= (lhs: inout Tensor, rhs: Tensor) throws { try lhs.zipInPlace(rhs, operation: "-=", -) }
+    /// Element-wise product in place. - Throws: when the shapes differ.
+    public static func *= (lhs: inout Tensor, rhs: Tensor) throws { try lhs.zipInPlace(rhs, operation: "*=", *) }
+    /// Element-wise quotient in place. - Throws: when the shapes differ.
+    public static func /= (lhs: inout Tensor, rhs: Tensor) throws { try lhs.zipInPlace(rhs, operation: "/=", /) }
+
+    /// Adds a scalar to every element.
+    public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 + rhs } }
+    /// Adds a scalar to every element.
+    public static func + (lhs: Float, rhs: Tensor) -> Tensor { rhs.map { lhs + $0 } }
+    /// Subtracts a scalar from every element.
+    public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 - rhs } }
+    /// Subtracts every element from a scalar.
+    public static func - (lhs: Float, rhs: Tensor) -> Tensor { rhs.map { lhs - $0 } }
+    /// Multiplies every element by a scalar.
+    public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 * rhs } }
+    /// Multiplies every element by a scalar.
+    public static func * (lhs: Float, rhs: Tensor) -> Tensor { rhs.map { lhs * $0 } }
+    /// Divides every element by a scalar.
+    public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 / rhs } }
+    /// Divides a scalar by every element.
+    public static func / (lhs: Float, rhs: Tensor) -> Tensor { rhs.map { lhs / $0 } }
+    /// Negates every element.
+    public static prefix func - (operand: Tensor) -> Tensor { operand.map { -$0 } }
+
+    /// Adds a scalar to every element in place.
+    public static func += (lhs: inout Tensor, rhs: Float) { lhs.mapInPlace { $0 + rhs } }
+    /// Subtracts a scalar from every element in place.
+    public static func -= (lhs: inout Tensor, rhs: Float) { lhs.mapInPlace { $0 - rhs } }
+    /// Multiplies every element by a scalar in place.
+    public static func *= (lhs: inout Tensor, rhs: Float) { lhs.mapInPlace { $0 * rhs } }
+    /// Divides every element by a scalar in place.
+    public static func /= (lhs: inout Tensor, rhs: Float) { lhs.mapInPlace { $0 / rhs } }
+}

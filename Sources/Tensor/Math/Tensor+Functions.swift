@@ -1,0 +1,81 @@
+import Foundation
+
+/// Element-wise mathematical functions and activations.
+extension Tensor {
+    /// `e^x` for every element.
+    public func exp() -> Tensor { map { Foundation.exp($0) } }
+    /// The natural logarithm of every element.
+    public func log() -> Tensor { map { Foundation.log($0) } }
+    /// The square root of every element.
+    public func sqrt() -> Tensor { map { $0.squareRoot() } }
+    /// Every element squared.
+    public func squared() -> Tensor { map { $0 * $0 } }
+    /// The absolute value of every element.
+    public func abs() -> Tensor { map { Swift.abs($0) } }
+    /// Every element limited to `range`.
+    public func clamped(to range: ClosedRange<Float>) -> Tensor {
+        map { Swift.min(Swift.max($0, range.lowerBound), range.upperBound) }
+    }
+
+    /// `max(x, 0)`.
+    public func relu() -> Tensor { map(Activation.relu) }
+    /// `x` for positive `x`, else `alpha * x`.
+    public func leakyReLU(alpha: Float = 0.3) -> Tensor { map { Activation.leakyReLU($0, alpha: alpha) } }
+    /// `x` for positive `x`, else `alpha * (e^x - 1)`.
+    public func elu(alpha: Float = 1) -> Tensor { map { Activation.elu($0, alpha: alpha) } }
+    /// `1 / (1 + e^-x)`, computed without overflow for large |x|.
+    public func sigmoid() -> Tensor { map(Activation.sigmoid) }
+    /// The hyperbolic tangent.
+    public func tanh() -> Tensor { map { Foundation.tanh($0) } }
+    /// `log(1 + e^x)`, computed without overflow.
+    public func softplus() -> Tensor { map(Activation.softplus) }
+
+    /// The softmax along the last axis: each row becomes probabilities summing to 1.
+    /// Stable for large inputs (the row maximum is subtracted first).
+    /// - Throws: ``TensorError/empty(operation:shape:)`` for a tensor with an empty last axis.
+    public func softmax() throws -> Tensor {
+        guard let columns = shape.last, columns > 0 else {
+            throw TensorError.empty(operation: "softmax", shape: shape)
+        }
+        let result = Tensor(uninitializedShape: shape)
+        softmaxRows(storage.pointer, result.storage.pointer, rows: count / columns, columns: columns)
+        return result
+    }
+}
+
+/// The scalar activation functions, shared by the tensor methods and the layers.
+public enum Activation {
+    /// `max(x, 0)`.
+    @inlinable public static func relu(_ x: Float) -> Float { x > 0 ? x : 0 }
+    /// `x` for positive `x`, else `alpha * x`.
+    @inlinable public static func leakyReLU(_ x: Float, alpha: Float) -> Float { x > 0 ? x : alpha * x }
+    /// `x` for positive `x`, else `alpha * (e^x - 1)`.
+    @inlinable public static func elu(_ x: Float, alpha: Float) -> Float { x > 0 ? x : alpha * Foundation.expm1(x) }
+    /// `1 / (1 + e^-x)` without overflow.
+    @inlinable public static func sigmoid(_ x: Float) -> Float {
+        if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
+        let e = Foundation.exp(x)
+        return e / (1 + e)
+    }
+    /// `log(1 + e^x)` without overflow.
+    @inlinable public static func softplus(_ x: Float) -> Float {
+        Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
+    }
+}
+
+/// Row-wise softmax of a row-major `rows x columns` matrix; `output` may be `input`.
+func softmaxRows(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+    for r in 0..<rows {
+        let x = input + r * columns
+        let y = output + r * columns
+        var maximum = x[0]
+        for c in 1..<columns where x[c] > maximum { maximum = x[c] }
+        var sum: Float = 0
+        for c in 0..<columns {
+            y[c] = Foundation.exp(x[c] - maximum)
+            sum += y[c]
+        }
+        let inverse = 1 / sum
+        for c in 0..<columns { y[c] *= inverse }
+    }
+}
