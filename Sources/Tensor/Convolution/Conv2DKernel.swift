@@ -138,17 +138,46 @@ public struct Conv2DKernel: Sendable {
             BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: patchSize, k: filters,
                       a: dY, lda: filters, b: weights.storage.pointer, ldb: filters,
                       beta: 0, c: columns.storage.pointer, ldc: patchSize)
-            col2im(columns.storage.pointer, images: images, window: window, channels: inputChannels,
+            col2imBatch(columns.storage.pointer, images: images, window: window, channels: inputChannels,
                    into: dX + first * window.inputHeight * window.inputWidth * inputChannels)
         }
         return gradients
+    }
+
+    /// The im2col matrix of an `[N, H, W, C]` batch: `[N·OH·OW, KH·KW·C]`, row `(n, oh, ow)`
+    /// holding the window under that output pixel in `(kh, kw, c)` order (zeros for padding).
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for an input of the wrong shape.
+    public func im2col(_ input: Tensor) throws -> Tensor {
+        let batch = try window.batchSize(of: input, channels: inputChannels, operation: "im2col")
+        let columns = Tensor(uninitializedShape: [batch * pixelsPerImage, patchSize])
+        im2colBatch(input.storage.pointer, images: batch, window: window, channels: inputChannels,
+                    into: columns.storage.pointer)
+        return columns
+    }
+
+    /// The adjoint of ``im2col(_:)``: an `[N, H, W, C]` batch where each pixel holds the sum of
+    /// the entries of `columns` that im2col would have read from it.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` unless `columns` is
+    ///   `[N·OH·OW, KH·KW·C]` for some batch size N ≥ 1.
+    public func col2im(_ columns: Tensor) throws -> Tensor {
+        let rows = columns.rank == 2 ? columns.shape[0] : 0
+        guard columns.rank == 2, columns.shape[1] == patchSize, rows > 0, rows % pixelsPerImage == 0 else {
+            throw TensorError.shapeMismatch(
+                operation: "col2im columns [N·OH·OW, KH·KW·C]",
+                expected: [Swift.max(rows / pixelsPerImage, 1) * pixelsPerImage, patchSize], found: columns.shape)
+        }
+        let batch = rows / pixelsPerImage
+        let images = Tensor(uninitializedShape: [batch, window.inputHeight, window.inputWidth, inputChannels])
+        col2imBatch(columns.storage.pointer, images: batch, window: window, channels: inputChannels,
+                    into: images.storage.pointer)
+        return images
     }
 
     private mutating func fillColumns(from input: Tensor, firstImage: Int, images: Int) throws {
         try columns.resizeDiscardingContents(to: [images * pixelsPerImage, patchSize])
         columns.makeUnique()
         let imageSize = window.inputHeight * window.inputWidth * inputChannels
-        im2col(input.storage.pointer + firstImage * imageSize, images: images, window: window,
+        im2colBatch(input.storage.pointer + firstImage * imageSize, images: images, window: window,
                channels: inputChannels, into: columns.storage.pointer)
     }
 

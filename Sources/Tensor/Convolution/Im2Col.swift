@@ -41,7 +41,7 @@ func forEachPatchRun(
 
 /// Writes the column matrix of each image in `images` (`count` images from `image`) to
 /// `columns`, one image after another. Parallel over the images.
-func im2col(
+func im2colBatch(
     _ image: UnsafePointer<Float>, images count: Int, window: WindowGeometry, channels: Int,
     into columns: UnsafeMutablePointer<Float>
 ) {
@@ -62,9 +62,9 @@ func im2col(
     }
 }
 
-/// The adjoint of ``im2col``: overwrites each image in `images` with the sum of the
+/// The adjoint of ``im2colBatch(_:images:window:channels:into:)``: overwrites each image in `images` with the sum of the
 /// column entries that were read from each of its pixels. Parallel over the images.
-func col2im(
+func col2imBatch(
     _ columns: UnsafePointer<Float>, images count: Int, window: WindowGeometry, channels: Int,
     into image: UnsafeMutablePointer<Float>
 ) {

@@ -1,0 +1,167 @@
+import Testing
+import Tensor
+
+/// A convolution case: input [n, h, w, c], kernel kh x kw, f filters, strides, padding.
+struct ConvCase: CustomTestStringConvertible, Sendable {
+    let batch, height, width, channels, kernelHeight, kernelWidth, filters, strideHeight, strideWidth: Int
+    let padding: Padding
+    var testDescription: String {
+        "\(batch)x\(height)x\(width)x\(channels) k\(kernelHeight)x\(kernelWidth) f\(filters) s\(strideHeight)x\(strideWidth) \(padding)"
+    }
+}
+
+let convolutionCases: [ConvCase] = [
+    ConvCase(batch: 1, height: 5, width: 5, channels: 1, kernelHeight: 3, kernelWidth: 3, filters: 1, strideHeight: 1, strideWidth: 1, padding: .valid),
+    ConvCase(batch: 2, height: 7, width: 6, channels: 3, kernelHeight: 3, kernelWidth: 3, filters: 4, strideHeight: 1, strideWidth: 1, padding: .same),
+    ConvCase(batch: 3, height: 8, width: 9, channels: 2, kernelHeight: 3, kernelWidth: 2, filters: 5, strideHeight: 2, strideWidth: 2, padding: .valid),
+    ConvCase(batch: 2, height: 9, width: 7, channels: 2, kernelHeight: 4, kernelWidth: 3, filters: 3, strideHeight: 2, strideWidth: 3, padding: .same),
+    ConvCase(batch: 2, height: 6, width: 6, channels: 4, kernelHeight: 1, kernelWidth: 1, filters: 3, strideHeight: 1, strideWidth: 1, padding: .valid),
+    ConvCase(batch: 1, height: 5, width: 4, channels: 3, kernelHeight: 1, kernelWidth: 1, filters: 2, strideHeight: 2, strideWidth: 2, padding: .same),
+    ConvCase(batch: 4, height: 3, width: 3, channels: 2, kernelHeight: 3, kernelWidth: 3, filters: 2, strideHeight: 1, strideWidth: 1, padding: .valid),
+    ConvCase(batch: 1, height: 4, width: 5, channels: 1, kernelHeight: 5, kernelWidth: 5, filters: 2, strideHeight: 1, strideWidth: 1, padding: .same),
+    ConvCase(batch: 2, height: 11, width: 11, channels: 3, kernelHeight: 5, kernelWidth: 3, filters: 2, strideHeight: 3, strideWidth: 1, padding: .same),
+    ConvCase(batch: 2, height: 13, width: 13, channels: 8, kernelHeight: 3, kernelWidth: 3, filters: 6, strideHeight: 1, strideWidth: 1, padding: .valid),
+]
+
+@Suite("Conv2D kernel")
+struct ConvolutionTests {
+    func makeKernel(_ c: ConvCase) throws -> Conv2DKernel {
+        try Conv2DKernel(
+            inputShape: [c.height, c.width, c.channels], filters: c.filters,
+            kernelSize: (c.kernelHeight, c.kernelWidth), strides: (c.strideHeight, c.strideWidth), padding: c.padding)
+    }
+
+    func operands(_ c: ConvCase, seed: UInt64) -> (x: Tensor, w: Tensor, b: Tensor) {
+        (randomTensor([c.batch, c.height, c.width, c.channels], seed: seed),
+         randomTensor([c.kernelHeight, c.kernelWidth, c.channels, c.filters], seed: seed + 1),
+         randomTensor([c.filters], seed: seed + 2))
+    }
+
+    @Test("forward matches the direct loop", arguments: convolutionCases)
+    func forwardMatchesNaiveLoop(_ c: ConvCase) throws {
+        var kernel = try makeKernel(c)
+        let (x, w, b) = operands(c, seed: 10)
+        let fast = try kernel.forward(x, weights: w, bias: b)
+        let slow = Reference.conv2d(x, w, b, window: kernel.window)
+        #expect(fast.shape == slow.shape)
+        #expect(relativeError(fast, slow) < 1e-5)
+        let noBias = try kernel.forward(x, weights: w, bias: nil)
+        #expect(relativeError(noBias, Reference.conv2d(x, w, nil, window: kernel.window)) < 1e-5)
+    }
+
+    @Test("backward matches central finite differences", arguments: convolutionCases.prefix(6))
+    func backwardMatchesFiniteDifferences(_ c: ConvCase) throws {
+        var kernel = try makeKernel(c)
+        let (x, w, b) = operands(c, seed: 20)
+        let r = randomTensor([c.batch] + kernel.outputShape, seed: 99)
+        _ = try kernel.forward(x, weights: w, bias: b)
+        let g = try kernel.backward(input: x, outputGradient: r, weights: w)
+        var probe = kernel
+        let dX = try FiniteDifferences.gradient(of: { try FiniteDifferences.dot(probe.forward($0, weights: w, bias: b), r) }, at: x)
+        let dW = try FiniteDifferences.gradient(of: { try FiniteDifferences.dot(probe.forward(x, weights: $0, bias: b), r) }, at: w)
+        let dB = try FiniteDifferences.gradient(of: { try FiniteDifferences.dot(probe.forward(x, weights: w, bias: $0), r) }, at: b)
+        #expect(relativeError(try #require(g.input), dX) < 1e-3)
+        #expect(relativeError(g.weights, dW) < 1e-3)
+        #expect(relativeError(g.bias, dB) < 1e-3)
+    }
+
+    @Test("chunked batches give the same results as one chunk", arguments: [convolutionCases[1], convolutionCases[3]])
+    func chunkingIsInvisible(_ c: ConvCase) throws {
+        var whole = try makeKernel(c)
+        var chunked = try makeKernel(c)
+        chunked.maximumColumnElements = 1  // forces one image per chunk
+        let (x, w, b) = operands(c, seed: 30)
+        let r = randomTensor([c.batch] + whole.outputShape, seed: 31)
+        #expect(relativeError(try chunked.forward(x, weights: w, bias: b), try whole.forward(x, weights: w, bias: b)) < 1e-6)
+        let gw = try whole.backward(input: x, outputGradient: r, weights: w)
+        let gc = try chunked.backward(input: x, outputGradient: r, weights: w)
+        #expect(relativeError(try #require(gc.input), try #require(gw.input)) < 1e-6)
+        #expect(relativeError(gc.weights, gw.weights) < 1e-5)
+        #expect(relativeError(gc.bias, gw.bias) < 1e-6)
+    }
+
+    @Test("backward recomputes columns for an input other than the last forward's")
+    func backwardWithDifferentInput() throws {
+        let c = convolutionCases[1]
+        var kernel = try makeKernel(c)
+        let (x, w, b) = operands(c, seed: 40)
+        let other = randomTensor(x.shape, seed: 41)
+        let r = randomTensor([c.batch] + kernel.outputShape, seed: 42)
+        _ = try kernel.forward(x, weights: w, bias: b)
+        let afterOtherForward = try kernel.backward(input: other, outputGradient: r, weights: w, inputGradient: false)
+        var fresh = try makeKernel(c)
+        _ = try fresh.forward(other, weights: w, bias: b)
+        let expected = try fresh.backward(input: other, outputGradient: r, weights: w, inputGradient: false)
+        #expect(afterOtherForward.input == nil)
+        #expect(afterOtherForward.weights == expected.weights)
+    }
+
+    @Test("forward into a reused output buffer")
+    func forwardIntoReusedBuffer() throws {
+        let c = convolutionCases[2]
+        var kernel = try makeKernel(c)
+        let (x, w, b) = operands(c, seed: 50)
+        var output = try Tensor.zeros([1])
+        try kernel.forward(x, weights: w, bias: b, into: &output)
+        let first = output
+        try kernel.forward(randomTensor(x.shape, seed: 51), weights: w, bias: b, into: &output)
+        #expect(first == (try kernel.forward(x, weights: w, bias: b)), "a copy taken earlier must not change")
+        #expect(output != first)
+    }
+
+    @Test("col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>", arguments: convolutionCases)
+    func col2imIsAdjointOfIm2col(_ c: ConvCase) throws {
+        let kernel = try makeKernel(c)
+        let x = randomTensor([c.batch, c.height, c.width, c.channels], seed: 60)
+        let columns = try kernel.im2col(x)
+        #expect(columns.shape == [c.batch * kernel.window.outputHeight * kernel.window.outputWidth,
+                                  c.kernelHeight * c.kernelWidth * c.channels])
+        let probe = randomTensor(columns.shape, seed: 61)
+        let back = try kernel.col2im(probe)
+        #expect(back.shape == x.shape)
+        let lhs = FiniteDifferences.dot(columns, probe)
+        let rhs = FiniteDifferences.dot(x, back)
+        #expect(abs(lhs - rhs) <= 1e-4 * max(1, abs(lhs)))
+        #expect(throws: TensorError.self) { try kernel.col2im(Tensor.zeros([columns.shape[0], columns.shape[1] + 1])) }
+    }
+
+    @Test("bad operands throw errors that name the shapes")
+    func badOperands() throws {
+        var kernel = try Conv2DKernel(inputShape: [8, 8, 3], filters: 4, kernelSize: (3, 3))
+        let x = try Tensor.zeros([2, 8, 8, 3])
+        let w = try Tensor.zeros([3, 3, 3, 4])
+        #expect(throws: TensorError.shapeMismatch(
+            operation: "Conv2D forward input [batch, height, width, channels]", expected: [2, 8, 8, 3], found: [2, 8, 8, 1])) {
+            try kernel.forward(Tensor.zeros([2, 8, 8, 1]), weights: w, bias: nil)
+        }
+        #expect(throws: TensorError.shapeMismatch(
+            operation: "Conv2D weights [kh, kw, cin, cout]", expected: [3, 3, 3, 4], found: [3, 3, 1, 4])) {
+            try kernel.forward(x, weights: Tensor.zeros([3, 3, 1, 4]), bias: nil)
+        }
+        #expect(throws: TensorError.shapeMismatch(operation: "Conv2D bias", expected: [4], found: [3])) {
+            try kernel.forward(x, weights: w, bias: Tensor.zeros([3]))
+        }
+        #expect(throws: TensorError.empty(operation: "Conv2D forward", shape: [0, 8, 8, 3])) {
+            try kernel.forward(Tensor.zeros([0, 8, 8, 3]), weights: w, bias: nil)
+        }
+        #expect(throws: TensorError.self) {
+            try kernel.backward(input: x, outputGradient: Tensor.zeros([2, 5, 5, 4]), weights: w)
+        }
+        #expect(throws: TensorError.self) { try Conv2DKernel(inputShape: [2, 2, 1], filters: 1, kernelSize: (3, 3)) }
+        #expect(throws: TensorError.self) { try Conv2DKernel(inputShape: [8, 8, 1], filters: 0, kernelSize: (3, 3)) }
+        #expect(throws: TensorError.self) {
+            try Conv2DKernel(inputShape: [8, 8, 1], filters: 1, kernelSize: (3, 3), strides: (0, 1))
+        }
+        let message = "\(TensorError.shapeMismatch(operation: "Conv2D bias", expected: [4], found: [3]))"
+        #expect(message == "Conv2D bias: expected shape [4], found [3]")
+    }
+
+    @Test("same padding follows Keras: output = ceil(input / stride), extra padding at the end")
+    func samePaddingGeometry() throws {
+        let g = try WindowGeometry(inputHeight: 7, inputWidth: 8, windowHeight: 4, windowWidth: 3,
+                                   strideHeight: 2, strideWidth: 3, padding: .same)
+        #expect(g.outputHeight == 4 && g.outputWidth == 3)
+        // total padding rows = (4-1)*2 + 4 - 7 = 3 -> 1 above, 2 below; columns = (3-1)*3 + 3 - 8 = 1 -> 0 left.
+        #expect(g.padTop == 1 && g.padLeft == 0)
+    }
+}
