@@ -125,6 +125,26 @@ struct ConvolutionTests {
         #expect(throws: TensorError.self) { try kernel.col2im(Tensor.zeros([columns.shape[0], columns.shape[1] + 1])) }
     }
 
+    @Test("backward into reused gradients leaves earlier copies intact")
+    func backwardIntoReusedGradients() throws {
+        let c = convolutionCases[1]
+        var kernel = try makeKernel(c)
+        let (x, w, b) = operands(c, seed: 70)
+        let r1 = randomTensor([c.batch] + kernel.outputShape, seed: 71)
+        let r2 = randomTensor(r1.shape, seed: 72)
+        _ = try kernel.forward(x, weights: w, bias: b)
+        var gradients = Conv2DKernel.Gradients()
+        try kernel.backward(input: x, outputGradient: r1, weights: w, into: &gradients)
+        let first = gradients
+        try kernel.backward(input: x, outputGradient: r2, weights: w, into: &gradients)
+        let expectedFirst = try kernel.backward(input: x, outputGradient: r1, weights: w)
+        let expectedSecond = try kernel.backward(input: x, outputGradient: r2, weights: w)
+        #expect(first.weights == expectedFirst.weights && first.bias == expectedFirst.bias && first.input == expectedFirst.input)
+        #expect(gradients.weights == expectedSecond.weights && gradients.input == expectedSecond.input)
+        try kernel.backward(input: x, outputGradient: r2, weights: w, inputGradient: false, into: &gradients)
+        #expect(gradients.input == nil)
+    }
+
     @Test("bad operands throw errors that name the shapes")
     func badOperands() throws {
         var kernel = try Conv2DKernel(inputShape: [8, 8, 3], filters: 4, kernelSize: (3, 3))

@@ -70,11 +70,14 @@ func gemmBenchmark(_ shape: GemmShape) {
     }
 }
 
-/// One convolution layer of the reference CNN with its operands.
-struct ConvLayer {
+/// One convolution layer of the reference CNN with its operands, built once and stepped
+/// the way a layer does in training: outputs and gradients go into buffers it keeps.
+final class ConvLayer {
     var kernel: Conv2DKernel
     let input, weights, bias, outputGradient: Tensor
     let needsInputGradient: Bool
+    var output = Tensor([])
+    var gradients = Conv2DKernel.Gradients()
 
     init(height: Int, channels: Int, filters: Int, needsInputGradient: Bool) {
         kernel = try! Conv2DKernel(inputShape: [height, height, channels], filters: filters, kernelSize: (3, 3))
@@ -82,8 +85,10 @@ struct ConvLayer {
         input = try! Tensor.uniform([batch, height, height, channels], using: &generator)
         weights = try! Tensor.glorotUniform(kernel.weightShape, using: &generator)
         bias = try! Tensor.zeros([filters])
-        outputGradient = try! Tensor.normal([batch] + kernel.outputShape, using: &generator)
+        outputGradient = try! Tensor.uniform([batch] + kernel.outputShape, lowerBound: -1, upperBound: 1, using: &generator)
         self.needsInputGradient = needsInputGradient
+        forward()
+        backward()
     }
 
     var forwardFlops: Double {
@@ -91,37 +96,44 @@ struct ConvLayer {
     }
     var backwardFlops: Double { forwardFlops * (needsInputGradient ? 2 : 1) }
 
-    mutating func forward() -> Tensor { try! kernel.forward(input, weights: weights, bias: bias) }
-    mutating func backward() -> Conv2DKernel.Gradients {
+    func forward() { try! kernel.forward(input, weights: weights, bias: bias, into: &output) }
+    func backward() {
         try! kernel.backward(input: input, outputGradient: outputGradient, weights: weights,
-                             inputGradient: needsInputGradient)
+                             inputGradient: needsInputGradient, into: &gradients)
     }
 }
 
-func convBenchmarks(_ name: String, _ makeLayer: @escaping @Sendable () -> ConvLayer) {
+/// A fixture built on the first sample and kept for the following ones.
+final class Lazy<Value> {
+    private let make: () -> Value
+    private var built: Value?
+    init(_ make: @escaping () -> Value) { self.make = make }
+    var value: Value {
+        if let built { return built }
+        let value = make()
+        built = value
+        return value
+    }
+}
+
+func convBenchmarks(_ name: String, _ makeLayer: @escaping () -> ConvLayer) {
+    let layer = Lazy(makeLayer)
     Benchmark("\(name) forward", configuration: .init(metrics: [.wallClock, Metric.gflops])) { benchmark in
-        var layer = makeLayer()
-        blackHole(layer.forward())
+        let layer = layer.value
         benchmark.startMeasurement()
-        var output: Tensor?
-        let time = seconds { output = layer.forward() }
+        let time = seconds { layer.forward() }
         benchmark.stopMeasurement()
         benchmark.measurement(Metric.gflops, Int(layer.forwardFlops / time / 1e9))
-        blackHole(output)
     }
     Benchmark("\(name) forward+backward", configuration: .init(metrics: [.wallClock, Metric.gflops])) { benchmark in
-        var layer = makeLayer()
-        blackHole(layer.forward())
-        blackHole(layer.backward())
+        let layer = layer.value
         benchmark.startMeasurement()
-        var gradients: Conv2DKernel.Gradients?
         let time = seconds {
-            blackHole(layer.forward())
-            gradients = layer.backward()
+            layer.forward()
+            layer.backward()
         }
         benchmark.stopMeasurement()
         benchmark.measurement(Metric.gflops, Int((layer.forwardFlops + layer.backwardFlops) / time / 1e9))
-        blackHole(gradients)
     }
 }
 
@@ -134,29 +146,28 @@ let benchmarks: @Sendable () -> Void = {
     gemmBenchmark(GemmShape(name: "square 512", m: 512, n: 512, k: 512))
     referenceGemms.forEach(gemmBenchmark)
 
+    let conv2 = Lazy { ConvLayer(height: 13, channels: 32, filters: 64, needsInputGradient: true) }
     convBenchmarks("conv1 28x28x1->32 batch 128") { ConvLayer(height: 28, channels: 1, filters: 32, needsInputGradient: false) }
-    convBenchmarks("conv2 13x13x32->64 batch 128") { ConvLayer(height: 13, channels: 32, filters: 64, needsInputGradient: true) }
+    convBenchmarks("conv2 13x13x32->64 batch 128") { conv2.value }
 
     // The targets, measured side by side in every sample: conv2 forward+backward
     // against plain sgemm on its GEMM shapes, and im2col+col2im against those GEMMs.
     Benchmark("conv2 efficiency vs sgemm (same run; \(ComputeThreads.blasDescription))",
               configuration: .init(metrics: [Metric.convPercentOfSgemm, Metric.im2colPercentOfGemm])) { benchmark in
-        var layer = ConvLayer(height: 13, channels: 32, filters: 64, needsInputGradient: true)
+        let layer = conv2.value
         let shapes = referenceGemms.filter { $0.name.hasPrefix("conv2") }
         let operands = shapes.map { $0.operands(seed: 3) }
         var product = try Tensor.zeros([1])
         let columns = try layer.kernel.im2col(layer.input)
         for (shape, (a, b)) in zip(shapes, operands) { multiply(shape, a, b, into: &product) }
-        blackHole(layer.forward())
-        blackHole(layer.backward())
 
         let gemmTimes = zip(shapes, operands).map { shape, operands in
             seconds { multiply(shape, operands.0, operands.1, into: &product) }
         }
         let bestSgemmRate = zip(shapes, gemmTimes).map { $0.flops / $1 }.max()!
         let convTime = seconds {
-            blackHole(layer.forward())
-            blackHole(layer.backward())
+            layer.forward()
+            layer.backward()
         }
         let im2colTime = try seconds {
             blackHole(try layer.kernel.im2col(layer.input))

@@ -37,6 +37,13 @@ public struct Conv2DKernel: Sendable {
         public var weights: Tensor
         /// dL/dBias, `[F]`.
         public var bias: Tensor
+
+        /// Empty gradients, to be filled by ``Conv2DKernel/backward(input:outputGradient:weights:inputGradient:into:)``.
+        public init() {
+            input = nil
+            weights = Tensor(uninitializedShape: [0])
+            bias = Tensor(uninitializedShape: [0])
+        }
     }
 
     /// A convolution of `[H, W, C]` images with `filters` kernels of `kernelSize`.
@@ -111,16 +118,39 @@ public struct Conv2DKernel: Sendable {
     public mutating func backward(
         input: Tensor, outputGradient: Tensor, weights: Tensor, inputGradient: Bool = true
     ) throws -> Gradients {
+        var gradients = Gradients()
+        try backward(input: input, outputGradient: outputGradient, weights: weights,
+                     inputGradient: inputGradient, into: &gradients)
+        return gradients
+    }
+
+    /// The gradients written into `gradients`, whose tensors are resized and reuse their
+    /// buffers when they can (so that a layer keeping them allocates nothing per step).
+    /// `gradients.input` is set to nil when `inputGradient` is false.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for operands of the wrong shape.
+    public mutating func backward(
+        input: Tensor, outputGradient: Tensor, weights: Tensor, inputGradient: Bool = true,
+        into gradients: inout Gradients
+    ) throws {
         let batch = try window.batchSize(of: input, channels: inputChannels, operation: "Conv2D backward")
         try checkParameters(weights: weights, bias: nil)
         guard outputGradient.shape == [batch] + outputShape else {
             throw TensorError.shapeMismatch(
                 operation: "Conv2D backward output gradient", expected: [batch] + outputShape, found: outputGradient.shape)
         }
-        let gradients = Gradients(
-            input: inputGradient ? Tensor(uninitializedShape: input.shape) : nil,
-            weights: Tensor(uninitializedShape: weightShape),
-            bias: try outputGradient.reshaped([-1, filters]).sum(alongAxis: 0))
+        try gradients.weights.resizeDiscardingContents(to: weightShape)
+        try gradients.bias.resizeDiscardingContents(to: [filters])
+        if inputGradient {
+            var dX = gradients.input ?? Tensor(uninitializedShape: [0])
+            gradients.input = nil  // so that dX's buffer is not shared and can be reused
+            try dX.resizeDiscardingContents(to: input.shape)
+            gradients.input = dX
+        } else {
+            gradients.input = nil
+        }
+        gradients.bias.storage.pointer.update(repeating: 0, count: filters)
+        accumulateRows(outputGradient.storage.pointer, rows: batch * pixelsPerImage, columns: filters,
+                       into: gradients.bias.storage.pointer, +)
         let chunk = imagesPerChunk(batch: batch)
         for first in stride(from: 0, to: batch, by: chunk) {
             let images = Swift.min(chunk, batch - first)
@@ -141,7 +171,6 @@ public struct Conv2DKernel: Sendable {
             col2imBatch(columns.storage.pointer, images: images, window: window, channels: inputChannels,
                    into: dX + first * window.inputHeight * window.inputWidth * inputChannels)
         }
-        return gradients
     }
 
     /// The im2col matrix of an `[N, H, W, C]` batch: `[N·OH·OW, KH·KW·C]`, row `(n, oh, ow)`

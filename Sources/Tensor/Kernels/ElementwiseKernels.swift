@@ -30,3 +30,16 @@ func broadcastRows(
         zipScalars(matrix + r * columns, row, output + r * columns, count: columns, combine)
     }
 }
+
+/// `output[c] = combine(output[c], matrix[r, c])` for every row r of a row-major
+/// `rows x columns` matrix, in memory order: a reduction over rows (a bias gradient, a
+/// sum along an axis). `output` must already hold the initial values.
+@inlinable @inline(__always)
+func accumulateRows(
+    _ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into output: UnsafeMutablePointer<Float>,
+    _ combine: (Float, Float) -> Float
+) {
+    for r in 0..<rows {
+        zipScalars(output, matrix + r * columns, output, count: columns, combine)
+    }
+}

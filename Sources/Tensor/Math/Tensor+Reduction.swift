@@ -83,9 +83,7 @@ extension Tensor {
         let y = result.storage.pointer
         y.update(repeating: initial, count: outer * inner)
         for o in 0..<outer {
-            for j in 0..<length {
-                zipScalars(y + o * inner, x + (o * length + j) * inner, y + o * inner, count: inner, combine)
-            }
+            accumulateRows(x + o * length * inner, rows: length, columns: inner, into: y + o * inner, combine)
         }
         return result
     }
