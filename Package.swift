@@ -5,6 +5,7 @@ let package = Package(
     name: "SwiftLayers",
     products: [
         .library(name: "Tensor", targets: ["Tensor"]),
+        .library(name: "Layers", targets: ["Layers"]),
     ],
     targets: [
         .systemLibrary(
@@ -17,9 +18,17 @@ let package = Package(
             name: "Tensor",
             dependencies: ["CBLAS"]
         ),
+        .target(
+            name: "Layers",
+            dependencies: ["Tensor"]
+        ),
         .testTarget(
             name: "TensorTests",
             dependencies: ["Tensor"]
+        ),
+        .testTarget(
+            name: "LayersTests",
+            dependencies: ["Layers", "Tensor"]
         ),
     ]
 )

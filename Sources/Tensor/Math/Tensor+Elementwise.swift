@@ -39,23 +39,45 @@ extension Tensor {
         zipScalars(storage.pointer, other.storage.pointer, storage.pointer, count: count, combine)
     }
 
+    /// `combine(self[..., j], row[j])`: a rank-1 `row` broadcast over the last axis.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` unless `row` has shape `[shape.last]`.
+    @inlinable
+    public func broadcastingLastAxis(_ row: Tensor, _ combine: (Float, Float) -> Float) throws -> Tensor {
+        var result = self
+        try result.broadcastLastAxis(row, operation: "broadcastingLastAxis", combine)
+        return result
+    }
+
     /// `self[..., j] + bias[j]`: a rank-1 `bias` broadcast over the last axis (a layer's bias).
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` unless `bias` has shape `[shape.last]`.
     public func addingBias(_ bias: Tensor) throws -> Tensor {
         var result = self
-        try result.addBias(bias)
+        try result.broadcastLastAxis(bias, operation: "addBias", +)
         return result
     }
 
     /// Adds a rank-1 `bias` to every row of the last axis, in place.
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` unless `bias` has shape `[shape.last]`.
     public mutating func addBias(_ bias: Tensor) throws {
-        guard let columns = shape.last, bias.shape == [columns] else {
-            throw TensorError.shapeMismatch(operation: "addBias", expected: [shape.last ?? 0], found: bias.shape)
+        try broadcastLastAxis(bias, operation: "addBias", +)
+    }
+
+    /// `transform(self[..., j] + bias[j])` in one pass, in place: a layer's bias add fused
+    /// with its activation.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` unless `bias` has shape `[shape.last]`.
+    @inlinable
+    public mutating func addBias(_ bias: Tensor, thenApply transform: (Float) -> Float) throws {
+        try broadcastLastAxis(bias, operation: "addBias") { transform($0 + $1) }
+    }
+
+    @inlinable
+    mutating func broadcastLastAxis(_ row: Tensor, operation: String, _ combine: (Float, Float) -> Float) throws {
+        guard let columns = shape.last, row.shape == [columns] else {
+            throw TensorError.shapeMismatch(operation: operation, expected: [shape.last ?? 0], found: row.shape)
         }
         makeUnique()
-        broadcastRows(storage.pointer, bias.storage.pointer, storage.pointer,
-                      rows: count / Swift.max(columns, 1), columns: columns, +)
+        broadcastRows(storage.pointer, row.storage.pointer, storage.pointer,
+                      rows: count / Swift.max(columns, 1), columns: columns, combine)
     }
 
     // MARK: Operators

@@ -18,17 +18,17 @@ extension Tensor {
     }
 
     /// `max(x, 0)`.
-    public func relu() -> Tensor { map(Activation.relu) }
+    public func relu() -> Tensor { map(ScalarActivation.relu) }
     /// `x` for positive `x`, else `alpha * x`.
-    public func leakyReLU(alpha: Float = 0.3) -> Tensor { map { Activation.leakyReLU($0, alpha: alpha) } }
+    public func leakyReLU(alpha: Float = 0.3) -> Tensor { map { ScalarActivation.leakyReLU($0, alpha: alpha) } }
     /// `x` for positive `x`, else `alpha * (e^x - 1)`.
-    public func elu(alpha: Float = 1) -> Tensor { map { Activation.elu($0, alpha: alpha) } }
+    public func elu(alpha: Float = 1) -> Tensor { map { ScalarActivation.elu($0, alpha: alpha) } }
     /// `1 / (1 + e^-x)`, computed without overflow for large |x|.
-    public func sigmoid() -> Tensor { map(Activation.sigmoid) }
+    public func sigmoid() -> Tensor { map(ScalarActivation.sigmoid) }
     /// The hyperbolic tangent.
     public func tanh() -> Tensor { map { Foundation.tanh($0) } }
     /// `log(1 + e^x)`, computed without overflow.
-    public func softplus() -> Tensor { map(Activation.softplus) }
+    public func softplus() -> Tensor { map(ScalarActivation.softplus) }
 
     /// The softmax along the last axis: each row becomes probabilities summing to 1.
     /// Stable for large inputs (the row maximum is subtracted first).
@@ -44,7 +44,7 @@ extension Tensor {
 }
 
 /// The scalar activation functions, shared by the tensor methods and the layers.
-public enum Activation {
+public enum ScalarActivation {
     /// `max(x, 0)`.
     @inlinable public static func relu(_ x: Float) -> Float { x > 0 ? x : 0 }
     /// `x` for positive `x`, else `alpha * x`.

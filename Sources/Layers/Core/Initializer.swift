@@ -1,0 +1,74 @@
+import Tensor
+
+/// How a weight tensor starts, with Keras's names and formulas.
+public enum Initializer: Sendable, Equatable, Codable {
+    /// `U(−l, l)`, `l = √(6 / (fanIn + fanOut))`: Keras's default for kernels.
+    case glorotUniform
+    /// Truncated normal with variance `2 / (fanIn + fanOut)`.
+    case glorotNormal
+    /// Truncated normal with variance `2 / fanIn`: suited to ReLU.
+    case heNormal
+    /// `U(−l, l)`, `l = √(6 / fanIn)`.
+    case heUniform
+    /// All zeros: Keras's default for biases.
+    case zeros
+    /// All ones.
+    case ones
+    /// Every element `value`.
+    case constant(Float)
+
+    /// A tensor of `shape` initialised this way.
+    public func makeTensor(_ shape: [Int], using generator: inout RandomGenerator) throws -> Tensor {
+        switch self {
+        case .glorotUniform: try Tensor.glorotUniform(shape, using: &generator)
+        case .glorotNormal: try Tensor.glorotNormal(shape, using: &generator)
+        case .heNormal: try Tensor.heNormal(shape, using: &generator)
+        case .heUniform: try Tensor.heUniform(shape, using: &generator)
+        case .zeros: try Tensor.zeros(shape)
+        case .ones: try Tensor.ones(shape)
+        case let .constant(value): try Tensor.filled(shape, with: value)
+        }
+    }
+}
+
+/// A penalty on a weight tensor, added to the loss while training.
+public enum Regularizer: Sendable, Equatable, Codable {
+    /// `factor · Σ w²` (Keras's `L2`); its gradient `2 · factor · w` is added to the weight's.
+    case l2(Float)
+
+    /// The penalty for `value`.
+    public func loss(_ value: Tensor) -> Float {
+        switch self {
+        case let .l2(factor): factor * value.squared().sum()
+        }
+    }
+
+    /// Adds the penalty's gradient to `gradient`.
+    public func addGradient(of value: Tensor, to gradient: inout Tensor) throws {
+        switch self {
+        case let .l2(factor): try gradient.zipInPlace(value) { g, w in g + 2 * factor * w }
+        }
+    }
+}
+
+/// A height and width (kernel size, strides, pool size). An integer literal means a square:
+/// `kernelSize: 3` is 3x3.
+public struct Size2D: Sendable, Equatable, Codable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    /// Rows.
+    public var height: Int
+    /// Columns.
+    public var width: Int
+
+    /// A `height x width` size.
+    public init(_ height: Int, _ width: Int) {
+        self.height = height
+        self.width = width
+    }
+
+    /// A square size.
+    public init(integerLiteral value: Int) { self.init(value, value) }
+
+    public var description: String { "(\(height), \(width))" }
+
+    var isPositive: Bool { height > 0 && width > 0 }
+}

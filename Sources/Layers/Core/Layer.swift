@@ -1,0 +1,138 @@
+import Tensor
+
+/// A building block of a model: it turns a batch into another batch and, in training,
+/// sends gradients back.
+///
+/// A layer's life has three phases, as in Keras (and Caffe's set-up/reshape/forward):
+/// 1. `init` takes the hyper-parameters and checks them; a bad value is kept and reported
+///    by ``build(inputShape:context:)``, so a model definition reads without `try`.
+/// 2. ``build(inputShape:context:)`` gets the shape of one sample (without the batch axis),
+///    checks it, creates the weights and returns the output shape. It runs once, when the
+///    model is compiled.
+/// 3. ``forward(_:context:)`` and ``backward(_:)`` only compute. `forward` keeps what
+///    `backward` needs; `backward` gets dLoss/dOutput, stores the gradients of the
+///    parameters and returns dLoss/dInput.
+///
+/// Write your own layer by conforming to this protocol:
+///
+/// ```swift
+/// /// y = x · scale, with one trainable scale per feature.
+/// struct Scale: Layer {
+///     var name = ""
+///     var scale = Parameter(name: "scale")
+///     private var input = Tensor([])
+///
+///     mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
+///         scale.value = try Tensor.ones([inputShape.last ?? 1])
+///         return inputShape
+///     }
+///     mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+///         self.input = input
+///         return try input * scale.value.broadcast(to: input.shape)   // any tensor math
+///     }
+///     ...
+/// }
+/// ```
+/// The README has the full example; `LayersTests/CustomLayerTests.swift` trains it.
+public protocol Layer {
+    /// The layer's name in summaries, logs and saved files. Left empty, the model names it
+    /// after its type, Keras style (`conv2d`, `conv2d_1`, ...).
+    var name: String { get set }
+
+    /// Checks the shape of one input sample (no batch axis), creates the weights, and
+    /// returns the shape of one output sample.
+    mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int]
+
+    /// Computes the output of a batch, keeping what ``backward(_:)`` needs.
+    mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor
+
+    /// Given dLoss/dOutput of the last ``forward(_:context:)``, stores the parameters'
+    /// gradients and returns dLoss/dInput.
+    mutating func backward(_ outputGradient: Tensor) throws -> Tensor
+
+    /// Calls `body` on each parameter (trainable weights and non-trainable state), in a
+    /// fixed order. The default has none.
+    mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows
+
+    /// The type's name in summaries and saved files; defaults to the Swift type name.
+    static var typeName: String { get }
+}
+
+extension Layer {
+    public static var typeName: String { String(describing: Self.self) }
+
+    public mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {}
+
+    /// The parameters, in the order of ``forEachParameter(_:)``.
+    public var parameters: [Parameter] {
+        var copy = self
+        var result: [Parameter] = []
+        copy.forEachParameter { result.append($0) }
+        return result
+    }
+
+    /// The number of scalars in all parameters.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+}
+
+/// A weight tensor of a layer with its gradient.
+public struct Parameter: Sendable {
+    /// The name within its layer, as Keras names them: `kernel`, `bias`, `gamma`, ...
+    public let name: String
+    /// The current value.
+    public var value: Tensor
+    /// dLoss/dValue from the last backward pass (same shape as `value` once computed).
+    public var gradient: Tensor
+    /// Whether optimizers update it; false for state such as BatchNormalization's moving mean.
+    public var trainable: Bool
+    /// A penalty on the value added to the loss, if any.
+    public var regularizer: Regularizer?
+
+    /// An empty parameter, to be given its value in `build`.
+    public init(name: String, trainable: Bool = true, regularizer: Regularizer? = nil) {
+        self.name = name
+        self.value = Tensor([])
+        self.gradient = Tensor([])
+        self.trainable = trainable
+        self.regularizer = regularizer
+    }
+}
+
+/// What a layer gets while it is built.
+public struct BuildContext {
+    /// The generator for weight initialisation (seeded by the model).
+    public var generator: RandomGenerator
+    /// False for the first layer that has weights' predecessors only: no layer before it
+    /// needs dLoss/dInput, so it may skip computing it.
+    public var needsInputGradient: Bool
+
+    /// A context with the given generator.
+    public init(generator: RandomGenerator, needsInputGradient: Bool = true) {
+        self.generator = generator
+        self.needsInputGradient = needsInputGradient
+    }
+}
+
+/// What a layer gets on each forward pass.
+public struct ForwardContext {
+    /// True while training: dropout and augmentation are active, BatchNormalization uses
+    /// batch statistics.
+    public var training: Bool
+    /// The generator for dropout masks and augmentation (seeded by the model).
+    public var generator: RandomGenerator
+
+    /// A context for training or inference.
+    public init(training: Bool, generator: RandomGenerator = RandomGenerator(seed: 0)) {
+        self.training = training
+        self.generator = generator
+    }
+}
+
+/// A layer with an activation that the loss can fuse with: for softmax + categorical
+/// cross-entropy the gradient with respect to the pre-activation is simply `p - y`.
+public protocol ActivatedLayer: Layer {
+    /// The activation applied last in ``Layer/forward(_:context:)``.
+    var activation: ActivationFunction { get }
+    /// ``Layer/backward(_:)`` given dLoss/dPreActivation instead of dLoss/dOutput.
+    mutating func backward(preActivationGradient: Tensor) throws -> Tensor
+}

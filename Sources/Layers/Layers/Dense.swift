@@ -1,0 +1,78 @@
+import Tensor
+
+/// A fully connected layer: `activation(x · kernel + bias)`, with `kernel` of shape
+/// `[inputFeatures, units]`. Takes rank-1 samples; put `Flatten()` before it for images.
+public struct Dense: ActivatedLayer {
+    public var name = ""
+    /// Output features.
+    public let units: Int
+    public let activation: ActivationFunction
+    /// Whether the layer adds a bias.
+    public let useBias: Bool
+    /// How the kernel and the bias start.
+    public let kernelInitializer, biasInitializer: Initializer
+    /// The weights `[inputFeatures, units]`.
+    public var kernel: Parameter
+    /// The bias `[units]` (empty when `useBias` is false).
+    public var bias: Parameter
+
+    private var check = HyperparameterCheck("Dense")
+    private var needsInputGradient = true
+    private var input = Tensor([])
+    private var output = Tensor([])
+
+    /// A dense layer of `units` outputs.
+    public init(
+        units: Int, activation: ActivationFunction = .linear, useBias: Bool = true,
+        kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+        kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil
+    ) {
+        self.units = units
+        self.activation = activation
+        self.useBias = useBias
+        self.kernelInitializer = kernelInitializer
+        self.biasInitializer = biasInitializer
+        kernel = Parameter(name: "kernel", regularizer: kernelRegularizer)
+        bias = Parameter(name: "bias", regularizer: biasRegularizer)
+        check.require(units > 0, "units", units, "expected a positive integer")
+    }
+
+    public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
+        try check.throwIfInvalid()
+        guard inputShape.count == 1 else {
+            throw incompatibleInput(name, expected: "(None, features)", received: inputShape,
+                                    hint: "add Flatten() before Dense")
+        }
+        kernel.value = try kernelInitializer.makeTensor([inputShape[0], units], using: &context.generator)
+        if useBias { bias.value = try biasInitializer.makeTensor([units], using: &context.generator) }
+        needsInputGradient = context.needsInputGradient
+        return [units]
+    }
+
+    public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+        self.input = input
+        try Tensor.matmul(input, transposed: false, kernel.value, transposed: false, into: &output)
+        if useBias {
+            try activation.applyWithBias(bias.value, to: &output)
+        } else {
+            try activation.apply(to: &output)
+        }
+        return output
+    }
+
+    public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
+        try backward(preActivationGradient: activation.backward(output: output, outputGradient: outputGradient))
+    }
+
+    public mutating func backward(preActivationGradient gradient: Tensor) throws -> Tensor {
+        try Tensor.matmul(input, transposed: true, gradient, transposed: false, into: &kernel.gradient)
+        if useBias { bias.gradient = try gradient.sum(alongAxis: 0) }
+        guard needsInputGradient else { return Tensor([]) }
+        return try gradient.matmul(kernel.value, transposeOther: true)
+    }
+
+    public mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {
+        try body(&kernel)
+        if useBias { try body(&bias) }
+    }
+}

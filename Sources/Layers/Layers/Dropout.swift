@@ -1,0 +1,36 @@
+import Tensor
+
+/// Sets a random fraction `rate` of the inputs to 0 while training and scales the rest by
+/// `1 / (1 − rate)`, so that inference (where it does nothing) sees the same expected values.
+public struct Dropout: Layer {
+    public var name = ""
+    /// The fraction of inputs dropped, in `[0, 1)`.
+    public let rate: Float
+    private var check = HyperparameterCheck("Dropout")
+    private var mask = Tensor([])
+    private var active = false
+
+    /// Dropout of a fraction `rate` of the inputs.
+    public init(rate: Float) {
+        self.rate = rate
+        check.require(rate >= 0 && rate < 1, "rate", rate, "expected a value in [0, 1)")
+    }
+
+    public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
+        try check.throwIfInvalid()
+        return inputShape
+    }
+
+    public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+        active = context.training && rate > 0
+        guard active else { return input }
+        let (rate, scale) = (rate, 1 / (1 - rate))
+        try mask.resizeDiscardingContents(to: input.shape)
+        mask.mapInPlace { _ in context.generator.nextUnitFloat() < rate ? 0 : scale }
+        return try input * mask
+    }
+
+    public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
+        active ? try outputGradient * mask : outputGradient
+    }
+}

@@ -1,0 +1,113 @@
+import Tensor
+
+/// A quality measure reported during training and evaluation, with Keras's names.
+///
+/// `.accuracy` picks the right accuracy for the loss at compile time, as Keras does:
+/// categorical for one-hot targets, sparse for class indices, binary for 0/1 targets.
+public struct Metric: Sendable, Equatable, Codable {
+    /// The metric functions.
+    public enum Kind: Sendable, Equatable, Codable {
+        case accuracy
+        case categoricalAccuracy
+        case sparseCategoricalAccuracy
+        case binaryAccuracy(threshold: Float)
+        case topKCategoricalAccuracy(k: Int)
+        case sparseTopKCategoricalAccuracy(k: Int)
+    }
+
+    /// Which function.
+    public let kind: Kind
+
+    public static let accuracy = Metric(kind: .accuracy)
+    public static let categoricalAccuracy = Metric(kind: .categoricalAccuracy)
+    public static let sparseCategoricalAccuracy = Metric(kind: .sparseCategoricalAccuracy)
+    public static let binaryAccuracy = Metric(kind: .binaryAccuracy(threshold: 0.5))
+    /// Binary accuracy with predictions above `threshold` counted as 1.
+    public static func binaryAccuracy(threshold: Float) -> Metric { Metric(kind: .binaryAccuracy(threshold: threshold)) }
+    /// The fraction of samples whose true class is among the `k` highest predictions (one-hot targets).
+    public static func topKCategoricalAccuracy(k: Int = 5) -> Metric { Metric(kind: .topKCategoricalAccuracy(k: k)) }
+    /// The same with class-index targets.
+    public static func sparseTopKCategoricalAccuracy(k: Int = 5) -> Metric { Metric(kind: .sparseTopKCategoricalAccuracy(k: k)) }
+
+    /// The key under which the metric is logged (`accuracy`, `top_k_categorical_accuracy`, ...).
+    public var name: String {
+        switch kind {
+        case .accuracy: "accuracy"
+        case .categoricalAccuracy: "categorical_accuracy"
+        case .sparseCategoricalAccuracy: "sparse_categorical_accuracy"
+        case .binaryAccuracy: "binary_accuracy"
+        case .topKCategoricalAccuracy: "top_k_categorical_accuracy"
+        case .sparseTopKCategoricalAccuracy: "sparse_top_k_categorical_accuracy"
+        }
+    }
+
+    /// The number of correct samples (elements, for binary accuracy) in a batch and how
+    /// many were counted. `.accuracy` is interpreted for `loss`.
+    public func correct(prediction p: Tensor, target y: Tensor, loss: Loss) throws -> (correct: Int, total: Int) {
+        switch kind {
+        case .accuracy:
+            let resolved: Kind = switch loss.kind {
+            case .categoricalCrossentropy, .meanSquaredError: .categoricalAccuracy
+            case .sparseCategoricalCrossentropy: .sparseCategoricalAccuracy
+            case .binaryCrossentropy: .binaryAccuracy(threshold: loss.fromLogits ? 0 : 0.5)
+            }
+            return try Metric(kind: resolved).correct(prediction: p, target: y, loss: loss)
+        case .categoricalAccuracy:
+            let predicted = try p.argmax(alongAxis: -1)
+            let truth = try y.argmax(alongAxis: -1)
+            return (zip(predicted, truth).filter { $0 == $1 }.count, predicted.count)
+        case .sparseCategoricalAccuracy:
+            let predicted = try p.argmax(alongAxis: -1)
+            return (zip(predicted, y.scalars).filter { Float($0) == $1 }.count, predicted.count)
+        case let .binaryAccuracy(threshold):
+            let hits = try p.zip(y) { p, y in (p > threshold ? 1 : 0) == y ? 1 : 0 }.sum()
+            return (Int(hits), p.count)
+        case let .topKCategoricalAccuracy(k):
+            return try topK(p, truth: y.argmax(alongAxis: -1), k: k)
+        case let .sparseTopKCategoricalAccuracy(k):
+            return try topK(p, truth: y.scalars.map { Int($0) }, k: k)
+        }
+    }
+
+    private func topK(_ p: Tensor, truth: [Int], k: Int) throws -> (correct: Int, total: Int) {
+        let classes = p.shape.last ?? 1
+        let scores = p.scalars
+        var hits = 0
+        for (row, label) in truth.enumerated() {
+            let rowScores = scores[row * classes..<(row + 1) * classes]
+            let target = rowScores[rowScores.startIndex + label]
+            // In the top k when fewer than k classes score strictly higher.
+            if rowScores.filter({ $0 > target }).count < k { hits += 1 }
+        }
+        return (hits, truth.count)
+    }
+}
+
+/// The name of a value in the training logs: `loss`, a metric's name, or either with the
+/// `val_` prefix for validation data. Callbacks take these instead of strings:
+/// `EarlyStopping(monitor: .valLoss)`.
+public struct LogKey: Hashable, Sendable, Codable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
+    /// The key as Keras writes it.
+    public let rawValue: String
+
+    /// A key by its Keras name.
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { self.init(value) }
+
+    public static let loss = LogKey("loss")
+    public static let accuracy = LogKey("accuracy")
+    public static let valLoss = LogKey("val_loss")
+    public static let valAccuracy = LogKey("val_accuracy")
+    public static let learningRate = LogKey("learning_rate")
+
+    /// The key of a metric.
+    public static func metric(_ metric: Metric) -> LogKey { LogKey(metric.name) }
+    /// The validation counterpart of this key (`val_` prefix).
+    public var validation: LogKey { LogKey("val_" + rawValue) }
+
+    public var description: String { rawValue }
+    public static func < (lhs: LogKey, rhs: LogKey) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// The values of one batch, epoch or evaluation, by key.
+public typealias Logs = [LogKey: Float]
