@@ -1,0 +1,76 @@
+import Foundation
+extension Sequential {
+    /// A Keras-style table of the layers: name and type, output shape, parameter count,
+    /// and the totals. Builds the model if its input shape is known.
+    ///
+    /// ```
+    /// Model: "sequential"
+    /// ┌─────────────────────────────┬────────────────────┬───────────┐
+    /// │ Layer (type)                │ Output Shape       │   Param # │
+    /// ├─────────────────────────────┼────────────────────┼───────────┤
+    /// │ conv2d (Conv2D)             │ (None, 26, 26, 32) │       320 │
+    /// ...
+    /// ```
+    /// - Throws: ``LayersError/notReady(operation:reason:)`` when the input shape is unknown,
+    ///   or the build error of a layer that does not fit.
+    public func summary() throws -> String {
+        guard let inputShape else {
+            throw LayersError.notReady(operation: "summary",
+                                       reason: "the input shape is unknown; start the model with Input(shape:) or call build(inputShape:)")
+        }
+        try build(inputShape: inputShape)
+        let rows: [(String, String, String)] = layers.indices.compactMap { index in
+            let layer = layers[index]
+            if layer is Input { return nil }
+            let shape = "(None, " + layerOutputShapes[index].map(String.init).joined(separator: ", ") + ")"
+            return ("\(layer.name) (\(type(of: layer).typeName))", shape, grouped(layer.parameterCount))
+        }
+        let header = ("Layer (type)", "Output Shape", "Param #")
+        let widths = [
+            ([header.0] + rows.map(\.0)).map(\.count).max()!,
+            ([header.1] + rows.map(\.1)).map(\.count).max()!,
+            ([header.2] + rows.map(\.2)).map(\.count).max()!,
+        ]
+        func line(_ left: String, _ middle: String, _ right: String) -> String {
+            left + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: middle) + right
+        }
+        func row(_ cells: (String, String, String)) -> String {
+            "│ " + pad(cells.0, widths[0]) + " │ " + pad(cells.1, widths[1]) + " │ "
+                + String(repeating: " ", count: widths[2] - cells.2.count) + cells.2 + " │"
+        }
+        let (total, trainable) = parameterCount
+        var lines = ["Model: \"\(name)\"", line("┌", "┬", "┐"), row(header), line("├", "┼", "┤")]
+        lines += rows.map(row)
+        lines.append(line("└", "┴", "┘"))
+        lines.append(" Total params: \(grouped(total)) (\(bytes(total * 4)))")
+        lines.append(" Trainable params: \(grouped(trainable)) (\(bytes(trainable * 4)))")
+        lines.append(" Non-trainable params: \(grouped(total - trainable)) (\(bytes((total - trainable) * 4)))")
+        return lines.joined(separator: "\n")
+    }
+}
+
+private func pad(_ text: String, _ width: Int) -> String {
+    text + String(repeating: " ", count: Swift.max(0, width - text.count))
+}
+
+/// 34826 → "34,826".
+private func grouped(_ value: Int) -> String {
+    let digits = Array(String(value))
+    var result = ""
+    for (index, digit) in digits.enumerated() {
+        if index > 0, (digits.count - index) % 3 == 0 { result.append(",") }
+        result.append(digit)
+    }
+    return result
+}
+
+private func bytes(_ count: Int) -> String {
+    let units = ["B", "KB", "MB", "GB"]
+    var value = Double(count)
+    var unit = 0
+    while value >= 1024, unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return String(format: "%.2f", value) + " " + units[unit]
+}

@@ -1,0 +1,322 @@
+import Tensor
+
+extension Sequential {
+    // MARK: Inference
+
+    /// The model's outputs for `x`, computed `batchSize` samples at a time in inference mode
+    /// (no dropout or augmentation; BatchNormalization uses its moving statistics).
+    /// - Throws: ``LayersError/invalidData(_:)`` when `x` does not fit the model's input.
+    public func predict(_ x: Tensor, batchSize: Int = 32) throws -> Tensor {
+        try checkBatchSize(batchSize)
+        try prepare(for: x, operation: "predict")
+        let samples = x.shape[0]
+        var result = try wrappingTensorErrors { try Tensor.zeros([samples] + (outputShape ?? [])) }
+        let rowSize = (outputShape ?? []).reduce(1, *)
+        for start in stride(from: 0, to: samples, by: batchSize) {
+            let end = Swift.min(start + batchSize, samples)
+            let output = try forward(try wrappingTensorErrors { try x.slice(batch: start..<end) }, training: false)
+            output.withUnsafeBufferPointer { source in
+                result.withUnsafeMutableBufferPointer { target in
+                    for index in 0..<source.count { target[start * rowSize + index] = source[index] }
+                }
+            }
+        }
+        return result
+    }
+
+    /// The loss and metrics on `x` and `y`, in inference mode, averaged over all samples.
+    /// - Throws: ``LayersError`` when the model is not compiled or the data does not fit it.
+    public func evaluate(x: Tensor, y: Tensor, batchSize: Int = 32) throws -> Logs {
+        try checkBatchSize(batchSize)
+        let (loss, _) = try compiled(operation: "evaluate")
+        try validate(x: x, y: y, loss: loss, operation: "evaluate")
+        var accumulator = LogAccumulator(metrics: metrics)
+        let samples = x.shape[0]
+        for start in stride(from: 0, to: samples, by: batchSize) {
+            let range = start..<Swift.min(start + batchSize, samples)
+            let (xBatch, yBatch) = try wrappingTensorErrors { (try x.slice(batch: range), try y.slice(batch: range)) }
+            let prediction = try forward(xBatch, training: false)
+            let value = try wrappingTensorErrors { try loss.compute(prediction: prediction, target: yBatch).value } + regularizationLoss()
+            try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
+        }
+        return accumulator.logs
+    }
+
+    // MARK: Training
+
+    /// One optimisation step on one batch; returns that batch's loss and metrics.
+    /// - Throws: ``LayersError`` when the model is not compiled or the data does not fit it.
+    @discardableResult
+    public func trainOnBatch(x: Tensor, y: Tensor) throws -> Logs {
+        let (loss, _) = try compiled(operation: "trainOnBatch")
+        try validate(x: x, y: y, loss: loss, operation: "trainOnBatch")
+        var accumulator = LogAccumulator(metrics: metrics)
+        let (value, prediction) = try trainStep(x: x, y: y, loss: loss)
+        try accumulator.add(loss: value, prediction: prediction, target: y, lossFunction: loss)
+        return accumulator.logs
+    }
+
+    /// Trains for `epochs` epochs and returns the per-epoch history of the loss and metrics.
+    ///
+    /// - Parameters:
+    ///   - x: inputs, `[samples] + inputShape`.
+    ///   - y: targets, as the loss expects them (one-hot rows, class indices, ...).
+    ///   - batchSize: samples per optimisation step; the last batch of an epoch may be smaller.
+    ///   - epochs: the epoch to stop at (exclusive), counting from 0 as Keras does, so that
+    ///     `initialEpoch` resumes a run.
+    ///   - verbose: the progress display; `.auto` draws a live bar on a terminal and one line
+    ///     per epoch otherwise.
+    ///   - callbacks: called at the start and end of training, epochs and batches.
+    ///   - validationSplit: the fraction of the data held out for validation. As in Keras it
+    ///     is the **last** fraction of `x` and `y`, taken **before** shuffling: shuffle the
+    ///     data first if it is ordered (by class, say).
+    ///   - validationData: explicit validation data; takes precedence over `validationSplit`.
+    ///   - shuffle: whether to shuffle the training samples before each epoch (seeded).
+    ///   - initialEpoch: the epoch to start from, to resume training.
+    /// - Throws: ``LayersError`` for bad arguments or data (before any training happens),
+    ///   or from a callback (such as ``TerminateOnNaN``) to stop training.
+    @discardableResult
+    public func fit(
+        x: Tensor, y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
+        callbacks: [any Callback] = [], validationSplit: Float = 0, validationData: (x: Tensor, y: Tensor)? = nil,
+        shuffle: Bool = true, initialEpoch: Int = 0
+    ) throws -> History {
+        let (loss, _) = try compiled(operation: "fit")
+        try checkBatchSize(batchSize)
+        guard epochs >= 0, initialEpoch >= 0, initialEpoch <= epochs else {
+            throw LayersError.invalidData("fit: expected 0 <= initialEpoch (\(initialEpoch)) <= epochs (\(epochs))")
+        }
+        guard validationSplit >= 0, validationSplit < 1 else {
+            throw LayersError.invalidData("fit: expected validationSplit in [0, 1), found \(validationSplit)")
+        }
+        try validate(x: x, y: y, loss: loss, operation: "fit")
+        var (trainX, trainY) = (x, y)
+        var validation = validationData
+        if let validationData {
+            try validate(x: validationData.x, y: validationData.y, loss: loss, operation: "fit (validationData)")
+        } else if validationSplit > 0 {
+            let samples = x.shape[0]
+            let splitAt = Int(Float(samples) * (1 - validationSplit))
+            guard splitAt > 0, splitAt < samples else {
+                throw LayersError.invalidData(
+                    "fit: validationSplit \(validationSplit) of \(samples) samples leaves \(splitAt) for training and \(samples - splitAt) for validation; both need at least one")
+            }
+            try wrappingTensorErrors {
+                validation = (try x.slice(batch: splitAt..<samples), try y.slice(batch: splitAt..<samples))
+                (trainX, trainY) = (try x.slice(batch: 0..<splitAt), try y.slice(batch: 0..<splitAt))
+            }
+        }
+
+        let samples = trainX.shape[0]
+        let stepsPerEpoch = (samples + batchSize - 1) / batchSize
+        let history = History()
+        var allCallbacks: [any Callback] = []
+        if let progress = ProgressBar(verbosity: verbose) { allCallbacks.append(progress) }
+        allCallbacks += callbacks
+        allCallbacks.append(history)
+
+        trainingPlan = TrainingPlan(epochs: epochs, initialEpoch: initialEpoch, stepsPerEpoch: stepsPerEpoch,
+                                    samples: samples, batchSize: batchSize)
+        defer { trainingPlan = nil }
+        stopTraining = false
+        for callback in allCallbacks { try callback.onTrainBegin(model: self) }
+        var lastLogs: Logs = [:]
+        for epoch in initialEpoch..<epochs {
+            for callback in allCallbacks { try callback.onEpochBegin(epoch, model: self) }
+            var order = Array(0..<samples)
+            if shuffle { order.shuffle(using: &trainingGenerator) }
+            var accumulator = LogAccumulator(metrics: metrics)
+            for batch in 0..<stepsPerEpoch {
+                for callback in allCallbacks { try callback.onBatchBegin(batch, model: self) }
+                let indices = order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)]
+                let (xBatch, yBatch) = try wrappingTensorErrors {
+                    (try trainX.gathering(batch: indices), try trainY.gathering(batch: indices))
+                }
+                let (value, prediction) = try trainStep(x: xBatch, y: yBatch, loss: loss)
+                try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
+                let runningLogs = accumulator.logs
+                for callback in allCallbacks { try callback.onBatchEnd(batch, logs: runningLogs, model: self) }
+            }
+            var logs = accumulator.logs
+            if let validation {
+                for (key, value) in try evaluate(x: validation.x, y: validation.y, batchSize: batchSize) {
+                    logs[key.validation] = value
+                }
+            }
+            if let rate = learningRate { logs[.learningRate] = rate }
+            for callback in allCallbacks { try callback.onEpochEnd(epoch, logs: logs, model: self) }
+            lastLogs = logs
+            if stopTraining { break }
+        }
+        for callback in allCallbacks { try callback.onTrainEnd(model: self, logs: lastLogs) }
+        return history
+    }
+
+    // MARK: The step
+
+    /// Forward in training mode, loss, backward, regularisation and one optimizer update.
+    func trainStep(x: Tensor, y: Tensor, loss: Loss) throws -> (loss: Float, prediction: Tensor) {
+        let prediction = try forward(x, training: true)
+        let last = layers.count - 1
+        let fuse = loss.fusableActivation != nil && (layers[last] as? any ActivatedLayer)?.activation == loss.fusableActivation
+        var (value, gradient) = try wrappingTensorErrors { try loss.compute(prediction: prediction, target: y, fused: fuse) }
+        try withLayers { layers in
+            try runLayer(last, of: &layers) { layer in
+                if fuse, var activated = layer as? any ActivatedLayer {
+                    gradient = try activated.backward(preActivationGradient: gradient)
+                    layer = activated
+                } else {
+                    gradient = try layer.backward(gradient)
+                }
+            }
+            for index in stride(from: last - 1, through: firstLayerWithParameters, by: -1) {
+                try runLayer(index, of: &layers) { layer in gradient = try layer.backward(gradient) }
+            }
+        }
+        value += regularizationLoss()
+        try applyOptimizer()
+        return (value, prediction)
+    }
+
+    /// The forward pass through every layer.
+    func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        var context = ForwardContext(training: training, generator: trainingGenerator)
+        var output = x
+        try withLayers { layers in
+            for index in layers.indices {
+                try runLayer(index, of: &layers) { layer in output = try layer.forward(output, context: &context) }
+            }
+        }
+        if training { trainingGenerator = context.generator }
+        return output
+    }
+
+    /// The sum of the layers' regularisation penalties.
+    func regularizationLoss() -> Float {
+        layers.flatMap(\.parameters).reduce(0) { total, parameter in
+            total + (parameter.regularizer?.loss(parameter.value) ?? 0)
+        }
+    }
+
+    /// Clipping, weight decay and the optimizer's update of every trainable parameter, in place.
+    private func applyOptimizer() throws {
+        guard var optimizer else { return }
+        var gradients: [Tensor] = []
+        for layer in layers {
+            for parameter in layer.parameters where parameter.trainable {
+                var gradient = parameter.gradient
+                guard gradient.shape == parameter.value.shape else {
+                    throw LayersError.notReady(operation: "\(layer.name) \(parameter.name)",
+                                               reason: "expected a gradient of shape \(parameter.value.shape), found \(gradient.shape); does the layer's backward set it?")
+                }
+                try parameter.regularizer?.addGradient(of: parameter.value, to: &gradient)
+                gradients.append(gradient)
+            }
+        }
+        try wrappingTensorErrors { try optimizer.clipping.clip(&gradients) }
+        let rate = optimizer.learningRate(atStep: step)
+        var slot = 0
+        try withLayers { layers in
+            for index in layers.indices {
+                try layers[index].forEachParameter { parameter in
+                    guard parameter.trainable else { return }
+                    if let decay = optimizer.weightDecay { parameter.value *= 1 - rate * decay }
+                    try wrappingTensorErrors {
+                        try optimizer.update(&parameter.value, gradient: gradients[slot], slot: slot, step: step, learningRate: rate)
+                    }
+                    slot += 1
+                }
+            }
+        }
+        self.optimizer = optimizer
+        step += 1
+    }
+
+    /// Runs `body` on layer `index`, naming the layer in any error it throws.
+    private func runLayer(_ index: Int, of layers: inout [any Layer], _ body: (inout any Layer) throws -> Void) throws {
+        do {
+            try body(&layers[index])
+        } catch let error as LayersError {
+            throw LayersError.inLayer(name: layers[index].name, index: index, error: error)
+        } catch let error as TensorError {
+            throw LayersError.inLayer(name: layers[index].name, index: index, error: .tensor(error))
+        }
+    }
+
+    // MARK: Checks
+
+    private func compiled(operation: String) throws -> (Loss, any Optimizer) {
+        guard let loss, let optimizer else {
+            throw LayersError.notReady(operation: operation, reason: "the model is not compiled; call compile(optimizer:loss:metrics:) first")
+        }
+        return (loss, optimizer)
+    }
+
+    private func checkBatchSize(_ batchSize: Int) throws {
+        guard batchSize > 0 else { throw LayersError.invalidData("expected a positive batchSize, found \(batchSize)") }
+    }
+
+    /// Builds the model from `x`'s sample shape if needed and checks that `x` fits it.
+    private func prepare(for x: Tensor, operation: String) throws {
+        guard x.rank >= 1, x.shape[0] > 0 else {
+            throw LayersError.invalidData("\(operation): expected at least one sample, found x of shape \(x.shape)")
+        }
+        let sampleShape = Array(x.shape.dropFirst())
+        if !isBuilt { try build(inputShape: inputShape ?? sampleShape) }
+        guard sampleShape == inputShape else {
+            throw LayersError.invalidData(
+                "\(operation): expected samples of shape \(inputShape ?? []), found \(sampleShape) (x has shape \(x.shape))")
+        }
+        if let bad = x.scalars.first(where: { !$0.isFinite }) {
+            throw LayersError.invalidData("\(operation): x contains \(bad); clean or impute the data first")
+        }
+    }
+
+    private func validate(x: Tensor, y: Tensor, loss: Loss, operation: String) throws {
+        try prepare(for: x, operation: operation)
+        guard y.rank >= 1, y.shape[0] == x.shape[0] else {
+            throw LayersError.invalidData("\(operation): x has \(x.shape[0]) samples but y has \(y.shape.first ?? 0) (shape \(y.shape))")
+        }
+        try loss.validate(targets: y, outputShape: outputShape ?? [])
+    }
+}
+
+/// Sample-weighted running means of the loss and metrics over an epoch or an evaluation.
+struct LogAccumulator {
+    let metrics: [Metric]
+    private var lossSum: Double = 0
+    private var samples = 0
+    private var correct: [Int]
+    private var counted: [Int]
+
+    init(metrics: [Metric]) {
+        self.metrics = metrics
+        correct = Array(repeating: 0, count: metrics.count)
+        counted = correct
+    }
+
+    /// Adds a batch; returns the batch's own values.
+    @discardableResult
+    mutating func add(loss: Float, prediction: Tensor, target: Tensor, lossFunction: Loss) throws -> Logs {
+        let batch = prediction.shape.first ?? 0
+        lossSum += Double(loss) * Double(batch)
+        samples += batch
+        var batchLogs: Logs = [.loss: loss]
+        for (index, metric) in metrics.enumerated() {
+            let (hits, total) = try wrappingTensorErrors { try metric.correct(prediction: prediction, target: target, loss: lossFunction) }
+            correct[index] += hits
+            counted[index] += total
+            batchLogs[.metric(metric)] = Float(hits) / Float(Swift.max(total, 1))
+        }
+        return batchLogs
+    }
+
+    /// The running means.
+    var logs: Logs {
+        var logs: Logs = [.loss: Float(lossSum / Double(Swift.max(samples, 1)))]
+        for (index, metric) in metrics.enumerated() {
+            logs[.metric(metric)] = Float(correct[index]) / Float(Swift.max(counted[index], 1))
+        }
+        return logs
+    }
+}

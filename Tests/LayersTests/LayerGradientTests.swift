@@ -1,0 +1,85 @@
+import Testing
+import Layers
+import Tensor
+
+/// Inputs whose magnitude is at least 0.1, so that finite differences never straddle the
+/// kink of ReLU-like activations.
+func awayFromZero(_ shape: [Int], seed: UInt64) -> Tensor {
+    randomTensor(shape, seed: seed).map { $0 >= 0 ? $0 + 0.1 : $0 - 0.1 }
+}
+
+@Suite("Layer backward passes against finite differences")
+struct LayerGradientTests {
+    @Test("Dense", arguments: [ActivationFunction.linear, .tanh, .sigmoid, .softmax])
+    func dense(_ activation: ActivationFunction) throws {
+        let check = try checkGradients(Dense(units: 4, activation: activation), sampleShape: [5], batch: 3)
+        #expect(check.worst < 1e-2, "\(check)")
+        #expect(check.parameters.keys.sorted() == ["bias", "kernel"])
+    }
+
+    @Test("Dense without bias, with L2 on the kernel (the penalty is added by the model, not the layer)")
+    func denseNoBias() throws {
+        let check = try checkGradients(Dense(units: 3, useBias: false, kernelRegularizer: .l2(0.1)), sampleShape: [4])
+        #expect(check.worst < 1e-2, "\(check)")
+        #expect(check.parameters.keys.sorted() == ["kernel"])
+    }
+
+    @Test("Conv2D", arguments: [(Padding.valid, 1), (.same, 1), (.same, 2), (.valid, 2)])
+    func conv2D(_ configuration: (Padding, Int)) throws {
+        let layer = Conv2D(filters: 3, kernelSize: 3, strides: Size2D(configuration.1, configuration.1), padding: configuration.0)
+        let check = try checkGradients(layer, sampleShape: [6, 5, 2])
+        #expect(check.worst < 1e-2, "\(check)")
+    }
+
+    @Test("Conv2D with a fused ReLU")
+    func conv2DReLU() throws {
+        // Inputs away from zero do not keep pre-activations away from zero, so use a step
+        // small enough that no pre-activation crosses it for this seed.
+        let check = try checkGradients(Conv2D(filters: 2, kernelSize: Size2D(2, 3), activation: .relu),
+                                       sampleShape: [5, 5, 2], step: 1e-3)
+        #expect(check.worst < 2e-2, "\(check)")
+    }
+
+    @Test func maxPooling() throws {
+        var generator = RandomGenerator(seed: 9)
+        let distinct = try Tensor(shape: [2, 6, 6, 3], scalars: (0..<216).map { Float($0) * 0.05 }.shuffled(using: &generator))
+        let check = try checkGradients(MaxPooling2D(poolSize: 2), sampleShape: [6, 6, 3], input: distinct)
+        #expect(check.worst < 1e-2, "\(check)")
+    }
+
+    @Test func averagePooling() throws {
+        let check = try checkGradients(AveragePooling2D(poolSize: 3, strides: 2, padding: .same), sampleShape: [7, 6, 2])
+        #expect(check.worst < 1e-2, "\(check)")
+    }
+
+    @Test func globalAveragePooling() throws {
+        let check = try checkGradients(GlobalAveragePooling2D(), sampleShape: [3, 4, 5])
+        #expect(check.worst < 1e-2, "\(check)")
+    }
+
+    @Test func flattenAndReshape() throws {
+        #expect(try checkGradients(Flatten(), sampleShape: [3, 2, 2]).worst < 1e-2)
+        #expect(try checkGradients(Reshape([2, -1]), sampleShape: [12]).worst < 1e-2)
+    }
+
+    @Test func dropoutInTraining() throws {
+        let check = try checkGradients(Dropout(rate: 0.4), sampleShape: [20])
+        #expect(check.worst < 1e-2, "\(check)")
+    }
+
+    @Test("BatchNormalization", arguments: [true, false])
+    func batchNormalization(training: Bool) throws {
+        let check = try checkGradients(BatchNormalization(), sampleShape: [3, 3, 4], batch: 3, training: training)
+        #expect(check.worst < 2e-2, "\(check)")
+        #expect(check.parameters.keys.sorted() == ["beta", "gamma"])
+    }
+
+    @Test("activation layers", arguments: [
+        ActivationFunction.relu, .leakyReLU(alpha: 0.2), .elu(alpha: 1), .sigmoid, .tanh, .softmax, .linear,
+    ])
+    func activations(_ function: ActivationFunction) throws {
+        let check = try checkGradients(Activation(function), sampleShape: [6], batch: 3, step: 1e-3,
+                                       input: awayFromZero([3, 6], seed: 4))
+        #expect(check.worst < 1e-2, "\(check)")
+    }
+}
