@@ -1,0 +1,113 @@
+import Testing
+import Layers
+import Tensor
+
+@Suite("Bad models and bad data give clear errors")
+struct ModelErrorTests {
+    func referenceCNN() -> Sequential {
+        Sequential(seed: 1) {
+            Input(shape: [28, 28, 1])
+            Conv2D(filters: 32, kernelSize: 3, activation: .relu)
+            MaxPooling2D(poolSize: 2)
+            Conv2D(filters: 64, kernelSize: 3, activation: .relu)
+            MaxPooling2D(poolSize: 2)
+            Flatten()
+            Dropout(rate: 0.5)
+            Dense(units: 10, activation: .softmax)
+        }
+    }
+
+    @Test("summary of the reference CNN: Keras's names, shapes and parameter counts")
+    func referenceSummary() throws {
+        let summary = try referenceCNN().summary()
+        for expected in [
+            "│ conv2d (Conv2D)", "(None, 26, 26, 32)", "320 │",
+            "│ max_pooling2d (MaxPooling2D)", "(None, 13, 13, 32)",
+            "│ conv2d_1 (Conv2D)", "(None, 11, 11, 64)", "18,496 │",
+            "│ max_pooling2d_1 (MaxPooling2D)", "(None, 5, 5, 64)",
+            "│ flatten (Flatten)", "(None, 1600)", "│ dropout (Dropout)",
+            "│ dense (Dense)", "(None, 10)", "16,010 │",
+            "Total params: 34,826 (136.04 KB)", "Trainable params: 34,826", "Non-trainable params: 0",
+        ] {
+            #expect(summary.contains(expected), "missing \(expected) in\n\(summary)")
+        }
+    }
+
+    @Test("Dense on images is reported at compile, naming the layer, its index and a hint")
+    func denseWithoutFlatten() throws {
+        let model = Sequential(seed: 1) {
+            Input(shape: [8, 8, 1])
+            Conv2D(filters: 2, kernelSize: 3)
+            Dense(units: 10, activation: .softmax)
+        }
+        let error = #expect(throws: LayersError.self) {
+            try model.compile(optimizer: Adam(), loss: .categoricalCrossentropy)
+        }
+        #expect(error?.description == "layer 2 'dense': dense: expected input (None, features), received shape (None, 6, 6, 2); add Flatten() before Dense")
+    }
+
+    @Test("a hyper-parameter out of range is named with its value")
+    func badHyperparameter() throws {
+        let model = Sequential { Input(shape: [4]); Dense(units: 0) }
+        let error = #expect(throws: LayersError.self) { try model.summary() }
+        #expect(error?.description == "layer 1 'dense': Dense: invalid units = 0: expected a positive integer")
+        #expect(throws: LayersError.self) { try Sequential { Input(shape: [4]); Dropout(rate: 1) }.summary() }
+        #expect(throws: LayersError.self) { try Sequential { Input(shape: [4, 4, 1]); Conv2D(filters: 1, kernelSize: 5) }.summary() }
+        #expect(throws: LayersError.self) { try Adam(learningRate: -1) }
+        #expect(throws: LayersError.self) { try SGD(momentum: 1) }
+    }
+
+    @Test("wrong label width, mismatched counts, empty input and wrong sample shape")
+    func badData() throws {
+        let model = Sequential(seed: 1) { Input(shape: [3]); Dense(units: 4, activation: .softmax) }
+        try model.compile(optimizer: Adam(), loss: .categoricalCrossentropy, metrics: [.accuracy])
+        let x = randomTensor([10, 3], seed: 1)
+        let wrongWidth = try Tensor.oneHot(Array(repeating: 1, count: 10), classes: 3)
+        var error = #expect(throws: LayersError.self) { try model.fit(x: x, y: wrongWidth, verbose: .silent) }
+        #expect(error?.description == "categorical_crossentropy: expected targets of shape [10, 4], found [10, 3]")
+        error = #expect(throws: LayersError.self) { try model.fit(x: x, y: Tensor.zeros([10]), verbose: .silent) }
+        #expect(error?.description.contains("use .sparseCategoricalCrossentropy") == true)
+        error = #expect(throws: LayersError.self) {
+            try model.fit(x: x, y: Tensor.oneHot(Array(repeating: 1, count: 9), classes: 4), verbose: .silent)
+        }
+        #expect(error?.description == "fit: x has 10 samples but y has 9 (shape [9, 4])")
+        error = #expect(throws: LayersError.self) { try model.fit(x: Tensor.zeros([0, 3]), y: Tensor.zeros([0, 4]), verbose: .silent) }
+        #expect(error?.description == "fit: expected at least one sample, found x of shape [0, 3]")
+        error = #expect(throws: LayersError.self) { try model.predict(Tensor.zeros([2, 5])) }
+        #expect(error?.description == "predict: expected samples of shape [3], found [5] (x has shape [2, 5])")
+        #expect(throws: LayersError.self) { try model.fit(x: x.map { _ in .nan }, y: Tensor.zeros([10, 4]), verbose: .silent) }
+        #expect(throws: LayersError.self) { try model.fit(x: x, y: Tensor.zeros([10, 4]), batchSize: 0, verbose: .silent) }
+        #expect(throws: LayersError.self) { try model.fit(x: x, y: Tensor.zeros([10, 4]), verbose: .silent, validationSplit: 1) }
+        let sparse = Sequential(seed: 1) { Input(shape: [3]); Dense(units: 4, activation: .softmax) }
+        try sparse.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy)
+        error = #expect(throws: LayersError.self) {
+            try sparse.fit(x: x, y: Tensor(shape: [10], scalars: Array(repeating: 4, count: 10)), verbose: .silent)
+        }
+        #expect(error?.description == "sparse_categorical_crossentropy: expected class indices in 0..<4, found 4.0")
+    }
+
+    @Test("fit before compile says what to do")
+    func notCompiled() throws {
+        let model = Sequential { Input(shape: [2]); Dense(units: 1) }
+        let error = #expect(throws: LayersError.self) { try model.fit(x: Tensor.zeros([1, 2]), y: Tensor.zeros([1, 1]), verbose: .silent) }
+        #expect(error?.description == "fit: the model is not compiled; call compile(optimizer:loss:metrics:) first")
+    }
+
+    @Test("a NaN loss stops training after that batch with a clear error")
+    func nanLoss() throws {
+        let model = Sequential(seed: 1) { Input(shape: [2]); Dense(units: 1) }
+        try model.compile(optimizer: SGD(learningRate: 1e30), loss: .meanSquaredError)
+        let x = randomTensor([64, 2], seed: 2) * 1000
+        let y = randomTensor([64, 1], seed: 3)
+        let terminate = TerminateOnNaN()
+        let error = #expect(throws: LayersError.self) {
+            try model.fit(x: x, y: y, batchSize: 8, epochs: 5, verbose: .silent, callbacks: [terminate])
+        }
+        guard case let .nonFiniteLoss(epoch, batch, _) = error else {
+            Issue.record("expected nonFiniteLoss, got \(String(describing: error))")
+            return
+        }
+        #expect(epoch == 0 && batch < 8)
+        #expect(model.step == batch + 1, "training must stop right after the bad batch")
+    }
+}
