@@ -56,7 +56,8 @@ public struct GradientClipping: Sendable, Equatable {
         self.globalClipNorm = globalClipNorm
     }
 
-    func clip(_ gradients: inout [Tensor]) throws {
+    /// Clips `gradients` in place: by value, then per-tensor norm, then global norm.
+    public func clip(_ gradients: inout [Tensor]) throws {
         if let clipValue {
             for index in gradients.indices { gradients[index] = gradients[index].clamped(to: -clipValue...clipValue) }
         }
