@@ -1,0 +1,25 @@
+import Tensor
+
+/// Mirrors each training image with probability ½ (per direction), for data whose labels
+/// do not depend on orientation (not digits).
+public struct RandomFlip: RandomAffineLayer {
+    /// Which directions to flip.
+    public enum Mode: Sendable {
+        case horizontal, vertical, horizontalAndVertical
+    }
+
+    public var name = ""
+    public let mode: Mode
+    public var lastTransforms: [AffineTransform] = []
+
+    /// Random flips in `mode`.
+    public init(_ mode: Mode = .horizontalAndVertical) { self.mode = mode }
+
+    public func validate() throws {}
+
+    public func randomTransform(height: Int, width: Int, using generator: inout RandomGenerator) -> AffineTransform {
+        let flipColumns = mode != .vertical && generator.nextUnitFloat() < 0.5
+        let flipRows = mode != .horizontal && generator.nextUnitFloat() < 0.5
+        return .zoom(rows: flipRows ? -1 : 1, columns: flipColumns ? -1 : 1)
+    }
+}

@@ -1,0 +1,19 @@
+import Tensor
+
+/// Rotates each training image by a random angle in `[−factor, factor] · 2π` (Keras's
+/// convention: `RandomRotation(0.05)` is up to ±18°), filling with zeros.
+public struct RandomRotation: RandomAffineLayer {
+    public var name = ""
+    /// The largest rotation, as a fraction of a full turn.
+    public let factor: Float
+    public var lastTransforms: [AffineTransform] = []
+
+    /// Rotations up to `factor` of a full turn either way.
+    public init(_ factor: Float) { self.factor = factor }
+
+    public func validate() throws { try checkFactor(factor, "factor", "RandomRotation") }
+
+    public func randomTransform(height: Int, width: Int, using generator: inout RandomGenerator) -> AffineTransform {
+        .rotation(uniform(-factor, factor, &generator) * 2 * .pi)
+    }
+}

@@ -1,0 +1,26 @@
+import Tensor
+
+/// Shifts each training image by up to `height` of its height and `width` of its width
+/// (fractions, as in Keras), filling with zeros.
+public struct RandomTranslation: RandomAffineLayer {
+    public var name = ""
+    /// The largest shifts, as fractions of the image's height and width.
+    public let heightFactor, widthFactor: Float
+    public var lastTransforms: [AffineTransform] = []
+
+    /// Shifts up to `height · H` rows and `width · W` columns either way.
+    public init(height: Float, width: Float) {
+        heightFactor = height
+        widthFactor = width
+    }
+
+    public func validate() throws {
+        try checkFactor(heightFactor, "height", "RandomTranslation")
+        try checkFactor(widthFactor, "width", "RandomTranslation")
+    }
+
+    public func randomTransform(height: Int, width: Int, using generator: inout RandomGenerator) -> AffineTransform {
+        .translation(rows: uniform(-heightFactor, heightFactor, &generator) * Float(height),
+                     columns: uniform(-widthFactor, widthFactor, &generator) * Float(width))
+    }
+}

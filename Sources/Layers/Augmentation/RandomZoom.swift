@@ -1,0 +1,29 @@
+import Tensor
+
+/// Zooms each training image by a random amount in `[−factor, factor]`: as in Keras, a
+/// positive amount zooms out (the content shrinks), a negative one zooms in. Without a
+/// `widthFactor` the aspect ratio is kept. Fills with zeros.
+public struct RandomZoom: RandomAffineLayer {
+    public var name = ""
+    /// The largest zoom amounts, as fractions.
+    public let heightFactor: Float
+    public let widthFactor: Float?
+    public var lastTransforms: [AffineTransform] = []
+
+    /// Zooms up to `heightFactor` (and `widthFactor`, or the same as the height) either way.
+    public init(heightFactor: Float, widthFactor: Float? = nil) {
+        self.heightFactor = heightFactor
+        self.widthFactor = widthFactor
+    }
+
+    public func validate() throws {
+        try checkFactor(heightFactor, "heightFactor", "RandomZoom", upTo: 0.99)
+        if let widthFactor { try checkFactor(widthFactor, "widthFactor", "RandomZoom", upTo: 0.99) }
+    }
+
+    public func randomTransform(height: Int, width: Int, using generator: inout RandomGenerator) -> AffineTransform {
+        let rows = 1 + uniform(-heightFactor, heightFactor, &generator)
+        let columns = widthFactor.map { 1 + uniform(-$0, $0, &generator) } ?? rows
+        return .zoom(rows: rows, columns: columns)
+    }
+}
