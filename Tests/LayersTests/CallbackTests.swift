@@ -92,9 +92,7 @@ struct CallbackTests {
         let x = randomTensor([16, 1], seed: 1)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("history-\(UUID()).csv").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let history = try model.fit(
-            x: x, y: x * 2, batchSize: 4, epochs: 3, verbose: .silent,
-            callbacks: [LearningRateScheduler { epoch, _ in 0.1 / Float(epoch + 1) }, CSVLogger(path: path)])
+        let history = try model.fit(x: x, y: x * 2, batchSize: 4, epochs: 3, callbacks: [LearningRateScheduler { epoch, _ in 0.1 / Float(epoch + 1) }, CSVLogger(path: path)], verbose: .silent)
         #expect(history.epochs == [0, 1, 2])
         #expect(zip(history[.learningRate], [0.1, 0.05, 0.1 / 3]).allSatisfy { abs($0 - $1) < 1e-7 })
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
@@ -111,9 +109,9 @@ struct CallbackTests {
         // The target is noise the model cannot fit, so val_loss soon stops improving.
         let y = randomTensor([32, 1], seed: 3)
         let early = EarlyStopping(monitor: .valLoss, patience: 1)
-        let history = try model.fit(x: x, y: y, batchSize: 8, epochs: 50, verbose: .silent, callbacks: [early], validationSplit: 0.25)
+        let history = try model.fit(x: x, y: y, batchSize: 8, epochs: 50, validationSplit: 0.25, callbacks: [early], verbose: .silent)
         #expect(early.stoppedEpoch != nil && history.epochs.count < 50)
-        let resumed = try model.fit(x: x, y: y, batchSize: 8, epochs: 5, verbose: .silent, initialEpoch: 3)
+        let resumed = try model.fit(x: x, y: y, batchSize: 8, epochs: 5, initialEpoch: 3, verbose: .silent)
         #expect(resumed.epochs == [3, 4])
     }
 }

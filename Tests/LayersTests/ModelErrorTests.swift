@@ -77,7 +77,7 @@ struct ModelErrorTests {
         #expect(error?.description == "predict: expected samples of shape [3], found [5] (x has shape [2, 5])")
         #expect(throws: LayersError.self) { try model.fit(x: x.map { _ in .nan }, y: Tensor.zeros([10, 4]), verbose: .silent) }
         #expect(throws: LayersError.self) { try model.fit(x: x, y: Tensor.zeros([10, 4]), batchSize: 0, verbose: .silent) }
-        #expect(throws: LayersError.self) { try model.fit(x: x, y: Tensor.zeros([10, 4]), verbose: .silent, validationSplit: 1) }
+        #expect(throws: LayersError.self) { try model.fit(x: x, y: Tensor.zeros([10, 4]), validationSplit: 1, verbose: .silent) }
         let sparse = Sequential(seed: 1) { Input(shape: [3]); Dense(units: 4, activation: .softmax) }
         try sparse.compile(optimizer: Adam(), loss: .sparseCategoricalCrossentropy)
         error = #expect(throws: LayersError.self) {
@@ -101,7 +101,7 @@ struct ModelErrorTests {
         let y = randomTensor([64, 1], seed: 3)
         let terminate = TerminateOnNaN()
         let error = #expect(throws: LayersError.self) {
-            try model.fit(x: x, y: y, batchSize: 8, epochs: 5, verbose: .silent, callbacks: [terminate])
+            try model.fit(x: x, y: y, batchSize: 8, epochs: 5, callbacks: [terminate], verbose: .silent)
         }
         guard case let .nonFiniteLoss(epoch, batch, _) = error else {
             Issue.record("expected nonFiniteLoss, got \(String(describing: error))")

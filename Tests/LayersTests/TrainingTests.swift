@@ -52,7 +52,7 @@ struct TrainingTests {
         }
         try model.compile(optimizer: Adam(learningRate: 0.01), loss: .sparseCategoricalCrossentropy, metrics: [.accuracy])
         let y = try Tensor(shape: [200], scalars: labels.map(Float.init))
-        let history = try model.fit(x: x, y: y, batchSize: 20, epochs: 15, verbose: .silent, validationSplit: 0.2)
+        let history = try model.fit(x: x, y: y, batchSize: 20, epochs: 15, validationSplit: 0.2, verbose: .silent)
         #expect(history[.valAccuracy].last! >= 0.95, "\(history.history)")
     }
 
@@ -68,7 +68,7 @@ struct TrainingTests {
                 Dense(units: 3, activation: .softmax)
             }
             try model.compile(optimizer: SGD(learningRate: 0.1, momentum: 0.9), loss: .categoricalCrossentropy, metrics: [.accuracy])
-            let history = try model.fit(x: x, y: y, batchSize: 16, epochs: 3, verbose: .silent, validationSplit: 0.25)
+            let history = try model.fit(x: x, y: y, batchSize: 16, epochs: 3, validationSplit: 0.25, verbose: .silent)
             return (history, model.weights)
         }
         let (first, firstWeights) = try run(seed: 11)
@@ -87,7 +87,7 @@ struct TrainingTests {
         let y = try Tensor(shape: [40, 1], scalars: (0..<40).map { $0 < 30 ? 0 : 5 })
         let model = Sequential(seed: 1) { Input(shape: [1]); Dense(units: 1) }
         try model.compile(optimizer: Adam(learningRate: 0.05), loss: .meanSquaredError)
-        let history = try model.fit(x: x, y: y, batchSize: 10, epochs: 30, verbose: .silent, validationSplit: 0.25)
+        let history = try model.fit(x: x, y: y, batchSize: 10, epochs: 30, validationSplit: 0.25, verbose: .silent)
         #expect(history[.loss].last! < 0.1)
         #expect(history[.valLoss].last! > 20)
     }

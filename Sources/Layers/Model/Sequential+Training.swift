@@ -64,22 +64,22 @@ extension Sequential {
     ///   - batchSize: samples per optimisation step; the last batch of an epoch may be smaller.
     ///   - epochs: the epoch to stop at (exclusive), counting from 0 as Keras does, so that
     ///     `initialEpoch` resumes a run.
-    ///   - verbose: the progress display; `.auto` draws a live bar on a terminal and one line
-    ///     per epoch otherwise.
-    ///   - callbacks: called at the start and end of training, epochs and batches.
     ///   - validationSplit: the fraction of the data held out for validation. As in Keras it
     ///     is the **last** fraction of `x` and `y`, taken **before** shuffling: shuffle the
     ///     data first if it is ordered (by class, say).
     ///   - validationData: explicit validation data; takes precedence over `validationSplit`.
     ///   - shuffle: whether to shuffle the training samples before each epoch (seeded).
     ///   - initialEpoch: the epoch to start from, to resume training.
+    ///   - callbacks: called at the start and end of training, epochs and batches.
+    ///   - verbose: the progress display; `.auto` draws a live bar on a terminal and one line
+    ///     per epoch otherwise.
     /// - Throws: ``LayersError`` for bad arguments or data (before any training happens),
     ///   or from a callback (such as ``TerminateOnNaN``) to stop training.
     @discardableResult
     public func fit(
-        x: Tensor, y: Tensor, batchSize: Int = 32, epochs: Int = 1, verbose: Verbosity = .auto,
-        callbacks: [any Callback] = [], validationSplit: Float = 0, validationData: (x: Tensor, y: Tensor)? = nil,
-        shuffle: Bool = true, initialEpoch: Int = 0
+        x: Tensor, y: Tensor, batchSize: Int = 32, epochs: Int = 1, validationSplit: Float = 0,
+        validationData: (x: Tensor, y: Tensor)? = nil, shuffle: Bool = true, initialEpoch: Int = 0,
+        callbacks: [any Callback] = [], verbose: Verbosity = .auto
     ) throws -> History {
         let (loss, _) = try compiled(operation: "fit")
         try checkBatchSize(batchSize)
