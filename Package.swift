@@ -26,9 +26,13 @@ let package = Package(
             name: "TensorTests",
             dependencies: ["Tensor"]
         ),
+        .target(
+            name: "CMallocStatistics",
+            path: "Tests/CMallocStatistics"
+        ),
         .testTarget(
             name: "LayersTests",
-            dependencies: ["Layers", "Tensor"]
+            dependencies: ["Layers", "Tensor", "CMallocStatistics"]
         ),
     ]
 )
