@@ -19,5 +19,15 @@ let package = Package(
             path: "Benchmarks/TensorBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "LayersBenchmarks",
+            dependencies: [
+                .product(name: "Layers", package: "SwiftLayers"),
+                .product(name: "Tensor", package: "SwiftLayers"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/LayersBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -1,0 +1,73 @@
+// One training step (forward, loss, backward, Adam) and one inference pass of the
+// reference CNN at batch 128, with allocation counts: in steady state a step must free
+// everything it allocates (memoryLeakedBytes 0), so memory does not grow with the steps.
+import Benchmark
+import Layers
+import Tensor
+
+let batch = 128
+
+final class ReferenceCNN {
+    let model: Sequential
+    let x: Tensor
+    let y: Tensor
+
+    init(augmentation: Bool) {
+        model = Sequential(seed: 1) {
+            Input(shape: [28, 28, 1])
+            if augmentation {
+                RandomRotation(0.05)
+                RandomTranslation(height: 0.1, width: 0.1)
+            }
+            Conv2D(filters: 32, kernelSize: 3, activation: .relu)
+            MaxPooling2D(poolSize: 2)
+            Conv2D(filters: 64, kernelSize: 3, activation: .relu)
+            MaxPooling2D(poolSize: 2)
+            Flatten()
+            Dropout(rate: 0.5)
+            Dense(units: 10, activation: .softmax)
+        }
+        try! model.compile(optimizer: Adam(), loss: .categoricalCrossentropy, metrics: [.accuracy])
+        var generator = RandomGenerator(seed: 2)
+        x = try! Tensor.uniform([batch, 28, 28, 1], using: &generator)
+        y = try! Tensor.oneHot((0..<batch).map { $0 % 10 }, classes: 10)
+        for _ in 0..<3 { try! model.trainOnBatch(x: x, y: y) }  // reach steady state
+    }
+}
+
+final class Lazy<Value> {
+    private let make: () -> Value
+    private var built: Value?
+    init(_ make: @escaping () -> Value) { self.make = make }
+    var value: Value {
+        if let built { return built }
+        let value = make()
+        built = value
+        return value
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal, .memoryLeakedBytes], warmupIterations: 2, scalingFactor: .one,
+        maxDuration: .seconds(5), maxIterations: 40)
+
+    let plain = Lazy { ReferenceCNN(augmentation: false) }
+    let augmented = Lazy { ReferenceCNN(augmentation: true) }
+
+    Benchmark("reference CNN training step, batch 128") { benchmark in
+        let cnn = plain.value
+        benchmark.startMeasurement()
+        blackHole(try cnn.model.trainOnBatch(x: cnn.x, y: cnn.y))
+    }
+    Benchmark("reference CNN + rotation/translation augmentation, training step, batch 128") { benchmark in
+        let cnn = augmented.value
+        benchmark.startMeasurement()
+        blackHole(try cnn.model.trainOnBatch(x: cnn.x, y: cnn.y))
+    }
+    Benchmark("reference CNN predict, batch 128") { benchmark in
+        let cnn = plain.value
+        benchmark.startMeasurement()
+        blackHole(try cnn.model.predict(cnn.x, batchSize: batch))
+    }
+}
