@@ -28,12 +28,19 @@ import Tensor
 ///     }
 ///     mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
 ///         self.input = input
-///         return try input * scale.value.broadcast(to: input.shape)   // any tensor math
+///         return try input.broadcastingLastAxis(scale.value, *)
 ///     }
-///     ...
+///     mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
+///         scale.gradient = try (outputGradient * input).reshaped([-1, scale.value.count]).sum(alongAxis: 0)
+///         return try outputGradient.broadcastingLastAxis(scale.value, *)
+///     }
+///     mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {
+///         try body(&scale)
+///     }
 /// }
 /// ```
-/// The README has the full example; `LayersTests/CustomLayerTests.swift` trains it.
+/// `LayersTests/CustomLayerTests.swift` checks this layer against finite differences and
+/// trains it inside a ``Sequential``.
 public protocol Layer {
     /// The layer's name in summaries, logs and saved files. Left empty, the model names it
     /// after its type, Keras style (`conv2d`, `conv2d_1`, ...).
