@@ -11,17 +11,7 @@ struct MemoryTests {
 
     @Test("training steps of the reference CNN allocate nothing that stays: memory in use does not grow")
     func noGrowthAcrossSteps() throws {
-        let model = Sequential(seed: 1) {
-            Input(shape: [28, 28, 1])
-            RandomRotation(0.05)
-            Conv2D(filters: 32, kernelSize: 3, activation: .relu)
-            MaxPooling2D(poolSize: 2)
-            Conv2D(filters: 64, kernelSize: 3, activation: .relu)
-            MaxPooling2D(poolSize: 2)
-            Flatten()
-            Dropout(rate: 0.5)
-            Dense(units: 10, activation: .softmax)
-        }
+        let model = referenceCNN(augmentation: true)
         try model.compile(optimizer: Adam(), loss: .categoricalCrossentropy, metrics: [.accuracy])
         let x = randomTensor([16, 28, 28, 1], seed: 1)
         let y = try Tensor.oneHot((0..<16).map { $0 % 10 }, classes: 10)

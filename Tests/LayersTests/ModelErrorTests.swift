@@ -4,19 +4,6 @@ import Tensor
 
 @Suite("Bad models and bad data give clear errors")
 struct ModelErrorTests {
-    func referenceCNN() -> Sequential {
-        Sequential(seed: 1) {
-            Input(shape: [28, 28, 1])
-            Conv2D(filters: 32, kernelSize: 3, activation: .relu)
-            MaxPooling2D(poolSize: 2)
-            Conv2D(filters: 64, kernelSize: 3, activation: .relu)
-            MaxPooling2D(poolSize: 2)
-            Flatten()
-            Dropout(rate: 0.5)
-            Dense(units: 10, activation: .softmax)
-        }
-    }
-
     @Test("summary of the reference CNN: Keras's names, shapes and parameter counts")
     func referenceSummary() throws {
         let summary = try referenceCNN().summary()

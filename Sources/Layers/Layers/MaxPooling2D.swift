@@ -3,32 +3,25 @@ import Tensor
 /// Max pooling over NHWC images: the largest value of each `poolSize` window, per channel.
 public struct MaxPooling2D: Layer {
     public var name = ""
-    /// The window's height and width.
-    public let poolSize: Size2D
-    /// The step between windows; nil means `poolSize`, as in Keras.
-    public let strides: Size2D?
-    /// `.valid` or `.same`.
-    public let padding: Padding
-
-    private var check = HyperparameterCheck("MaxPooling2D")
+    private let configuration: PoolingConfiguration
     private var pooling: MaxPool2DKernel?
+
+    /// The window's height and width.
+    public var poolSize: Size2D { configuration.poolSize }
+    /// The step between windows; nil means `poolSize`, as in Keras.
+    public var strides: Size2D? { configuration.strides }
+    /// `.valid` or `.same`.
+    public var padding: Padding { configuration.padding }
 
     /// Max pooling with a `poolSize` window.
     public init(poolSize: Size2D = 2, strides: Size2D? = nil, padding: Padding = .valid) {
-        self.poolSize = poolSize
-        self.strides = strides
-        self.padding = padding
-        check.require(poolSize.isPositive, "poolSize", poolSize, "expected positive sizes")
-        check.require(strides?.isPositive ?? true, "strides", strides.map(\.description) ?? "nil", "expected positive strides")
+        configuration = PoolingConfiguration("MaxPooling2D", poolSize: poolSize, strides: strides, padding: padding)
     }
 
     public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
-        try check.throwIfInvalid()
-        pooling = try buildPoolingWindow(name, inputShape, poolSize, padding) {
-            try MaxPool2DKernel(inputShape: inputShape, poolSize: (poolSize.height, poolSize.width),
-                                strides: strides.map { ($0.height, $0.width) }, padding: padding)
-        }
-        return [pooling!.window.outputHeight, pooling!.window.outputWidth, inputShape[2]]
+        let kernel = try configuration.makeKernel(layer: name, inputShape: inputShape, MaxPool2DKernel.init)
+        pooling = kernel
+        return [kernel.window.outputHeight, kernel.window.outputWidth, kernel.channels]
     }
 
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
@@ -39,21 +32,5 @@ public struct MaxPooling2D: Layer {
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
         guard let pooling else { throw LayersError.notReady(operation: "\(name) backward", reason: "the layer is not built") }
         return try pooling.backward(outputGradient: outputGradient)
-    }
-}
-
-/// Checks a pooling layer's input shape and makes its kernel, turning a too-small image
-/// into an error that names the layer.
-func buildPoolingWindow<Kernel>(
-    _ name: String, _ inputShape: [Int], _ poolSize: Size2D, _ padding: Padding, _ make: () throws -> Kernel
-) throws -> Kernel {
-    guard inputShape.count == 3 else {
-        throw incompatibleInput(name, expected: "(None, height, width, channels)", received: inputShape)
-    }
-    do {
-        return try make()
-    } catch let error as TensorError {
-        throw incompatibleInput(name, expected: "images at least \(poolSize.height)x\(poolSize.width)",
-                                received: inputShape, hint: "use padding: .same or a smaller pool (\(error))")
     }
 }
