@@ -4,7 +4,7 @@ import Tensor
 /// do not depend on orientation (not digits).
 public struct RandomFlip: RandomAffineLayer {
     /// Which directions to flip.
-    public enum Mode: Sendable {
+    public enum Mode: String, Sendable, Codable {
         case horizontal, vertical, horizontalAndVertical
     }
 

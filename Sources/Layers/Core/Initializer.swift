@@ -17,9 +17,25 @@ public enum Initializer: Sendable, Equatable, Codable {
     /// Every element `value`.
     case constant(Float)
 
+    /// A limit on the scalars that weight creation may allocate, set while a model file is
+    /// loaded: a lying architecture cannot make `build` allocate more than the file holds.
+    @TaskLocal static var budget: WeightBudget?
+
     /// A tensor of `shape` initialised this way.
+    /// - Throws: when the shape is invalid, or larger than the current loading budget.
     public func makeTensor(_ shape: [Int], using generator: inout RandomGenerator) throws -> Tensor {
-        switch self {
+        if let budget = Initializer.budget {
+            var count = 1
+            for dimension in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: Swift.max(dimension, 0))
+                count = overflow ? Int.max : product
+            }
+            guard count <= budget.remaining else {
+                throw ModelFileError.weightMismatch("the architecture needs a weight of shape \(shape), more than the file holds")
+            }
+            budget.remaining -= count
+        }
+        return switch self {
         case .glorotUniform: try Tensor.glorotUniform(shape, using: &generator)
         case .glorotNormal: try Tensor.glorotNormal(shape, using: &generator)
         case .heNormal: try Tensor.heNormal(shape, using: &generator)
@@ -70,5 +86,12 @@ public struct Size2D: Sendable, Equatable, Codable, ExpressibleByIntegerLiteral,
 
     public var description: String { "(\(height), \(width))" }
 
-    var isPositive: Bool { height > 0 && width > 0 }
+    /// Both sizes positive and at most 2¹⁶, which keeps window arithmetic far from overflow.
+    var isPositive: Bool { (1...65536).contains(height) && (1...65536).contains(width) }
+}
+
+/// The scalars a model file holds, spent by ``Initializer/makeTensor(_:using:)`` while loading.
+final class WeightBudget: @unchecked Sendable {
+    var remaining: Int
+    init(_ remaining: Int) { self.remaining = remaining }
 }

@@ -4,24 +4,24 @@ import Tensor
 /// (padded cells are left out of the mean, as in Keras).
 public struct AveragePooling2D: Layer {
     public var name = ""
-    private let configuration: PoolingConfiguration
+    private let options: PoolingConfiguration
     private var pooling: AveragePool2DKernel?
     private var inputShape: [Int] = []
 
     /// The window's height and width.
-    public var poolSize: Size2D { configuration.poolSize }
+    public var poolSize: Size2D { options.poolSize }
     /// The step between windows; nil means `poolSize`, as in Keras.
-    public var strides: Size2D? { configuration.strides }
+    public var strides: Size2D? { options.strides }
     /// `.valid` or `.same`.
-    public var padding: Padding { configuration.padding }
+    public var padding: Padding { options.padding }
 
     /// Average pooling with a `poolSize` window.
     public init(poolSize: Size2D = 2, strides: Size2D? = nil, padding: Padding = .valid) {
-        configuration = PoolingConfiguration("AveragePooling2D", poolSize: poolSize, strides: strides, padding: padding)
+        options = PoolingConfiguration("AveragePooling2D", poolSize: poolSize, strides: strides, padding: padding)
     }
 
     public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
-        let kernel = try configuration.makeKernel(layer: name, inputShape: inputShape, AveragePool2DKernel.init)
+        let kernel = try options.makeKernel(layer: name, inputShape: inputShape, AveragePool2DKernel.init)
         pooling = kernel
         return [kernel.window.outputHeight, kernel.window.outputWidth, kernel.channels]
     }

@@ -39,10 +39,10 @@ public struct BatchNormalization: Layer {
         guard let features = inputShape.last else {
             throw incompatibleInput(name, expected: "(None, ..., features)", received: inputShape)
         }
-        gamma.value = try Tensor.ones([features])
-        beta.value = try Tensor.zeros([features])
-        movingMean.value = try Tensor.zeros([features])
-        movingVariance.value = try Tensor.ones([features])
+        gamma.value = try Initializer.ones.makeTensor([features], using: &context.generator)
+        beta.value = try Initializer.zeros.makeTensor([features], using: &context.generator)
+        movingMean.value = try Initializer.zeros.makeTensor([features], using: &context.generator)
+        movingVariance.value = try Initializer.ones.makeTensor([features], using: &context.generator)
         return inputShape
     }
 

@@ -11,7 +11,12 @@ public struct Input: Layer {
     /// An input of samples shaped `shape` (for images: `[height, width, channels]`).
     public init(shape: [Int]) {
         self.shape = shape
-        check.require(!shape.isEmpty && shape.allSatisfy { $0 > 0 }, "shape", shape, "expected positive dimensions")
+        let count = shape.reduce((value: 1, overflow: false)) { partial, dimension in
+            let (product, overflow) = partial.value.multipliedReportingOverflow(by: Swift.max(dimension, 1))
+            return (product, partial.overflow || overflow)
+        }
+        check.require(!shape.isEmpty && shape.allSatisfy { $0 > 0 } && !count.overflow && count.value <= Int(Int32.max),
+                      "shape", shape, "expected positive dimensions and at most 2³¹ elements per sample")
     }
 
     public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {

@@ -12,8 +12,8 @@ public struct Adam: Optimizer {
     public let beta1, beta2: Float
     /// Added to the denominator for stability (Keras: 1e-7).
     public let epsilon: Float
-    private var moments = SlotStorage()
-    private var squares = SlotStorage()
+    var moments = SlotStorage()
+    var squares = SlotStorage()
 
     /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` for a bad hyper-parameter.
     public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
@@ -63,7 +63,7 @@ public struct Adam: Optimizer {
 /// Adam with decoupled weight decay (Loshchilov & Hutter), Keras's `AdamW`: before each
 /// update `w −= lr · weightDecay · w`. Keras's default decay is 0.004.
 public struct AdamW: Optimizer {
-    private var adam: Adam
+    var adam: Adam
 
     /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` for a bad hyper-parameter.
     public init(learningRate: Float = 0.001, weightDecay: Float = 0.004, beta1: Float = 0.9, beta2: Float = 0.999,

@@ -41,7 +41,7 @@ extension Optimizer {
 }
 
 /// Gradient clipping as Keras's optimizers offer it.
-public struct GradientClipping: Sendable, Equatable {
+public struct GradientClipping: Sendable, Equatable, Codable {
     /// Each gradient tensor is rescaled so that its L2 norm is at most this.
     public var clipNorm: Float?
     /// Each gradient element is clamped to `[−clipValue, clipValue]`.
@@ -100,6 +100,19 @@ struct SlotStorage: Sendable {
     /// Stores the state of `slot`. Take it with ``take(_:like:)`` and put it back after
     /// updating, so that the update happens in place.
     mutating func store(_ slot: Int, _ tensor: Tensor) { tensors[slot] = tensor }
+
+    /// Every slot's tensor, named `prefix` + slot number, for saving.
+    func exported(prefix: String) -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: tensors.map { (prefix + String($0.key), $0.value) })
+    }
+
+    /// The slots saved by ``exported(prefix:)``. A slot whose shape later disagrees with its
+    /// parameter is replaced by zeros on first use.
+    mutating func restore(prefix: String, from saved: [String: Tensor]) {
+        for (name, tensor) in saved where name.hasPrefix(prefix) {
+            if let slot = Int(name.dropFirst(prefix.count)) { tensors[slot] = tensor }
+        }
+    }
 
     /// Removes and returns the state of `slot` (so that it is not shared while being updated).
     mutating func take(_ slot: Int, like value: Tensor) -> Tensor {

@@ -11,8 +11,8 @@ public struct RMSprop: Optimizer {
     public let momentum: Float
     /// Added inside the square root (Keras: 1e-7).
     public let epsilon: Float
-    private var squares = SlotStorage()
-    private var velocities = SlotStorage()
+    var squares = SlotStorage()
+    var velocities = SlotStorage()
 
     /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` for a bad hyper-parameter.
     public init(learningRate: Float = 0.001, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7,

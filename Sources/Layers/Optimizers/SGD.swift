@@ -10,7 +10,7 @@ public struct SGD: Optimizer {
     public let momentum: Float
     /// Whether to use Nesterov momentum.
     public let nesterov: Bool
-    private var velocities = SlotStorage()
+    var velocities = SlotStorage()
 
     /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` for a bad hyper-parameter.
     public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false,

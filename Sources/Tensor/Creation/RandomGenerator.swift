@@ -9,7 +9,7 @@
 /// let order = (0..<60_000).shuffled(using: &rng)
 /// ```
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
-    private var state: (UInt64, UInt64, UInt64, UInt64)
+    private var stateWords: (UInt64, UInt64, UInt64, UInt64)
 
     /// A generator whose sequence is determined by `seed`.
     public init(seed: UInt64) {
@@ -21,19 +21,31 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        state = (next(), next(), next(), next())
+        stateWords = (next(), next(), next(), next())
+    }
+
+    /// The generator's complete state, to save and restore a run exactly (see ``init(state:)``).
+    public var state: [UInt64] { [stateWords.0, stateWords.1, stateWords.2, stateWords.3] }
+
+    /// A generator continuing exactly where the one whose ``state`` this was left off.
+    /// - Throws: ``TensorError/invalidArgument(name:value:reason:)`` unless there are 4 words, not all 0.
+    public init(state: [UInt64]) throws {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else {
+            throw TensorError.invalidArgument(name: "state", value: "\(state)", reason: "expected 4 words, not all zero")
+        }
+        stateWords = (state[0], state[1], state[2], state[3])
     }
 
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
-        let result = rotateLeft(state.1 &* 5, by: 7) &* 9
-        let t = state.1 << 17
-        state.2 ^= state.0
-        state.3 ^= state.1
-        state.1 ^= state.2
-        state.0 ^= state.3
-        state.2 ^= t
-        state.3 = rotateLeft(state.3, by: 45)
+        let result = rotateLeft(stateWords.1 &* 5, by: 7) &* 9
+        let t = stateWords.1 << 17
+        stateWords.2 ^= stateWords.0
+        stateWords.3 ^= stateWords.1
+        stateWords.1 ^= stateWords.2
+        stateWords.0 ^= stateWords.3
+        stateWords.2 ^= t
+        stateWords.3 = rotateLeft(stateWords.3, by: 45)
         return result
     }
 
@@ -57,7 +69,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     }
 
     public static func == (lhs: RandomGenerator, rhs: RandomGenerator) -> Bool {
-        lhs.state == rhs.state
+        lhs.stateWords == rhs.stateWords
     }
 
     private func rotateLeft(_ x: UInt64, by k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }

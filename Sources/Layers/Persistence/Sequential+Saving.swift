@@ -1,0 +1,161 @@
+import Foundation
+import Tensor
+
+/// What a model file's `__metadata__["model"]` holds: the architecture and, optionally,
+/// the training state.
+struct ModelRecord: Codable {
+    struct LayerRecord: Codable {
+        var type: String
+        var name: String
+        var configuration: JSONValue
+    }
+
+    var name: String
+    var seed: String
+    var inputShape: [Int]
+    var layers: [LayerRecord]
+    var loss: Loss?
+    var metrics: [Metric]?
+    var optimizer: OptimizerRecord?
+    var step: Int?
+    var generator: [String]?
+}
+
+extension Sequential {
+    /// The version of the model file format this library writes; it reads this and older ones.
+    public static let modelFormatVersion = 1
+    static let modelFormatName = "swift-layers-model"
+
+    /// Saves the model to one file: a safetensors file whose tensors are the weights
+    /// (`conv2d/kernel`, `batch_normalization/moving_mean`, ...) and whose metadata holds the
+    /// architecture as JSON and, with `includeOptimizer`, the optimizer's configuration and
+    /// state, the step count and the random generator, so that `fit(initialEpoch:)` on the
+    /// loaded model continues exactly.
+    ///
+    /// The file is written to a temporary file in the same folder, flushed and renamed, so a
+    /// crash or a full disk leaves any previous file intact.
+    /// - Throws: ``ModelFileError`` when the model is not built, holds a layer that cannot be
+    ///   saved, or the file cannot be written.
+    public func save(to path: String, includeOptimizer: Bool = true) throws {
+        guard isBuilt, let inputShape else {
+            throw ModelFileError.unsupported("save: the model is not built yet; compile it with an Input layer, or call build(inputShape:)")
+        }
+        var record = ModelRecord(
+            name: name, seed: String(seed), inputShape: inputShape,
+            layers: try layers.map { .init(type: type(of: $0).typeName, name: $0.name, configuration: try configurationJSON(of: $0)) })
+        var tensors: [(name: String, value: Tensor)] = layers.flatMap { layer in
+            layer.parameters.map { ("\(layer.name)/\($0.name)", $0.value) }
+        }
+        if includeOptimizer, let loss, let optimizer {
+            guard let serializable = optimizer as? any SerializableOptimizer else {
+                throw ModelFileError.unsupported("the optimizer \(type(of: optimizer)) cannot be saved; save with includeOptimizer: false")
+            }
+            record.loss = loss
+            record.metrics = metrics
+            record.optimizer = try serializable.record
+            record.step = step
+            record.generator = trainingGenerator.state.map { String($0) }
+            tensors += serializable.stateTensors.sorted { $0.key < $1.key }.map { ("optimizer/\($0.key)", $0.value) }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let metadata = [
+            "format": Self.modelFormatName,
+            "format_version": String(Self.modelFormatVersion),
+            "model": String(decoding: try encoder.encode(record), as: UTF8.self),
+        ]
+        try AtomicFile.write(try SafeTensors(metadata: metadata, tensors: tensors).encoded(), to: path)
+    }
+
+    /// Loads a model saved by ``save(to:includeOptimizer:)``: architecture, weights and, when
+    /// saved, the compiled loss, metrics and optimizer with its state. Custom layer types must
+    /// be registered first with ``LayerRegistry/register(_:)``.
+    /// - Throws: ``ModelFileError`` for a missing, truncated, corrupt or incompatible file.
+    public static func load(from path: String) throws -> Sequential {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+        } catch {
+            throw ModelFileError.cannotRead(path: path, reason: FileManager.default.fileExists(atPath: path)
+                                            ? error.localizedDescription : "no such file")
+        }
+        let file = try SafeTensors.decode(data, path: path)
+        guard file.metadata["format"] == modelFormatName else {
+            throw ModelFileError.corrupt(path: path, reason: "it has no '\(modelFormatName)' format metadata (is it a model file of this library?)")
+        }
+        guard let version = file.metadata["format_version"].flatMap(Int.init), version >= 1 else {
+            throw ModelFileError.corrupt(path: path, reason: "the format version is missing or not a positive integer")
+        }
+        guard version <= modelFormatVersion else {
+            throw ModelFileError.unsupportedVersion(path: path, found: version, supported: modelFormatVersion)
+        }
+        do {
+            return try makeModel(from: file)
+        } catch let error as ModelFileError {
+            throw ModelFileError.inFile(path: path, error: error)
+        }
+    }
+
+    private static func makeModel(from file: SafeTensors) throws -> Sequential {
+        let record: ModelRecord
+        do {
+            record = try JSONDecoder().decode(ModelRecord.self, from: Data((file.metadata["model"] ?? "").utf8))
+        } catch let error as DecodingError {
+            throw ModelFileError.invalidArchitecture(describe(error))
+        }
+        guard let seed = UInt64(record.seed) else { throw ModelFileError.invalidArchitecture("the seed '\(record.seed)' is not a UInt64") }
+        let layers = try record.layers.map { layerRecord -> any Layer in
+            var layer = try LayerRegistry.makeLayer(typeName: layerRecord.type, configuration: layerRecord.configuration)
+            layer.name = layerRecord.name
+            return layer
+        }
+        let model = Sequential(layers, seed: seed)
+        model.name = record.name
+        let floatsInFile = file.tensors.reduce(0) { $0 + $1.value.count }
+        do {
+            try Initializer.$budget.withValue(WeightBudget(floatsInFile)) {
+                try model.build(inputShape: record.inputShape)
+            }
+        } catch let error as LayersError {
+            throw ModelFileError.invalidArchitecture(error.description)
+        }
+
+        var saved = Dictionary(file.tensors.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        var values: [Tensor] = []
+        for layer in model.layers {
+            for parameter in layer.parameters {
+                let key = "\(layer.name)/\(parameter.name)"
+                guard let tensor = saved.removeValue(forKey: key) else { throw ModelFileError.weightMismatch("the tensor '\(key)' is missing") }
+                guard tensor.shape == parameter.value.shape else {
+                    throw ModelFileError.weightMismatch("'\(key)' must have shape \(parameter.value.shape), the file has \(tensor.shape)")
+                }
+                values.append(tensor)
+            }
+        }
+        let optimizerState = saved.filter { $0.key.hasPrefix("optimizer/") }
+        if let unexpected = saved.keys.filter({ !$0.hasPrefix("optimizer/") }).sorted().first {
+            throw ModelFileError.weightMismatch("the file has a tensor '\(unexpected)' that no layer uses")
+        }
+        try model.setWeights(values)
+
+        if let loss = record.loss, let optimizerRecord = record.optimizer {
+            var optimizer: any SerializableOptimizer
+            do {
+                optimizer = try optimizerRecord.makeOptimizer()
+                try model.compile(optimizer: optimizer, loss: loss, metrics: record.metrics ?? [])
+            } catch let error as LayersError {
+                throw ModelFileError.invalidArchitecture(error.description)
+            }
+            optimizer.restoreState(Dictionary(uniqueKeysWithValues: optimizerState.map { (String($0.key.dropFirst("optimizer/".count)), $0.value) }))
+            model.optimizer = optimizer
+            model.step = max(record.step ?? 0, 0)
+            if let words = record.generator {
+                guard let state = try? RandomGenerator(state: words.compactMap { UInt64($0) }) else {
+                    throw ModelFileError.invalidArchitecture("the saved random generator state is invalid")
+                }
+                model.trainingGenerator = state
+            }
+        }
+        return model
+    }
+}
