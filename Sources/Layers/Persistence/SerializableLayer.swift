@@ -16,9 +16,9 @@ import Tensor
 /// }
 /// LayerRegistry.register(Scale.self)
 /// ```
-public protocol SerializableLayer: Layer {
+public protocol SerializableLayer: Layer, SendableMetatype {
     /// The hyper-parameters, as saved.
-    associatedtype Configuration: Codable
+    associatedtype Configuration: Codable, SendableMetatype
     /// This layer's hyper-parameters.
     var configuration: Configuration { get }
     /// A new, unbuilt layer with these hyper-parameters.
@@ -29,7 +29,7 @@ public protocol SerializableLayer: Layer {
 public enum LayerRegistry {
     typealias Factory = @Sendable (JSONValue) throws -> any Layer
 
-    private static let factories = Mutex<[String: Factory]>(builtIn)
+    private static let factories = Mutex<[String: Factory]>(builtInFactories())
 
     /// Makes `type` loadable from model files under its ``Layer/typeName``.
     public static func register<L: SerializableLayer>(_ type: L.Type) {
@@ -57,7 +57,7 @@ public enum LayerRegistry {
         }
     }
 
-    private static let builtIn: [String: Factory] = {
+    private static func builtInFactories() -> [String: Factory] {
         let types: [any SerializableLayer.Type] = [
             Input.self, Dense.self, Conv2D.self, MaxPooling2D.self, AveragePooling2D.self,
             GlobalAveragePooling2D.self, Flatten.self, Reshape.self, Dropout.self, BatchNormalization.self,
@@ -65,7 +65,7 @@ public enum LayerRegistry {
             RandomRotation.self, RandomTranslation.self, RandomZoom.self, RandomFlip.self,
         ]
         return Dictionary(uniqueKeysWithValues: types.map { type in (type.typeName, factory(for: type)) })
-    }()
+    }
 }
 
 /// The configuration of a serializable layer as JSON.
