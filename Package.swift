@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Layers", targets: ["Layers"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
     ],
     targets: [
         .systemLibrary(
@@ -22,9 +23,23 @@ let package = Package(
             name: "Layers",
             dependencies: ["Tensor"]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "Datasets",
+            dependencies: ["Tensor", "CZlib"]
+        ),
         .testTarget(
             name: "TensorTests",
             dependencies: ["Tensor"]
+        ),
+        .testTarget(
+            name: "DatasetsTests",
+            dependencies: ["Datasets", "Tensor"]
         ),
         .target(
             name: "CMallocStatistics",
