@@ -7,6 +7,10 @@ let package = Package(
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Layers", targets: ["Layers"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .executable(name: "mnist", targets: ["MNISTExample"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -33,13 +37,20 @@ let package = Package(
             name: "Datasets",
             dependencies: ["Tensor", "CZlib"]
         ),
+        .executableTarget(
+            name: "MNISTExample",
+            dependencies: [
+                "Tensor", "Layers", "Datasets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(
             name: "TensorTests",
             dependencies: ["Tensor"]
         ),
         .testTarget(
             name: "DatasetsTests",
-            dependencies: ["Datasets", "Tensor"]
+            dependencies: ["Datasets", "Tensor", "Layers"]
         ),
         .target(
             name: "CMallocStatistics",

@@ -9,6 +9,9 @@ struct MemoryTests {
     /// Bytes the process has allocated and not freed (heap plus mmap'ed blocks).
     func bytesInUse() -> Int { malloc_bytes_in_use() }
 
+    /// The bytes in use are process-wide, so this test needs the suite to run serially
+    /// (`swift test --no-parallel`, the README's test command); with other tests allocating
+    /// at the same time it reports their memory too.
     @Test("training steps of the reference CNN allocate nothing that stays: memory in use does not grow")
     func noGrowthAcrossSteps() throws {
         let model = referenceCNN(augmentation: true)

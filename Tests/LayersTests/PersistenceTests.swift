@@ -90,6 +90,7 @@ struct PersistenceTests {
             try first.fit(x: x, y: y, batchSize: 16, epochs: 3, validationSplit: 0.25,
                           callbacks: [ModelCheckpoint(path: path)], verbose: .silent)
             let resumed = try Sequential.load(from: path)
+            #expect(resumed.epochsCompleted == 3)
             let resumedHistory = try resumed.fit(x: x, y: y, batchSize: 16, epochs: 6, validationSplit: 0.25, initialEpoch: 3, verbose: .silent)
             #expect(resumed.weights == straight.weights)
             #expect(resumedHistory[.valLoss] == Array(straightHistory[.valLoss].suffix(3)))

@@ -144,6 +144,7 @@ extension Sequential {
                 }
             }
             if let rate = learningRate { logs[.learningRate] = rate }
+            epochsCompleted = epoch + 1
             for callback in allCallbacks { try callback.onEpochEnd(epoch, logs: logs, model: self) }
             lastLogs = logs
             if stopTraining { break }

@@ -39,6 +39,9 @@ public final class Sequential {
     public var stopTraining = false
     /// The number of optimisation steps taken so far.
     public internal(set) var step = 0
+    /// The number of epochs `fit` has completed (saved with the model, so that a run can be
+    /// resumed with `fit(initialEpoch: model.epochsCompleted)`).
+    public internal(set) var epochsCompleted = 0
     /// What the running `fit` is doing: epochs, steps per epoch. Nil outside `fit`.
     public internal(set) var trainingPlan: TrainingPlan?
 

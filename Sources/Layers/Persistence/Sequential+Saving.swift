@@ -18,6 +18,7 @@ struct ModelRecord: Codable {
     var metrics: [Metric]?
     var optimizer: OptimizerRecord?
     var step: Int?
+    var epochsCompleted: Int?
     var generator: [String]?
 }
 
@@ -54,6 +55,7 @@ extension Sequential {
             record.metrics = metrics
             record.optimizer = try serializable.record
             record.step = step
+            record.epochsCompleted = epochsCompleted
             record.generator = trainingGenerator.state.map { String($0) }
             tensors += serializable.stateTensors.sorted { $0.key < $1.key }.map { ("optimizer/\($0.key)", $0.value) }
         }
@@ -149,6 +151,7 @@ extension Sequential {
             optimizer.restoreState(Dictionary(uniqueKeysWithValues: optimizerState.map { (String($0.key.dropFirst("optimizer/".count)), $0.value) }))
             model.optimizer = optimizer
             model.step = max(record.step ?? 0, 0)
+            model.epochsCompleted = max(record.epochsCompleted ?? 0, 0)
             if let words = record.generator {
                 guard let state = try? RandomGenerator(state: words.compactMap { UInt64($0) }) else {
                     throw ModelFileError.invalidArchitecture("the saved random generator state is invalid")

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Layers
+import Tensor
+
+@main
+struct MNISTCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mnist",
+        abstract: "Train, evaluate and use a convolutional network on the MNIST digits.",
+        subcommands: [Train.self, Evaluate.self],
+        defaultSubcommand: Train.self)
+}
+
+/// Where the data comes from, shared by the subcommands.
+struct DataOptions: ParsableArguments {
+    @Option(help: "Folder with the four MNIST IDX files (.gz or not). Default: $MNIST_DIR, then ~/.cache/swift-layers/mnist.")
+    var dataDir: String?
+
+    func load() throws -> MNIST {
+        let folder: URL
+        do {
+            folder = try MNIST.locate(explicit: dataDir)
+        } catch let error as DatasetError {
+            throw CommandError("""
+                MNIST not found: \(error)
+                Put the four files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, \
+                t10k-labels-idx1-ubyte.gz) in one of those folders, or pass --data-dir.
+                """)
+        }
+        print("Loading MNIST from \(folder.path)")
+        return try MNIST.load(from: folder)
+    }
+}
+
+/// Prints the test results and writes them next to the model.
+func reportTestResults(model: Sequential, test: MNIST.Split, outputFolder: URL) throws -> ConfusionMatrix {
+    let results = try model.evaluate(x: test.images, y: test.oneHotLabels, batchSize: 256)
+    let predicted = try model.predict(test.images, batchSize: 256).argmax(alongAxis: -1)
+    let matrix = ConfusionMatrix(truth: test.labels, predicted: predicted, classes: 10)
+    print(String(format: "\nTest accuracy: %.4f (%d of %d)   test loss: %.4f",
+                 matrix.accuracy, matrix.correct, matrix.total, results[.loss] ?? .nan))
+    print("\nConfusion matrix (rows: true digit, columns: predicted digit)\n\(matrix.table)")
+    print("\n\(matrix.report)")
+    let text = "accuracy \(matrix.accuracy)\nloss \(results[.loss] ?? .nan)\n\n\(matrix.table)\n\n\(matrix.report)\n"
+    try text.write(to: outputFolder.appendingPathComponent("test-report.txt"), atomically: true, encoding: .utf8)
+    return matrix
+}
+
+extension MNISTCommand {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a model, report its test accuracy and save it (the default subcommand).")
+
+        @OptionGroup var data: DataOptions
+        @Option(help: "The model to train.") var recipe: Recipe = .reference
+        @Option(help: "Epochs to train (the last epoch, when resuming).") var epochs = 15
+        @Option(help: "Samples per optimisation step.") var batchSize = 128
+        @Option(help: "Adam's initial learning rate, decayed along a cosine to 1% by the last epoch.") var learningRate: Float = 2e-3
+        @Option(help: "Fraction of the training images held out for validation (the last ones).") var validationSplit: Float = 0.1
+        @Option(help: "Seed for initialisation, shuffling, dropout and augmentation.") var seed: UInt64 = 42
+        @Flag(inversion: .prefixedNo, help: "Random rotations and shifts of the training images.") var augment = true
+        @Option(help: "Folder for the model, history and report.") var output = "mnist-output"
+        @Option(help: "Compute threads (default: all cores).") var threads: Int?
+        @Option(help: "Continue training from a checkpoint or saved model.") var resume: String?
+
+        func validate() throws {
+            guard epochs > 0 else { throw ValidationError("--epochs must be positive, found \(epochs)") }
+            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, found \(batchSize)") }
+            guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive, found \(learningRate)") }
+            guard validationSplit >= 0, validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1), found \(validationSplit)") }
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, found \(threads)") }
+        }
+
+        func run() throws {
+            if let threads { ComputeThreads.count = threads }
+            let outputFolder = URL(fileURLWithPath: output)
+            try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
+            let mnist = try data.load()
+
+            let model: Sequential
+            if let resume {
+                model = try Sequential.load(from: resume)
+                guard model.optimizer != nil else {
+                    throw CommandError("\(resume) has no optimizer state; it was saved with includeOptimizer: false")
+                }
+                print("Resuming from \(resume) after epoch \(model.epochsCompleted)")
+            } else {
+                model = recipe.makeModel(seed: seed, augment: augment)
+                // Cosine decay over the whole run: the last epochs fine-tune at a small rate.
+                let trainingSamples = Int(Float(mnist.train.count) * (1 - validationSplit))
+                let steps = epochs * ((trainingSamples + batchSize - 1) / batchSize)
+                let schedule = try CosineDecay(initialLearningRate: learningRate, decaySteps: steps, alpha: 0.01)
+                try model.compile(optimizer: Adam(learningRate: learningRate, schedule: schedule),
+                                  loss: .categoricalCrossentropy, metrics: [.accuracy])
+            }
+            print(try model.summary())
+            print("\(ComputeThreads.blasDescription); compute threads: \(ComputeThreads.count)")
+
+            let checkpoint = outputFolder.appendingPathComponent("checkpoint.safetensors").path
+            let callbacks: [any Callback] = [
+                CSVLogger(path: outputFolder.appendingPathComponent("history.csv").path, append: resume != nil),
+                ModelCheckpoint(path: checkpoint),
+                TerminateOnNaN(),
+            ]
+            let started = Date()
+            try model.fit(x: mnist.train.images, y: mnist.train.oneHotLabels, batchSize: batchSize, epochs: epochs,
+                          validationSplit: validationSplit, initialEpoch: model.epochsCompleted, callbacks: callbacks)
+            let minutes = Date().timeIntervalSince(started) / 60
+            print(String(format: "Trained in %.1f minutes", minutes))
+
+            let modelPath = outputFolder.appendingPathComponent("model.safetensors").path
+            try model.save(to: modelPath)
+            print("Saved the model to \(modelPath)")
+            _ = try reportTestResults(model: model, test: mnist.test, outputFolder: outputFolder)
+        }
+    }
+
+    struct Evaluate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Report the test accuracy of a saved model.")
+
+        @OptionGroup var data: DataOptions
+        @Option(help: "The saved model.") var model: String
+        @Option(help: "Folder for the report.") var output = "mnist-output"
+
+        func run() throws {
+            let outputFolder = URL(fileURLWithPath: output)
+            try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
+            let loaded = try Sequential.load(from: model)
+            let mnist = try data.load()
+            if loaded.loss == nil {
+                try loaded.compile(optimizer: Adam(), loss: .categoricalCrossentropy, metrics: [.accuracy])
+            }
+            _ = try reportTestResults(model: loaded, test: mnist.test, outputFolder: outputFolder)
+        }
+    }
+}
+
+extension Recipe: ExpressibleByArgument {}
+
+/// A failure while running (not a usage mistake), printed without the usage line.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

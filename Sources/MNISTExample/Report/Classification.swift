@@ -1,0 +1,54 @@
+/// The confusion matrix of a classifier and the per-class scores derived from it.
+struct ConfusionMatrix: Sendable {
+    /// `counts[true][predicted]`.
+    let counts: [[Int]]
+
+    /// Counts the pairs of true and predicted classes (both in `0..<classes`).
+    init(truth: [Int], predicted: [Int], classes: Int) {
+        var counts = Array(repeating: Array(repeating: 0, count: classes), count: classes)
+        for (label, guess) in zip(truth, predicted) { counts[label][guess] += 1 }
+        self.counts = counts
+    }
+
+    var classes: Int { counts.count }
+    var total: Int { counts.joined().reduce(0, +) }
+    var correct: Int { (0..<classes).reduce(0) { $0 + counts[$1][$1] } }
+    var accuracy: Double { Double(correct) / Double(Swift.max(total, 1)) }
+
+    /// Precision, recall and F1 of `label`, and how many samples have it.
+    func scores(of label: Int) -> (precision: Double, recall: Double, f1: Double, support: Int) {
+        let truePositives = Double(counts[label][label])
+        let predicted = Double((0..<classes).reduce(0) { $0 + counts[$1][label] })
+        let support = counts[label].reduce(0, +)
+        let precision = predicted > 0 ? truePositives / predicted : 0
+        let recall = support > 0 ? truePositives / Double(support) : 0
+        let f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+        return (precision, recall, f1, support)
+    }
+
+    /// The matrix as an aligned text table: rows are true digits, columns predictions.
+    var table: String {
+        let width = Swift.max(String(counts.joined().max() ?? 0).count, 4) + 1
+        func cell(_ text: String) -> String { String(repeating: " ", count: Swift.max(0, width - text.count)) + text }
+        var lines = ["true \\ predicted" , "      " + (0..<classes).map { cell(String($0)) }.joined()]
+        for label in 0..<classes {
+            lines.append("   \(label)  " + counts[label].map { cell(String($0)) }.joined())
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Per-class precision, recall, F1 and support, with the macro average.
+    var report: String {
+        func format(_ value: Double) -> String { String(format: "%9.4f", value) }
+        var lines = ["class  precision   recall       f1  support"]
+        var sums = (0.0, 0.0, 0.0)
+        for label in 0..<classes {
+            let s = scores(of: label)
+            sums = (sums.0 + s.precision, sums.1 + s.recall, sums.2 + s.f1)
+            lines.append("    \(label)  \(format(s.precision))\(format(s.recall))\(format(s.f1))  \(String(format: "%7d", s.support))")
+        }
+        let n = Double(classes)
+        lines.append("macro  \(format(sums.0 / n))\(format(sums.1 / n))\(format(sums.2 / n))  \(String(format: "%7d", total))")
+        return lines.joined(separator: "\n")
+    }
+}
