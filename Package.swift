@@ -37,10 +37,14 @@ let package = Package(
             name: "Datasets",
             dependencies: ["Tensor", "CZlib"]
         ),
+        .target(
+            name: "MNISTReport",
+            dependencies: ["Tensor"]
+        ),
         .executableTarget(
             name: "MNISTExample",
             dependencies: [
-                "Tensor", "Layers", "Datasets",
+                "Tensor", "Layers", "Datasets", "MNISTReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +55,10 @@ let package = Package(
         .testTarget(
             name: "DatasetsTests",
             dependencies: ["Datasets", "Tensor", "Layers"]
+        ),
+        .testTarget(
+            name: "MNISTReportTests",
+            dependencies: ["MNISTReport", "Tensor"]
         ),
         .target(
             name: "CMallocStatistics",

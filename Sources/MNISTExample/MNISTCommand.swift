@@ -1,4 +1,5 @@
 import ArgumentParser
+import MNISTReport
 import Datasets
 import Foundation
 import Layers
@@ -34,18 +35,36 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// Prints the test results and writes them next to the model.
-func reportTestResults(model: Sequential, test: MNIST.Split, outputFolder: URL) throws -> ConfusionMatrix {
+/// Prints the test results and writes the report (pictures, history, HTML) into `outputFolder`.
+func reportTestResults(model: Sequential, test: MNIST.Split, history: History?, outputFolder: URL) throws {
     let results = try model.evaluate(x: test.images, y: test.oneHotLabels, batchSize: 256)
-    let predicted = try model.predict(test.images, batchSize: 256).argmax(alongAxis: -1)
+    let probabilities = try model.predict(test.images, batchSize: 256)
+    let predicted = try probabilities.argmax(alongAxis: -1)
     let matrix = ConfusionMatrix(truth: test.labels, predicted: predicted, classes: 10)
-    print(String(format: "\nTest accuracy: %.4f (%d of %d)   test loss: %.4f",
-                 matrix.accuracy, matrix.correct, matrix.total, results[.loss] ?? .nan))
+    let testLoss = Double(results[.loss] ?? .nan)
+    print(String(format: "\nTest accuracy: %.4f (%d of %d)   test loss: %.4f", matrix.accuracy, matrix.correct, matrix.total, testLoss))
     print("\nConfusion matrix (rows: true digit, columns: predicted digit)\n\(matrix.table)")
     print("\n\(matrix.report)")
-    let text = "accuracy \(matrix.accuracy)\nloss \(results[.loss] ?? .nan)\n\n\(matrix.table)\n\n\(matrix.report)\n"
+    let text = "accuracy \(matrix.accuracy)\nloss \(testLoss)\n\n\(matrix.table)\n\n\(matrix.report)\n"
     try text.write(to: outputFolder.appendingPathComponent("test-report.txt"), atomically: true, encoding: .utf8)
-    return matrix
+
+    let scores = probabilities.scalars
+    let images = test.images.scalars
+    let mistakes = predicted.indices.filter { predicted[$0] != test.labels[$0] }
+        .map { index in (index, scores[index * 10 + predicted[index]]) }
+        .sorted { $0.1 > $1.1 }
+        .prefix(24)
+        .map { index, confidence in
+            Charts.Mistake(pixels: Array(images[index * 784..<(index + 1) * 784]), truth: test.labels[index],
+                           predicted: predicted[index], confidence: confidence)
+        }
+    let curves = (history?.history ?? [:]).reduce(into: [String: [Double]]()) { result, entry in
+        result[entry.key.rawValue] = entry.value.map(Double.init)
+    }
+    let report = TrainingReport(history: curves, matrix: matrix, testLoss: testLoss, mistakes: Array(mistakes),
+                                summary: try model.summary())
+    try report.write(to: outputFolder)
+    print("\nReport: \(outputFolder.appendingPathComponent(TrainingReport.fileNames.html).path)")
 }
 
 extension MNISTCommand {
@@ -105,15 +124,16 @@ extension MNISTCommand {
                 TerminateOnNaN(),
             ]
             let started = Date()
-            try model.fit(x: mnist.train.images, y: mnist.train.oneHotLabels, batchSize: batchSize, epochs: epochs,
-                          validationSplit: validationSplit, initialEpoch: model.epochsCompleted, callbacks: callbacks)
+            let history = try model.fit(
+                x: mnist.train.images, y: mnist.train.oneHotLabels, batchSize: batchSize, epochs: epochs,
+                validationSplit: validationSplit, initialEpoch: model.epochsCompleted, callbacks: callbacks)
             let minutes = Date().timeIntervalSince(started) / 60
             print(String(format: "Trained in %.1f minutes", minutes))
 
             let modelPath = outputFolder.appendingPathComponent("model.safetensors").path
             try model.save(to: modelPath)
             print("Saved the model to \(modelPath)")
-            _ = try reportTestResults(model: model, test: mnist.test, outputFolder: outputFolder)
+            try reportTestResults(model: model, test: mnist.test, history: history, outputFolder: outputFolder)
         }
     }
 
@@ -132,7 +152,7 @@ extension MNISTCommand {
             if loaded.loss == nil {
                 try loaded.compile(optimizer: Adam(), loss: .categoricalCrossentropy, metrics: [.accuracy])
             }
-            _ = try reportTestResults(model: loaded, test: mnist.test, outputFolder: outputFolder)
+            try reportTestResults(model: loaded, test: mnist.test, history: nil, outputFolder: outputFolder)
         }
     }
 }

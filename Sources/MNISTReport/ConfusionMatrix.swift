@@ -1,22 +1,28 @@
+import Foundation
+
 /// The confusion matrix of a classifier and the per-class scores derived from it.
-struct ConfusionMatrix: Sendable {
+public struct ConfusionMatrix: Sendable {
     /// `counts[true][predicted]`.
-    let counts: [[Int]]
+    public let counts: [[Int]]
 
     /// Counts the pairs of true and predicted classes (both in `0..<classes`).
-    init(truth: [Int], predicted: [Int], classes: Int) {
+    public init(truth: [Int], predicted: [Int], classes: Int) {
         var counts = Array(repeating: Array(repeating: 0, count: classes), count: classes)
         for (label, guess) in zip(truth, predicted) { counts[label][guess] += 1 }
         self.counts = counts
     }
 
-    var classes: Int { counts.count }
-    var total: Int { counts.joined().reduce(0, +) }
-    var correct: Int { (0..<classes).reduce(0) { $0 + counts[$1][$1] } }
-    var accuracy: Double { Double(correct) / Double(Swift.max(total, 1)) }
+    /// The number of classes.
+    public var classes: Int { counts.count }
+    /// The number of samples counted.
+    public var total: Int { counts.joined().reduce(0, +) }
+    /// The samples on the diagonal.
+    public var correct: Int { (0..<classes).reduce(0) { $0 + counts[$1][$1] } }
+    /// `correct / total`.
+    public var accuracy: Double { Double(correct) / Double(Swift.max(total, 1)) }
 
     /// Precision, recall and F1 of `label`, and how many samples have it.
-    func scores(of label: Int) -> (precision: Double, recall: Double, f1: Double, support: Int) {
+    public func scores(of label: Int) -> (precision: Double, recall: Double, f1: Double, support: Int) {
         let truePositives = Double(counts[label][label])
         let predicted = Double((0..<classes).reduce(0) { $0 + counts[$1][label] })
         let support = counts[label].reduce(0, +)
@@ -27,7 +33,7 @@ struct ConfusionMatrix: Sendable {
     }
 
     /// The matrix as an aligned text table: rows are true digits, columns predictions.
-    var table: String {
+    public var table: String {
         let width = Swift.max(String(counts.joined().max() ?? 0).count, 4) + 1
         func cell(_ text: String) -> String { String(repeating: " ", count: Swift.max(0, width - text.count)) + text }
         var lines = ["true \\ predicted" , "      " + (0..<classes).map { cell(String($0)) }.joined()]
@@ -38,7 +44,7 @@ struct ConfusionMatrix: Sendable {
     }
 
     /// Per-class precision, recall, F1 and support, with the macro average.
-    var report: String {
+    public var report: String {
         func format(_ value: Double) -> String { String(format: "%9.4f", value) }
         var lines = ["class  precision   recall       f1  support"]
         var sums = (0.0, 0.0, 0.0)

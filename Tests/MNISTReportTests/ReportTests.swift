@@ -1,0 +1,64 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import MNISTReport
+import Testing
+
+/// Whether `data` is well-formed XML.
+func isWellFormedXML(_ data: Data) -> Bool {
+    XMLParser(data: data).parse()
+}
+
+@Suite("MNIST report")
+struct ReportTests {
+    @Test("confusion matrix counts and per-class scores")
+    func confusionMatrix() {
+        let matrix = ConfusionMatrix(truth: [0, 0, 1, 1, 2, 2], predicted: [0, 1, 1, 1, 2, 0], classes: 3)
+        #expect(matrix.counts == [[1, 1, 0], [0, 2, 0], [1, 0, 1]])
+        #expect(matrix.correct == 4 && matrix.total == 6)
+        let zero = matrix.scores(of: 0)  // predicted 0 twice, right once; 2 true zeros
+        #expect(zero.precision == 0.5 && zero.recall == 0.5 && zero.f1 == 0.5 && zero.support == 2)
+        let one = matrix.scores(of: 1)   // predicted 1 three times, right twice; recall 1
+        #expect(abs(one.precision - 2.0 / 3) < 1e-12 && one.recall == 1 && abs(one.f1 - 0.8) < 1e-12)
+        #expect(matrix.table.contains("   1      0    2    0"))
+        #expect(matrix.report.contains("macro"))
+    }
+
+    @Test("the report's SVGs parse as XML and the HTML references files that exist")
+    func reportFiles() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let matrix = ConfusionMatrix(truth: Array(0..<10) + [3], predicted: Array(0..<10) + [5], classes: 10)
+        let mistake = Charts.Mistake(pixels: (0..<784).map { Float($0 % 28) / 27 }, truth: 3, predicted: 5, confidence: 0.93)
+        let report = TrainingReport(
+            history: ["loss": [0.5, 0.2, 0.1], "val_loss": [0.3, 0.15, 0.12], "accuracy": [0.8, 0.9, 0.95], "val_accuracy": [0.85, 0.92, 0.94]],
+            matrix: matrix, testLoss: 0.1, mistakes: [mistake], summary: "Model: \"sequential\" <with> & special characters")
+        try report.write(to: folder)
+
+        let names = TrainingReport.fileNames
+        for name in [names.loss, names.accuracy, names.confusion, names.mistakes] {
+            let data = try Data(contentsOf: folder.appendingPathComponent(name))
+            #expect(isWellFormedXML(data), "\(name) is not well-formed XML")
+            #expect(String(decoding: data, as: UTF8.self).contains("<svg"))
+        }
+        let html = try String(contentsOf: folder.appendingPathComponent(names.html), encoding: .utf8)
+        let references = html.matches(of: /(?:src|href)="([^"]+)"/).map { String($0.1) }
+        #expect(Set(references) == [names.loss, names.accuracy, names.confusion, names.mistakes, names.history])
+        for reference in references {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(reference).path), "\(reference) is missing")
+        }
+        #expect(html.contains("&lt;with&gt; &amp; special"), "text must be escaped")
+        #expect(html.contains("Test accuracy <b>90.91%</b> (10 of 11 digits)"))
+        let history = try JSONDecoder().decode([String: [Double]].self, from: Data(contentsOf: folder.appendingPathComponent(names.history)))
+        #expect(history["val_loss"] == [0.3, 0.15, 0.12])
+    }
+
+    @Test("charts without data still produce a valid picture")
+    func emptyChart() {
+        let svg = Charts.lineChart(title: "Loss", yLabel: "loss", series: [])
+        #expect(isWellFormedXML(Data(svg.utf8)) && svg.contains("no data"))
+        #expect(!isWellFormedXML(Data("<svg><rect></svg>".utf8)), "the XML check must reject malformed documents")
+    }
+}
