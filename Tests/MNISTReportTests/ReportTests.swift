@@ -5,9 +5,11 @@ import FoundationXML
 import MNISTReport
 import Testing
 
-/// Whether `data` is well-formed XML.
+/// Whether `data` is well-formed XML. On Linux, XMLParser.parse() returns true for
+/// mismatched tags but sets `parserError`, so both are checked.
 func isWellFormedXML(_ data: Data) -> Bool {
-    XMLParser(data: data).parse()
+    let parser = XMLParser(data: data)
+    return parser.parse() && parser.parserError == nil
 }
 
 @Suite("MNIST report")
