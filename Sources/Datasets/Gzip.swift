@@ -1,7 +1,7 @@
 import Foundation
 internal import CZlib
 
-/// Decompression of gzip data through zlib.
+/// Decompression of gzip (and zlib) data through zlib.
 public enum Gzip {
     /// Whether `data` starts with the gzip magic bytes.
     public static func isCompressed(_ data: Data) -> Bool {
@@ -15,8 +15,18 @@ public enum Gzip {
     ///   - path: the file name for error messages.
     /// - Throws: ``DatasetError/badCompression(path:reason:)`` for damaged, truncated or oversized data.
     public static func decompress(_ data: Data, limit: Int, path: String) throws -> Data {
+        try inflate(data, windowBits: 16 + MAX_WBITS, limit: limit, path: path)
+    }
+
+    /// The decompressed bytes of a zlib stream (as inside PNG files).
+    static func inflateZlib(_ data: Data, limit: Int, path: String) throws -> Data {
+        try inflate(data, windowBits: MAX_WBITS, limit: limit, path: path)
+    }
+
+    /// Inflates a gzip (`windowBits` 16 + 15) or zlib (15) stream, with an output limit.
+    private static func inflate(_ data: Data, windowBits: Int32, limit: Int, path: String) throws -> Data {
         var stream = z_stream()
-        guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw DatasetError.badCompression(path: path, reason: "zlib could not start")
         }
         defer { inflateEnd(&stream) }
@@ -31,7 +41,7 @@ public enum Gzip {
                 let produced = chunk.withUnsafeMutableBufferPointer { buffer -> Int in
                     stream.next_out = buffer.baseAddress
                     stream.avail_out = uInt(chunkSize)
-                    status = inflate(&stream, Z_NO_FLUSH)
+                    status = CZlib.inflate(&stream, Z_NO_FLUSH)
                     return chunkSize - Int(stream.avail_out)
                 }
                 guard status == Z_OK || status == Z_STREAM_END else {

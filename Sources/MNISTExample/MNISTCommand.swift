@@ -10,7 +10,7 @@ struct MNISTCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnist",
         abstract: "Train, evaluate and use a convolutional network on the MNIST digits.",
-        subcommands: [Train.self, Evaluate.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self],
         defaultSubcommand: Train.self)
 }
 
@@ -153,6 +153,40 @@ extension MNISTCommand {
                 try loaded.compile(optimizer: Adam(), loss: .categoricalCrossentropy, metrics: [.accuracy])
             }
             try reportTestResults(model: loaded, test: mnist.test, history: nil, outputFolder: outputFolder)
+        }
+    }
+}
+
+extension MNISTCommand {
+    struct Predict: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Classify your own digit images (PNG or PGM, any size, dark on light or light on dark).")
+
+        @Option(help: "The saved model.") var model: String
+        @Flag(help: "Also write each image as the model sees it, 28x28, to <image>.mnist.pgm.") var savePreprocessed = false
+        @Argument(help: "Image files.") var images: [String]
+
+        func validate() throws {
+            guard !images.isEmpty else { throw ValidationError("give at least one image file") }
+        }
+
+        func run() throws {
+            let classifier = try Sequential.load(from: model)
+            var failures = 0
+            for path in images {
+                do {
+                    let digit = try DigitPreprocessing.mnistStyle(try GrayscaleImage(contentsOf: URL(fileURLWithPath: path)))
+                    if savePreprocessed { try digit.pgmData().write(to: URL(fileURLWithPath: path + ".mnist.pgm"), options: .atomic) }
+                    let probabilities = try classifier.predict(try DigitPreprocessing.batch([digit])).scalars
+                    let top = probabilities.enumerated().sorted { $0.element > $1.element }.prefix(3)
+                    let text = top.map { String(format: "%d (%.1f%%)", $0.offset, $0.element * 100) }.joined(separator: ", ")
+                    print("\(path): \(text)")
+                } catch {
+                    failures += 1
+                    print("\(path): error: \(error)")
+                }
+            }
+            if failures > 0 { throw ExitCode(1) }
         }
     }
 }

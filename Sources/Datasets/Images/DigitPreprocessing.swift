@@ -1,0 +1,71 @@
+import Tensor
+
+/// Turns a photo or drawing of one digit into an MNIST-like 28x28 sample, the way the
+/// MNIST images were made: grayscale, bright ink on black, the digit scaled to fit a 20x20
+/// box keeping its aspect ratio, then placed so that its centre of mass is at the centre of
+/// the 28x28 frame.
+public enum DigitPreprocessing {
+    /// The MNIST-style version of `image`.
+    /// - Parameter invert: nil decides from the border: a light border means dark ink on a
+    ///   light background, which is inverted.
+    /// - Throws: ``DatasetError/inconsistent(_:)`` when no ink is found.
+    public static func mnistStyle(_ image: GrayscaleImage, invert: Bool? = nil) throws -> GrayscaleImage {
+        var pixels = image.pixels
+        let border = (0..<image.width).flatMap { [image[$0, 0], image[$0, image.height - 1]] }
+            + (0..<image.height).flatMap { [image[0, $0], image[image.width - 1, $0]] }
+        let background = border.reduce(0, +) / Float(border.count)
+        if invert ?? (background > 0.5) { pixels = pixels.map { 1 - $0 } }
+        // Remove the background level and stretch the ink to [0, 1].
+        let floor = invert ?? (background > 0.5) ? 1 - background : background
+        let peak = pixels.max() ?? 0
+        guard peak - floor > 0.1 else {
+            throw DatasetError.inconsistent("no digit found: the image has almost no contrast (background \(background))")
+        }
+        pixels = pixels.map { Swift.max(0, ($0 - floor) / (peak - floor)) }
+
+        // Crop to the ink's bounding box.
+        let ink = pixels.indices.filter { pixels[$0] > 0.2 }
+        let xs = ink.map { $0 % image.width }, ys = ink.map { $0 / image.width }
+        let (left, right, top, bottom) = (xs.min()!, xs.max()!, ys.min()!, ys.max()!)
+        let cropWidth = right - left + 1, cropHeight = bottom - top + 1
+
+        // Scale the longer side to 20 pixels, averaging the source area under each target pixel.
+        let scale = 20 / Float(Swift.max(cropWidth, cropHeight))
+        let boxWidth = Swift.max(1, Int((Float(cropWidth) * scale).rounded()))
+        let boxHeight = Swift.max(1, Int((Float(cropHeight) * scale).rounded()))
+        var box = [Float](repeating: 0, count: boxWidth * boxHeight)
+        let samples = 4
+        for y in 0..<boxHeight {
+            for x in 0..<boxWidth {
+                var sum: Float = 0
+                for sy in 0..<samples {
+                    for sx in 0..<samples {
+                        let sourceX = left + Int((Float(x) + (Float(sx) + 0.5) / Float(samples)) / scale)
+                        let sourceY = top + Int((Float(y) + (Float(sy) + 0.5) / Float(samples)) / scale)
+                        sum += pixels[Swift.min(sourceY, bottom) * image.width + Swift.min(sourceX, right)]
+                    }
+                }
+                box[y * boxWidth + x] = sum / Float(samples * samples)
+            }
+        }
+
+        // Place it in 28x28 with its centre of mass at (13.5, 13.5), as MNIST centres its digits.
+        let mass = box.reduce(0, +)
+        let centreX = box.indices.reduce(Float(0)) { $0 + Float($1 % boxWidth) * box[$1] } / mass
+        let centreY = box.indices.reduce(Float(0)) { $0 + Float($1 / boxWidth) * box[$1] } / mass
+        let offsetX = Int((13.5 - centreX).rounded()), offsetY = Int((13.5 - centreY).rounded())
+        var frame = [Float](repeating: 0, count: 28 * 28)
+        for y in 0..<boxHeight {
+            for x in 0..<boxWidth {
+                let targetX = x + offsetX, targetY = y + offsetY
+                if (0..<28).contains(targetX), (0..<28).contains(targetY) { frame[targetY * 28 + targetX] = box[y * boxWidth + x] }
+            }
+        }
+        return try GrayscaleImage(width: 28, height: 28, pixels: frame)
+    }
+
+    /// A batch `[count, 28, 28, 1]` of 28x28 images, ready for a model trained on MNIST.
+    public static func batch(_ images: [GrayscaleImage]) throws -> Tensor {
+        try Tensor(shape: [images.count, 28, 28, 1], scalars: images.flatMap(\.pixels))
+    }
+}
