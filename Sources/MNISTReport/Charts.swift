@@ -20,7 +20,7 @@ public enum Charts {
     /// A line chart of per-epoch values (epochs numbered from 1), with axes, ticks and a legend.
     public static func lineChart(title: String, yLabel: String, series: [Series]) -> String {
         let (width, height) = (640.0, 400.0)
-        let (left, right, top, bottom) = (70.0, 20.0, 40.0, 50.0)
+        let (left, right, top, bottom) = (78.0, 20.0, 62.0, 50.0)
         var svg = SVG(width: width, height: height)
         svg.text(title, x: width / 2, y: 24, size: 16, anchor: "middle", bold: true)
         let all = series.flatMap(\.values).filter(\.isFinite)
@@ -47,15 +47,16 @@ public enum Charts {
         svg.line(x1: left, y1: top + plotHeight, x2: width - right, y2: top + plotHeight, stroke: "#333")
         svg.line(x1: left, y1: top, x2: left, y2: top + plotHeight, stroke: "#333")
         svg.text("epoch", x: left + plotWidth / 2, y: height - 12, size: 12, anchor: "middle")
-        svg.text(yLabel, x: 16, y: top + plotHeight / 2, size: 12, anchor: "middle")
+        svg.text(yLabel, x: 18, y: top + plotHeight / 2, size: 12, anchor: "middle", vertical: true)
 
         for (index, line) in series.enumerated() {
             let points = line.values.enumerated().filter { $0.element.isFinite }.map { (x($0.offset), y($0.element)) }
             svg.polyline(points, stroke: line.color, dashed: line.dashed)
             for point in points { svg.circle(x: point.0, y: point.1, radius: 2.5, fill: line.color) }
-            let legendY = top + 14 + Double(index) * 18
-            svg.line(x1: width - right - 150, y1: legendY - 4, x2: width - right - 126, y2: legendY - 4, stroke: line.color, width: 3)
-            svg.text(line.name, x: width - right - 120, y: legendY, size: 12)
+            // The legend sits in a row between the title and the plot, so it never covers a curve.
+            let legendX = left + Double(index) * 130
+            svg.line(x1: legendX, y1: 42, x2: legendX + 24, y2: 42, stroke: line.color, width: 3)
+            svg.text(line.name, x: legendX + 30, y: 46, size: 12)
         }
         return svg.document
     }

@@ -28,8 +28,9 @@ struct SVG {
     }
 
     mutating func text(_ content: String, x: Double, y: Double, size: Double = 12, anchor: String = "start",
-                       fill: String = "#222", bold: Bool = false) {
-        elements.append(#"<text x="\#(f(x))" y="\#(f(y))" font-size="\#(f(size))" text-anchor="\#(anchor)" fill="\#(fill)"\#(bold ? #" font-weight="bold""# : "")>\#(escape(content))</text>"#)
+                       fill: String = "#222", bold: Bool = false, vertical: Bool = false) {
+        let rotation = vertical ? #" transform="rotate(-90 \#(f(x)) \#(f(y)))""# : ""
+        elements.append(#"<text x="\#(f(x))" y="\#(f(y))" font-size="\#(f(size))" text-anchor="\#(anchor)" fill="\#(fill)"\#(bold ? #" font-weight="bold""# : "")\#(rotation)>\#(escape(content))</text>"#)
     }
 
     /// The document, with a white background.
