@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -35,7 +36,7 @@ let package = Package(
         ),
         .target(
             name: "Datasets",
-            dependencies: ["Tensor", "CZlib"]
+            dependencies: ["Tensor", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "MNISTReport",

@@ -10,6 +10,8 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
     case badIDX(path: String, reason: String)
     /// The files do not fit together (counts, shapes, label values).
     case inconsistent(String)
+    /// No mirror gave a good copy of `file`; `reasons` has one line per attempt.
+    case downloadFailed(file: String, reasons: [String])
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .badCompression(path, reason): "\(path): bad gzip data: \(reason)"
         case let .badIDX(path, reason): "\(path) is not a valid IDX file: \(reason)"
         case let .inconsistent(message): message
+        case let .downloadFailed(file, reasons):
+            "could not download \(file):\n  " + reasons.joined(separator: "\n  ")
         }
     }
 }

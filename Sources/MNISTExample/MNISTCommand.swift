@@ -18,17 +18,26 @@ struct MNISTCommand: ParsableCommand {
 struct DataOptions: ParsableArguments {
     @Option(help: "Folder with the four MNIST IDX files (.gz or not). Default: $MNIST_DIR, then ~/.cache/swift-layers/mnist.")
     var dataDir: String?
+    @Flag(help: "Do not download MNIST when it is not found.") var noDownload = false
 
     func load() throws -> MNIST {
         let folder: URL
         do {
             folder = try MNIST.locate(explicit: dataDir)
         } catch let error as DatasetError {
-            throw CommandError("""
-                MNIST not found: \(error)
+            let cache = MNIST.cacheFolder()
+            let howToFix = """
                 Put the four files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, \
-                t10k-labels-idx1-ubyte.gz) in one of those folders, or pass --data-dir.
-                """)
+                t10k-labels-idx1-ubyte.gz) in \(cache.path), set MNIST_DIR, or pass --data-dir.
+                """
+            guard !noDownload else { throw CommandError("MNIST not found: \(error)\n\(howToFix)") }
+            print("MNIST not found (\(error)); downloading it into \(cache.path)")
+            do {
+                try MNISTDownloader.download(to: cache)
+            } catch let failure as DatasetError {
+                throw CommandError("\(failure)\n\(howToFix)")
+            }
+            folder = cache
         }
         print("Loading MNIST from \(folder.path)")
         return try MNIST.load(from: folder)
