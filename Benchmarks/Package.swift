@@ -20,6 +20,15 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "PeerComparison",
+            dependencies: [
+                .product(name: "Layers", package: "SwiftLayers"),
+                .product(name: "Tensor", package: "SwiftLayers"),
+                .product(name: "Datasets", package: "SwiftLayers"),
+            ],
+            path: "PeerComparison"
+        ),
+        .executableTarget(
             name: "LayersBenchmarks",
             dependencies: [
                 .product(name: "Layers", package: "SwiftLayers"),

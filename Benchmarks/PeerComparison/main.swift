@@ -1,0 +1,51 @@
+// The reference CNN in SwiftLayers, measured exactly as Peers/keras_reference_cnn.py
+// measures Keras: p50 of 40 training steps and predictions on one batch of 128 after 5
+// warm-up runs, and one epoch of fit on MNIST (validationSplit 0.1) when MNIST_DIR is set.
+import Datasets
+import Foundation
+import Layers
+import Tensor
+
+func model() throws -> Sequential {
+    let model = Sequential(seed: 1) {
+        Input(shape: [28, 28, 1])
+        Conv2D(filters: 32, kernelSize: 3, activation: .relu)
+        MaxPooling2D(poolSize: 2)
+        Conv2D(filters: 64, kernelSize: 3, activation: .relu)
+        MaxPooling2D(poolSize: 2)
+        Flatten()
+        Dropout(rate: 0.5)
+        Dense(units: 10, activation: .softmax)
+    }
+    try model.compile(optimizer: Adam(learningRate: 1e-3), loss: .categoricalCrossentropy, metrics: [.accuracy])
+    return model
+}
+
+func p50(_ body: () throws -> Void) rethrows -> Double {
+    for _ in 0..<5 { try body() }
+    var times: [Double] = []
+    for _ in 0..<40 {
+        let start = ContinuousClock.now
+        try body()
+        let elapsed = ContinuousClock.now - start
+        times.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) * 1e-15)
+    }
+    return times.sorted()[times.count / 2]
+}
+
+var generator = RandomGenerator(seed: 2)
+let x = try Tensor.uniform([128, 28, 28, 1], using: &generator)
+let y = try Tensor.oneHot((0..<128).map { $0 % 10 }, classes: 10)
+let network = try model()
+let train = try p50 { try network.trainOnBatch(x: x, y: y) }
+let predict = try p50 { _ = try network.predict(x, batchSize: 128) }
+
+var epoch = Double.nan
+if let folder = ProcessInfo.processInfo.environment["MNIST_DIR"] {
+    let mnist = try MNIST.load(from: URL(fileURLWithPath: folder))
+    let fresh = try model()
+    let start = Date()
+    try fresh.fit(x: mnist.train.images, y: mnist.train.oneHotLabels, batchSize: 128, epochs: 1, validationSplit: 0.1, verbose: .silent)
+    epoch = Date().timeIntervalSince(start)
+}
+print(String(format: "swift-layers (OpenBLAS): train_step_ms=%.2f predict_ms=%.2f epoch_s=%.1f", train, predict, epoch))

@@ -1,0 +1,47 @@
+"""The reference CNN in TensorFlow/Keras, measured the way PeerComparison measures ours.
+
+Prints one line: train_step_ms=<p50> predict_ms=<p50> epoch_s=<seconds or nan>.
+Run by compare.sh; needs `pip install tensorflow-cpu` (and MNIST_DIR for the epoch).
+"""
+import gzip, os, statistics, sys, time
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+import keras
+from keras import layers
+
+def model():
+    m = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
+    ])
+    m.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+    return m
+
+def p50(f, warmup=5, samples=40):
+    for _ in range(warmup): f()
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter(); f(); times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+rng = np.random.default_rng(2)
+x = rng.random((128, 28, 28, 1), dtype=np.float32)
+y = keras.utils.to_categorical(np.arange(128) % 10, 10)
+m = model()
+train = p50(lambda: m.train_on_batch(x, y))
+predict = p50(lambda: m.predict_on_batch(x))
+
+epoch = float("nan")
+folder = os.environ.get("MNIST_DIR")
+if folder:
+    with gzip.open(os.path.join(folder, "train-images-idx3-ubyte.gz")) as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28, 1).astype(np.float32) / 255
+    with gzip.open(os.path.join(folder, "train-labels-idx1-ubyte.gz")) as f:
+        labels = keras.utils.to_categorical(np.frombuffer(f.read(), np.uint8, offset=8), 10)
+    m = model()
+    start = time.perf_counter()
+    m.fit(images, labels, batch_size=128, epochs=1, validation_split=0.1, verbose=0)
+    epoch = time.perf_counter() - start
+print(f"keras {keras.__version__} (TensorFlow): train_step_ms={train:.2f} predict_ms={predict:.2f} epoch_s={epoch:.1f}")
