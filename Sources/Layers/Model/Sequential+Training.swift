@@ -268,7 +268,7 @@ extension Sequential {
             throw LayersError.invalidData(
                 "\(operation): expected samples of shape \(inputShape ?? []), found \(sampleShape) (x has shape \(x.shape))")
         }
-        if let bad = x.scalars.first(where: { !$0.isFinite }) {
+        if let bad = x.withUnsafeBufferPointer({ $0.first { !$0.isFinite } }) {
             throw LayersError.invalidData("\(operation): x contains \(bad); clean or impute the data first")
         }
     }
