@@ -26,18 +26,6 @@ extension Optimizer {
     public func learningRate(atStep step: Int) -> Float {
         schedule?.learningRate(atStep: step) ?? learningRate
     }
-
-    /// One optimisation step over `parameters` (trainable ones with gradients), in order:
-    /// clipping, weight decay, then ``update(_:gradient:slot:step:learningRate:)``.
-    mutating func apply(to parameters: inout [Parameter], step: Int) throws {
-        let rate = learningRate(atStep: step)
-        var gradients = parameters.map(\.gradient)
-        try clipping.clip(&gradients)
-        for index in parameters.indices {
-            if let decay = weightDecay { parameters[index].value *= 1 - rate * decay }
-            try update(&parameters[index].value, gradient: gradients[index], slot: index, step: step, learningRate: rate)
-        }
-    }
 }
 
 /// Gradient clipping as Keras's optimizers offer it.

@@ -93,7 +93,6 @@ public struct Conv2DKernel: Sendable {
         let batch = try window.batchSize(of: input, channels: inputChannels, operation: "Conv2D forward")
         try checkParameters(weights: weights, bias: bias)
         try output.resizeDiscardingContents(to: [batch] + outputShape)
-        output.makeUnique()
         let chunk = imagesPerChunk(batch: batch)
         for first in stride(from: 0, to: batch, by: chunk) {
             let images = Swift.min(chunk, batch - first)
@@ -204,7 +203,6 @@ public struct Conv2DKernel: Sendable {
 
     private mutating func fillColumns(from input: Tensor, firstImage: Int, images: Int) throws {
         try columns.resizeDiscardingContents(to: [images * pixelsPerImage, patchSize])
-        columns.makeUnique()
         let imageSize = window.inputHeight * window.inputWidth * inputChannels
         im2colBatch(input.storage.pointer + firstImage * imageSize, images: images, window: window,
                channels: inputChannels, into: columns.storage.pointer)

@@ -28,21 +28,6 @@ enum BLAS {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// `y = alpha * op(A) * x + beta * y` for a row-major `rows x columns` matrix A.
-    @usableFromInline
-    static func gemv(
-        transposeA: Bool, rows: Int, columns: Int, alpha: Float = 1,
-        a: UnsafePointer<Float>, x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
-    ) {
-        guard rows > 0, columns > 0 else {
-            scale(y, count: transposeA ? columns : rows, by: beta)
-            return
-        }
-        cblas_sgemv(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, Int32(rows), Int32(columns),
-            alpha, a, Int32(columns), x, 1, beta, y, 1)
-    }
-
     /// `x *= alpha` (and `x = 0` when alpha is 0, whatever x held).
     @usableFromInline
     static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by alpha: Float) {
