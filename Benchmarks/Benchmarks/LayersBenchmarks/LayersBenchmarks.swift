@@ -47,6 +47,29 @@ final class Lazy<Value> {
     }
 }
 
+/// A BatchNormalization layer on conv1-sized activations of the reference CNN. (Its few
+/// mallocs and the bytes not yet freed when a sample ends are Dispatch's, for the threads
+/// of its parallel loops; with `ComputeThreads.count = 1` it makes 4 and frees them all.)
+final class BatchNormalizationPass {
+    var layer = BatchNormalization()
+    let x: Tensor
+    let dy: Tensor
+
+    init() {
+        var context = BuildContext(generator: RandomGenerator(seed: 3))
+        _ = try! layer.build(inputShape: [26, 26, 32], context: &context)
+        var generator = RandomGenerator(seed: 4)
+        x = try! Tensor.uniform([batch, 26, 26, 32], using: &generator)
+        dy = try! Tensor.uniform([batch, 26, 26, 32], using: &generator)
+    }
+
+    func step() throws -> Tensor {
+        var context = ForwardContext(training: true)
+        blackHole(try layer.forward(x, context: &context))
+        return try layer.backward(dy)
+    }
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .mallocCountTotal, .memoryLeakedBytes], warmupIterations: 2, scalingFactor: .one,
@@ -64,6 +87,12 @@ let benchmarks: @Sendable () -> Void = {
         let cnn = augmented.value
         benchmark.startMeasurement()
         blackHole(try cnn.model.trainOnBatch(x: cnn.x, y: cnn.y))
+    }
+    let batchNormalization = Lazy { BatchNormalizationPass() }
+    Benchmark("BatchNormalization 26x26x32 forward+backward (training), batch 128") { benchmark in
+        let pass = batchNormalization.value
+        benchmark.startMeasurement()
+        blackHole(try pass.step())
     }
     Benchmark("reference CNN predict, batch 128") { benchmark in
         let cnn = plain.value

@@ -22,8 +22,12 @@ public struct BatchNormalization: Layer {
     public var movingVariance = Parameter(name: "moving_variance", trainable: false)
 
     private var check = HyperparameterCheck("BatchNormalization")
-    private var normalized = Tensor([])      // x̂ of the last forward pass, [rows, features]
-    private var inverseStd = Tensor([])      // 1 / √(var + ε) used by that pass
+    private var kernel: BatchNormKernel?
+    private var input = Tensor([])
+    private var output = Tensor([])
+    private var mean = Tensor([])            // the statistics the last forward pass used
+    private var variance = Tensor([])
+    private var inputGradient = Tensor([])
     private var usedBatchStatistics = false
 
     /// Batch normalisation over the last axis.
@@ -43,18 +47,16 @@ public struct BatchNormalization: Layer {
         beta.value = try Initializer.zeros.makeTensor([features], using: &context.generator)
         movingMean.value = try Initializer.zeros.makeTensor([features], using: &context.generator)
         movingVariance.value = try Initializer.ones.makeTensor([features], using: &context.generator)
+        kernel = try BatchNormKernel(features: features, epsilon: epsilon)
         return inputShape
     }
 
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        let features = input.shape.last ?? 1
-        let rows = try input.reshaped([-1, features])
+        guard let kernel else { throw LayersError.notReady(operation: "\(name) forward", reason: "the layer is not built") }
+        self.input = input
         usedBatchStatistics = context.training
-        let mean: Tensor
-        let variance: Tensor
         if context.training {
-            mean = try rows.mean(alongAxis: 0)
-            variance = try rows.broadcastingLastAxis(mean) { ($0 - $1) * ($0 - $1) }.mean(alongAxis: 0)
+            try kernel.statistics(of: input, mean: &mean, variance: &variance)
             let m = momentum
             try movingMean.value.zipInPlace(mean) { old, new in m * old + (1 - m) * new }
             try movingVariance.value.zipInPlace(variance) { old, new in m * old + (1 - m) * new }
@@ -62,30 +64,17 @@ public struct BatchNormalization: Layer {
             mean = movingMean.value
             variance = movingVariance.value
         }
-        let epsilon = epsilon
-        inverseStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        normalized = try rows.broadcastingLastAxis(mean, -).broadcastingLastAxis(inverseStd, *)
-        let output = try normalized.broadcastingLastAxis(gamma.value, *).broadcastingLastAxis(beta.value, +)
-        return try output.reshaped(input.shape)
+        try kernel.normalize(input, mean: mean, variance: variance, gamma: gamma.value, beta: beta.value, into: &output)
+        return output
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
-        let features = outputGradient.shape.last ?? 1
-        let dy = try outputGradient.reshaped([-1, features])
-        beta.gradient = try dy.sum(alongAxis: 0)
-        gamma.gradient = try (dy * normalized).sum(alongAxis: 0)
-        let dNormalized = try dy.broadcastingLastAxis(gamma.value, *)
-        guard usedBatchStatistics else {
-            return try dNormalized.broadcastingLastAxis(inverseStd, *).reshaped(outputGradient.shape)
-        }
-        // dx = (1/M)·σ⁻¹·(M·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)), the sums over the rows.
-        let m = Float(dy.shape[0])
-        let sumD = try dNormalized.sum(alongAxis: 0)
-        let sumDX = try (dNormalized * normalized).sum(alongAxis: 0)
-        let projected = try normalized.broadcastingLastAxis(sumDX, *)
-        let centred = try (dNormalized * m).broadcastingLastAxis(sumD, -) - projected
-        let dx = try centred.broadcastingLastAxis(inverseStd) { value, s in value * s / m }
-        return try dx.reshaped(outputGradient.shape)
+        guard let kernel else { throw LayersError.notReady(operation: "\(name) backward", reason: "the layer is not built") }
+        try kernel.backward(
+            input: input, outputGradient: outputGradient, mean: mean, variance: variance, gamma: gamma.value,
+            batchStatistics: usedBatchStatistics,
+            inputGradient: &inputGradient, gammaGradient: &gamma.gradient, betaGradient: &beta.gradient)
+        return inputGradient
     }
 
     public mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {

@@ -1,0 +1,209 @@
+/// Batch normalisation over the last axis of a tensor seen as `[rows, features]` (the
+/// rows of NHWC images are their pixels): the statistics, the normalise-scale-shift pass
+/// and the backward pass, each one sweep over the data split across threads by rows.
+///
+/// Sums run in `Float` over blocks of rows and in `Double` across blocks, so a batch of
+/// a hundred thousand pixels loses no precision.
+///
+/// ```swift
+/// let kernel = try BatchNormKernel(features: 32, epsilon: 1e-3)
+/// try kernel.statistics(of: x, mean: &mean, variance: &variance)
+/// try kernel.normalize(x, mean: mean, variance: variance, gamma: gamma, beta: beta, into: &y)
+/// ```
+public struct BatchNormKernel: Sendable {
+    /// The size of the last axis; each feature is normalised on its own.
+    public let features: Int
+    /// Added to the variance before the square root.
+    public let epsilon: Float
+
+    /// A kernel for tensors whose last axis has `features` elements.
+    /// - Throws: ``TensorError/invalidArgument(name:value:reason:)`` for a non-positive size or epsilon.
+    public init(features: Int, epsilon: Float) throws {
+        guard features > 0 else {
+            throw TensorError.invalidArgument(name: "features", value: "\(features)", reason: "expected a positive count")
+        }
+        guard epsilon > 0, epsilon.isFinite else {
+            throw TensorError.invalidArgument(name: "epsilon", value: "\(epsilon)", reason: "expected a positive finite value")
+        }
+        self.features = features
+        self.epsilon = epsilon
+    }
+
+    /// The mean and the biased variance (divided by the row count, as Keras) of each
+    /// feature over the rows of `input`, written into `mean` and `variance` (`[features]`).
+    /// - Throws: ``TensorError`` when the last axis is not `features` long or there are no rows.
+    public func statistics(of input: Tensor, mean: inout Tensor, variance: inout Tensor) throws {
+        let rows = try rowCount(of: input, operation: "BatchNorm statistics")
+        try mean.resizeDiscardingContents(to: [features])
+        try variance.resizeDiscardingContents(to: [features])
+        let (x, mu, sigma2, features) = (input.storage.pointer, mean.storage.pointer, variance.storage.pointer, features)
+        let inverseRows = 1 / Float(rows)
+        // Two passes (mean, then squared deviations) rather than Σx² − (Σx)²/M, which
+        // cancels catastrophically when the mean is large against the spread.
+        sumOverRows(rows, into: mu, sigma2) { row, sum, _ in
+            zipScalars(sum, x + row * features, sum, count: features, +)
+        }
+        mapScalars(mu, mu, count: features) { $0 * inverseRows }
+        sumOverRows(rows, into: sigma2, sigma2) { row, sum, _ in
+            let values = x + row * features
+            for feature in 0..<features {
+                let deviation = values[feature] - mu[feature]
+                sum[feature] += deviation * deviation
+            }
+        }
+        mapScalars(sigma2, sigma2, count: features) { $0 * inverseRows }
+    }
+
+    /// `output = gamma · (input − mean) / √(variance + ε) + beta`, feature by feature,
+    /// into `output` (shaped like `input`; its buffer is reused when possible).
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when a vector is not `[features]`.
+    public func normalize(
+        _ input: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, into output: inout Tensor
+    ) throws {
+        let rows = try rowCount(of: input, operation: "BatchNorm normalize")
+        try requireFeatureVectors(mean, variance, gamma, beta, operation: "BatchNorm normalize")
+        try output.resizeDiscardingContents(to: input.shape)
+        let (x, y, features, epsilon) = (input.storage.pointer, output.storage.pointer, features, epsilon)
+        let (mu, sigma2, g, b) = (mean.storage.pointer, variance.storage.pointer, gamma.storage.pointer, beta.storage.pointer)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * features) { coefficients in
+            // y = x·scale + shift with scale = γ/σ and shift = β − μ·scale.
+            let scale = coefficients.baseAddress!, shift = scale + features
+            for feature in 0..<features {
+                scale[feature] = g[feature] / (sigma2[feature] + epsilon).squareRoot()
+                shift[feature] = b[feature] - mu[feature] * scale[feature]
+            }
+            parallelChunks(count: rows, costPerItem: features) { range in
+                for row in range {
+                    let (inputRow, outputRow) = (x + row * features, y + row * features)
+                    for feature in 0..<features {
+                        outputRow[feature] = inputRow[feature] * scale[feature] + shift[feature]
+                    }
+                }
+            }
+        }
+    }
+
+    /// The gradients of ``normalize(_:mean:variance:gamma:beta:into:)`` with respect to its
+    /// input, `gamma` and `beta`, given the gradient with respect to its output, written into
+    /// `inputGradient`, `gammaGradient` and `betaGradient` (their buffers are reused when possible).
+    ///
+    /// With `batchStatistics` the mean and variance are those of `input` (training), and
+    /// the input gradient includes their dependence on it:
+    /// `dx = γσ⁻¹ · (dy − Σdy/M − x̂·Σ(dy·x̂)/M)`. Without, they are constants (moving
+    /// averages) and `dx = γσ⁻¹ · dy`.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when the shapes disagree.
+    public func backward(
+        input: Tensor, outputGradient: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor,
+        batchStatistics: Bool, inputGradient: inout Tensor, gammaGradient: inout Tensor, betaGradient: inout Tensor
+    ) throws {
+        let rows = try rowCount(of: input, operation: "BatchNorm backward")
+        guard outputGradient.shape == input.shape else {
+            throw TensorError.shapeMismatch(operation: "BatchNorm backward output gradient", expected: input.shape, found: outputGradient.shape)
+        }
+        try requireFeatureVectors(mean, variance, gamma, operation: "BatchNorm backward")
+        try inputGradient.resizeDiscardingContents(to: input.shape)
+        try gammaGradient.resizeDiscardingContents(to: [features])
+        try betaGradient.resizeDiscardingContents(to: [features])
+        let (x, dy, dx, features, epsilon) = (
+            input.storage.pointer, outputGradient.storage.pointer, inputGradient.storage.pointer, features, epsilon)
+        let (mu, sigma2, g) = (mean.storage.pointer, variance.storage.pointer, gamma.storage.pointer)
+        let (dGamma, dBeta) = (gammaGradient.storage.pointer, betaGradient.storage.pointer)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * features) { coefficients in
+            let inverseStd = coefficients.baseAddress!
+            for feature in 0..<features { inverseStd[feature] = 1 / (sigma2[feature] + epsilon).squareRoot() }
+            // dβ = Σdy, dγ = Σ dy·x̂ with x̂ = (x − μ)/σ.
+            sumOverRows(rows, into: dBeta, dGamma) { row, sumDy, sumDyXHat in
+                let (inputRow, gradientRow) = (x + row * features, dy + row * features)
+                for feature in 0..<features {
+                    let d = gradientRow[feature]
+                    sumDy[feature] += d
+                    sumDyXHat[feature] += d * (inputRow[feature] - mu[feature]) * inverseStd[feature]
+                }
+            }
+            // dx = a·dy + (x − μ)·b + c per feature; b = c = 0 for constant statistics.
+            let (a, b, c) = (inverseStd + features, inverseStd + 2 * features, inverseStd + 3 * features)
+            let inverseRows = batchStatistics ? 1 / Float(rows) : 0
+            for feature in 0..<features {
+                a[feature] = g[feature] * inverseStd[feature]
+                b[feature] = -a[feature] * inverseStd[feature] * dGamma[feature] * inverseRows
+                c[feature] = -a[feature] * dBeta[feature] * inverseRows
+            }
+            parallelChunks(count: rows, costPerItem: 2 * features) { range in
+                for row in range {
+                    let (inputRow, gradientRow, resultRow) = (x + row * features, dy + row * features, dx + row * features)
+                    for feature in 0..<features {
+                        resultRow[feature] = a[feature] * gradientRow[feature]
+                            + (inputRow[feature] - mu[feature]) * b[feature] + c[feature]
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    private func rowCount(of tensor: Tensor, operation: String) throws -> Int {
+        guard tensor.rank >= 1, tensor.shape.last == features else {
+            throw TensorError.shapeMismatch(
+                operation: operation + " (last axis)", expected: Array(tensor.shape.dropLast()) + [features], found: tensor.shape)
+        }
+        guard tensor.count > 0 else {
+            throw TensorError.invalidShape(operation: operation, shape: tensor.shape, reason: "expected at least one row")
+        }
+        return tensor.count / features
+    }
+
+    private func requireFeatureVectors(_ vectors: Tensor..., operation: String) throws {
+        for vector in vectors where vector.shape != [features] {
+            throw TensorError.shapeMismatch(operation: operation + " (per-feature vector)", expected: [features], found: vector.shape)
+        }
+    }
+
+    /// For each feature, the sums over all rows of two per-row terms, which `accumulate`
+    /// adds for one row into two `[features]` accumulators; the results are written into
+    /// `first` and `second` (which may be the same buffer when only one term is used).
+    ///
+    /// The rows are split into chunks, one per thread; each chunk adds blocks of
+    /// `blockRows` rows in `Float` and the blocks in `Double`.
+    @inline(__always)
+    private func sumOverRows(
+        _ rows: Int, into first: UnsafeMutablePointer<Float>, _ second: UnsafeMutablePointer<Float>,
+        _ accumulate: (_ row: Int, _ first: UnsafeMutablePointer<Float>, _ second: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let blockRows = 64
+        let width = 2 * features
+        let features = features
+        let minimumCostPerChunk = 1 << 15
+        let chunks = Swift.max(1, Swift.min(ComputeThreads.count, rows * features / minimumCostPerChunk))
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: chunks * width) { totals in
+            let totals = totals.baseAddress!
+            totals.initialize(repeating: 0, count: chunks * width)
+            parallelChunks(count: chunks, costPerItem: minimumCostPerChunk) { chunkRange in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { block in
+                    let block = block.baseAddress!
+                    for chunk in chunkRange {
+                        let total = totals + chunk * width
+                        var start = rows * chunk / chunks
+                        let end = rows * (chunk + 1) / chunks
+                        while start < end {
+                            let blockEnd = Swift.min(start + blockRows, end)
+                            block.update(repeating: 0, count: width)
+                            for row in start..<blockEnd { accumulate(row, block, block + features) }
+                            for index in 0..<width { total[index] += Double(block[index]) }
+                            start = blockEnd
+                        }
+                    }
+                }
+            }
+            for feature in 0..<features {
+                var (sum1, sum2) = (0.0, 0.0)
+                for chunk in 0..<chunks {
+                    sum1 += totals[chunk * width + feature]
+                    sum2 += totals[chunk * width + features + feature]
+                }
+                first[feature] = Float(sum1)
+                if second != first { second[feature] = Float(sum2) }
+            }
+        }
+    }
+}
