@@ -58,6 +58,10 @@ let package = Package(
             dependencies: ["Datasets", "Tensor", "Layers"]
         ),
         .testTarget(
+            name: "MNISTExampleTests",
+            dependencies: ["MNISTExample", "Layers", "Tensor"]
+        ),
+        .testTarget(
             name: "MNISTReportTests",
             dependencies: ["MNISTReport", "Tensor"]
         ),

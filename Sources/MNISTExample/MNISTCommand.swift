@@ -33,7 +33,7 @@ struct DataOptions: ParsableArguments {
             guard !noDownload else { throw CommandError("MNIST not found: \(error)\n\(howToFix)") }
             print("MNIST not found (\(error)); downloading it into \(cache.path)")
             do {
-                try MNISTDownloader.download(to: cache)
+                try MNISTDownloader.download(to: cache, progress: { print($0); fflush(nil) })
             } catch let failure as DatasetError {
                 throw CommandError("\(failure)\n\(howToFix)")
             }
@@ -82,8 +82,8 @@ extension MNISTCommand {
             abstract: "Train a model, report its test accuracy and save it (the default subcommand).")
 
         @OptionGroup var data: DataOptions
-        @Option(help: "The model to train.") var recipe: Recipe = .reference
-        @Option(help: "Epochs to train (the last epoch, when resuming).") var epochs = 15
+        @Option(help: "The model to train: reference (fast) or best (most accurate).") var recipe: Recipe = .reference
+        @Option(help: "Epochs to train, the last epoch when resuming (default: 15 for reference, 30 for best).") var epochs: Int?
         @Option(help: "Samples per optimisation step.") var batchSize = 128
         @Option(help: "Adam's initial learning rate, decayed along a cosine to 1% by the last epoch.") var learningRate: Float = 2e-3
         @Option(help: "Fraction of the training images held out for validation (the last ones).") var validationSplit: Float = 0.1
@@ -94,11 +94,20 @@ extension MNISTCommand {
         @Option(help: "Continue training from a checkpoint or saved model.") var resume: String?
 
         func validate() throws {
-            guard epochs > 0 else { throw ValidationError("--epochs must be positive, found \(epochs)") }
+            if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive, found \(epochs)") }
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, found \(batchSize)") }
             guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive, found \(learningRate)") }
             guard validationSplit >= 0, validationSplit < 1 else { throw ValidationError("--validation-split must be in [0, 1), found \(validationSplit)") }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, found \(threads)") }
+        }
+
+        /// The last epoch of a resumed run: `--epochs`, else the default of the model's recipe.
+        func epochsToRun(resuming model: Sequential, from path: String) throws -> Int {
+            let epochs = epochs ?? (Recipe(modelName: model.name) ?? recipe).defaultEpochs
+            guard epochs > model.epochsCompleted else {
+                throw CommandError("\(path) has completed \(model.epochsCompleted) epochs already; pass --epochs with a larger total")
+            }
+            return epochs
         }
 
         func run() throws {
@@ -108,13 +117,16 @@ extension MNISTCommand {
             let mnist = try data.load()
 
             let model: Sequential
+            let epochs: Int
             if let resume {
                 model = try Sequential.load(from: resume)
                 guard model.optimizer != nil else {
                     throw CommandError("\(resume) has no optimizer state; it was saved with includeOptimizer: false")
                 }
+                epochs = try epochsToRun(resuming: model, from: resume)
                 print("Resuming from \(resume) after epoch \(model.epochsCompleted)")
             } else {
+                epochs = self.epochs ?? recipe.defaultEpochs
                 model = recipe.makeModel(seed: seed, augment: augment)
                 // Cosine decay over the whole run: the last epochs fine-tune at a small rate.
                 let trainingSamples = Int(Float(mnist.train.count) * (1 - validationSplit))
@@ -174,10 +186,6 @@ extension MNISTCommand {
         @Option(help: "The saved model.") var model: String
         @Flag(help: "Also write each image as the model sees it, 28x28, to <image>.mnist.pgm.") var savePreprocessed = false
         @Argument(help: "Image files.") var images: [String]
-
-        func validate() throws {
-            guard !images.isEmpty else { throw ValidationError("give at least one image file") }
-        }
 
         func run() throws {
             let classifier = try Sequential.load(from: model)

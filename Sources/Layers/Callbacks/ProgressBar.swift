@@ -92,8 +92,11 @@ final class ProgressBar: Callback {
         emit("\r" + line + padding)
     }
 
+    /// Writes through `print`'s buffer, then flushes it, so that the progress appears at
+    /// once and in order with what the program printed before, also when piped to a file.
     private func emit(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        print(text, terminator: "")
+        fflush(nil)
     }
 }
 

@@ -50,13 +50,14 @@ public final class Sequential {
     var firstLayerWithParameters = 0
 
     /// A model from a list of layers built with ``LayerBuilder``. Without a seed, a random one is drawn.
-    public convenience init(seed: UInt64? = nil, @LayerBuilder _ layers: () -> [any Layer]) {
-        self.init(layers(), seed: seed)
+    public convenience init(seed: UInt64? = nil, name: String = "sequential", @LayerBuilder _ layers: () -> [any Layer]) {
+        self.init(layers(), seed: seed, name: name)
     }
 
     /// A model from an array of layers. Without a seed, a random one is drawn.
-    public init(_ layers: [any Layer], seed: UInt64? = nil) {
+    public init(_ layers: [any Layer], seed: UInt64? = nil, name: String = "sequential") {
         self.layers = layers
+        self.name = name
         self.seed = seed ?? UInt64.random(in: .min ... .max)
         var root = RandomGenerator(seed: self.seed)
         _ = root.split()  // the first stream is for initialisation (see build)

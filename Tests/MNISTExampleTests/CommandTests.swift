@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import Layers
+import Tensor
+import Testing
+@testable import MNISTExample
+
+@Suite("mnist recipes")
+struct RecipeTests {
+    @Test("each recipe builds a 10-class model and takes a finite training step", arguments: Recipe.allCases)
+    func buildsAndTrains(recipe: Recipe) throws {
+        let model = recipe.makeModel(seed: 1, augment: true)
+        try model.compile(optimizer: Adam(), loss: .categoricalCrossentropy, metrics: [.accuracy])
+        #expect(model.outputShape == [10])
+        var generator = RandomGenerator(seed: 2)
+        let x = try Tensor.uniform([8, 28, 28, 1], using: &generator)
+        let y = try Tensor.oneHot((0..<8).map { $0 % 10 }, classes: 10)
+        let logs = try model.trainOnBatch(x: x, y: y)
+        #expect(logs[.loss].map(\.isFinite) == true)
+        #expect(Recipe(modelName: model.name) == recipe)
+    }
+
+    @Test("the weight counts are those of the README")
+    func parameterCounts() {
+        #expect(Recipe.reference.makeModel(seed: 1, augment: false).parameterCountAfterBuild == 34_826)
+        #expect(Recipe.best.makeModel(seed: 1, augment: false).parameterCountAfterBuild == 326_826)
+    }
+
+    @Test("a model name that no recipe made has no recipe")
+    func unknownNames() {
+        #expect(Recipe(modelName: "sequential") == nil)
+        #expect(Recipe(modelName: "mnist_fancy") == nil)
+    }
+}
+
+@Suite("mnist command line")
+struct CommandLineTests {
+    /// The message the command prints for these arguments, or nil when they parse.
+    func parseError(_ arguments: [String]) -> String? {
+        do {
+            _ = try MNISTCommand.parseAsRoot(arguments)
+            return nil
+        } catch {
+            return MNISTCommand.message(for: error)
+        }
+    }
+
+    @Test("bad flags are reported with what was expected and what was found", arguments: [
+        (["train", "--epochs", "0"], "--epochs must be positive, found 0"),
+        (["train", "--batch-size=-3"], "--batch-size must be positive, found -3"),
+        (["train", "--validation-split", "1"], "--validation-split must be in [0, 1), found 1.0"),
+        (["train", "--threads", "0"], "--threads must be at least 1, found 0"),
+        (["train", "--recipe", "fancy"], "'fancy'"),
+        (["train", "--epochs", "ten"], "'ten'"),
+        (["predict", "--model", "m.safetensors"], "Missing expected argument '<images> ...'"),
+    ])
+    func badFlags(arguments: [String], expected: String) throws {
+        let message = try #require(parseError(arguments))
+        #expect(message.contains(expected), "\(message)")
+    }
+
+    @Test("good flags parse; train is the default subcommand")
+    func goodFlags() throws {
+        #expect(parseError(["--recipe", "best", "--epochs", "2", "--no-augment"]) == nil)
+        let command = try MNISTCommand.parseAsRoot(["--recipe", "best"])
+        let train = try #require(command as? MNISTCommand.Train)
+        #expect(train.recipe == .best && train.epochs == nil && train.augment)
+    }
+
+    @Test("resuming runs to the recipe's default last epoch and refuses a finished run")
+    func resumeEpochs() throws {
+        let model = Recipe.reference.makeModel(seed: 1, augment: false)
+        try model.compile(optimizer: Adam(), loss: .categoricalCrossentropy)
+        var generator = RandomGenerator(seed: 2)
+        let x = try Tensor.uniform([16, 28, 28, 1], using: &generator)
+        let y = try Tensor.oneHot((0..<16).map { $0 % 10 }, classes: 10)
+        try model.fit(x: x, y: y, batchSize: 8, epochs: 2, verbose: .silent)
+
+        let defaults = try #require(try MNISTCommand.parseAsRoot(["train", "--recipe", "best"]) as? MNISTCommand.Train)
+        #expect(try defaults.epochsToRun(resuming: model, from: "checkpoint") == Recipe.reference.defaultEpochs)
+        let more = try #require(try MNISTCommand.parseAsRoot(["train", "--epochs", "3"]) as? MNISTCommand.Train)
+        #expect(try more.epochsToRun(resuming: model, from: "checkpoint") == 3)
+        let finished = try #require(try MNISTCommand.parseAsRoot(["train", "--epochs", "2"]) as? MNISTCommand.Train)
+        #expect {
+            try finished.epochsToRun(resuming: model, from: "checkpoint")
+        } throws: { error in
+            "\(error)" == "checkpoint has completed 2 epochs already; pass --epochs with a larger total"
+        }
+    }
+}
+
+extension Sequential {
+    /// The total weight count once built for MNIST images.
+    var parameterCountAfterBuild: Int? {
+        try? build(inputShape: [28, 28, 1])
+        return isBuilt ? parameterCount.total : nil
+    }
+}
