@@ -57,6 +57,11 @@ public protocol Layer {
     /// gradients and returns dLoss/dInput.
     mutating func backward(_ outputGradient: Tensor) throws -> Tensor
 
+    /// ``backward(_:)`` given dLoss/dPreActivation, the gradient before the layer's final
+    /// activation, which a loss fused with that activation computes directly (see
+    /// ``ActivatedLayer``). The default, for layers without an activation, is ``backward(_:)``.
+    mutating func backward(preActivationGradient: Tensor) throws -> Tensor
+
     /// Calls `body` on each parameter (trainable weights and non-trainable state), in a
     /// fixed order. The default has none.
     mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows
@@ -67,6 +72,10 @@ public protocol Layer {
 
 extension Layer {
     public static var typeName: String { String(describing: Self.self) }
+
+    public mutating func backward(preActivationGradient: Tensor) throws -> Tensor {
+        try backward(preActivationGradient)
+    }
 
     public mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {}
 
@@ -137,9 +146,8 @@ public struct ForwardContext {
 
 /// A layer with an activation that the loss can fuse with: for softmax + categorical
 /// cross-entropy the gradient with respect to the pre-activation is simply `p - y`.
+/// Such a layer implements ``Layer/backward(preActivationGradient:)``.
 public protocol ActivatedLayer: Layer {
     /// The activation applied last in ``Layer/forward(_:context:)``.
     var activation: ActivationFunction { get }
-    /// ``Layer/backward(_:)`` given dLoss/dPreActivation instead of dLoss/dOutput.
-    mutating func backward(preActivationGradient: Tensor) throws -> Tensor
 }

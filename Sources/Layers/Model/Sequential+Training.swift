@@ -163,12 +163,8 @@ extension Sequential {
         var (value, gradient) = try wrappingTensorErrors { try loss.compute(prediction: prediction, target: y, fused: fuse) }
         try withLayers { layers in
             try runLayer(last, of: &layers) { layer in
-                if fuse, var activated = layer as? any ActivatedLayer {
-                    gradient = try activated.backward(preActivationGradient: gradient)
-                    layer = activated
-                } else {
-                    gradient = try layer.backward(gradient)
-                }
+                // In place on the array's layer: a copy would share its gradient buffers and force new ones.
+                gradient = fuse ? try layer.backward(preActivationGradient: gradient) : try layer.backward(gradient)
             }
             for index in stride(from: last - 1, through: firstLayerWithParameters, by: -1) {
                 try runLayer(index, of: &layers) { layer in gradient = try layer.backward(gradient) }
