@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Side-by-side speed of the reference CNN: SwiftLayers against TensorFlow/Keras, run
-# alternately twice on the same machine, then the ratios of the medians (Keras / ours:
-# above 1 means SwiftLayers is faster). Needs python3 with tensorflow-cpu; MNIST_DIR
-# (e.g. ../shared/mnist) adds a full-epoch comparison.
+# Side-by-side speed of one model (reference, the default, or batchnorm: the best recipe
+# without augmentation): SwiftLayers against TensorFlow/Keras, run alternately twice on
+# the same machine, then the ratios of the medians (Keras / ours: above 1 means
+# SwiftLayers is faster). Needs python3 with tensorflow-cpu; MNIST_DIR (e.g.
+# ../shared/mnist) adds a full-epoch comparison. Usage: Peers/compare.sh [reference|batchnorm]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product PeerComparison >/dev/null
 ours=$(swift build -c release --show-bin-path)/PeerComparison
+model=${1:-reference}
 results=$(mktemp)
 for round in 1 2; do
-    "$ours" | tee -a "$results"
-    python3 Peers/keras_reference_cnn.py | tee -a "$results"
+    "$ours" "$model" | tee -a "$results"
+    python3 Peers/keras_peer.py "$model" | tee -a "$results"
 done
 python3 - "$results" <<'PY'
 import re, statistics, sys

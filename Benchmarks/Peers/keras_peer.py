@@ -1,7 +1,8 @@
-"""The reference CNN in TensorFlow/Keras, measured the way PeerComparison measures ours.
+"""A model of PeerComparison in TensorFlow/Keras, measured the way PeerComparison measures ours.
 
-Prints one line: train_step_ms=<p50> predict_ms=<p50> epoch_s=<seconds or nan>.
-Run by compare.sh; needs `pip install tensorflow-cpu` (and MNIST_DIR for the epoch).
+Usage: keras_peer.py [reference|batchnorm]. Prints one line: train_step_ms=<p50>
+predict_ms=<p50> epoch_s=<seconds or nan>. Run by compare.sh; needs
+`pip install tensorflow-cpu` (and MNIST_DIR for the epoch).
 """
 import gzip, os, statistics, sys, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -9,13 +10,31 @@ import numpy as np
 import keras
 from keras import layers
 
-def model():
-    m = keras.Sequential([
-        keras.Input((28, 28, 1)),
+def reference():
+    return [
         layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
         layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
         layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
-    ])
+    ]
+
+def batchnorm():
+    """`mnist train --recipe best` without its augmentation layers."""
+    stack = []
+    for filters in (32, 64):
+        for size, strides, padding in ((3, 1, "valid"), (3, 1, "valid"), (5, 2, "same")):
+            stack += [layers.Conv2D(filters, size, strides=strides, padding=padding, use_bias=False),
+                      layers.BatchNormalization(), layers.ReLU()]
+        stack.append(layers.Dropout(0.4))
+    return stack + [layers.Flatten(), layers.Dense(128, use_bias=False), layers.BatchNormalization(),
+                    layers.ReLU(), layers.Dropout(0.4), layers.Dense(10, activation="softmax")]
+
+MODELS = {"reference": reference, "batchnorm": batchnorm}
+name = sys.argv[1] if len(sys.argv) > 1 else "reference"
+if name not in MODELS:
+    sys.exit(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")
+
+def model():
+    m = keras.Sequential([keras.Input((28, 28, 1))] + MODELS[name]())
     m.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     return m
 
@@ -44,4 +63,4 @@ if folder:
     start = time.perf_counter()
     m.fit(images, labels, batch_size=128, epochs=1, validation_split=0.1, verbose=0)
     epoch = time.perf_counter() - start
-print(f"keras {keras.__version__} (TensorFlow): train_step_ms={train:.2f} predict_ms={predict:.2f} epoch_s={epoch:.1f}")
+print(f"keras {keras.__version__} (TensorFlow) {name}: train_step_ms={train:.2f} predict_ms={predict:.2f} epoch_s={epoch:.1f}")
