@@ -29,16 +29,15 @@ public enum Charts {
             svg.text("no data", x: width / 2, y: height / 2, anchor: "middle")
             return svg.document
         }
-        let padding = Swift.max((high - low) * 0.08, 1e-6)
-        let (yMin, yMax) = (low - padding, high + padding)
+        let ticks = niceTicks(low: low, high: high)
+        let (yMin, yMax) = (ticks.values.first!, ticks.values.last!)
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         func x(_ epoch: Int) -> Double { left + (count == 1 ? plotWidth / 2 : plotWidth * Double(epoch) / Double(count - 1)) }
         func y(_ value: Double) -> Double { top + plotHeight * (1 - (value - yMin) / (yMax - yMin)) }
 
-        for tick in 0...5 {
-            let value = yMin + (yMax - yMin) * Double(tick) / 5
+        for value in ticks.values {
             svg.line(x1: left, y1: y(value), x2: width - right, y2: y(value), stroke: "#e5e5e5")
-            svg.text(String(format: "%.4g", value), x: left - 8, y: y(value) + 4, size: 11, anchor: "end", fill: "#555")
+            svg.text(String(format: "%.\(ticks.decimals)f", value), x: left - 8, y: y(value) + 4, size: 11, anchor: "end", fill: "#555")
         }
         let step = Swift.max(1, count / 10)
         for epoch in stride(from: 0, to: count, by: step) {
@@ -59,6 +58,20 @@ public enum Charts {
             svg.text(line.name, x: legendX + 30, y: 46, size: 12)
         }
         return svg.document
+    }
+
+    /// Round axis values covering `low...high`, as a person would label the axis: a step of
+    /// 1, 2, 2.5 or 5 times a power of ten giving four to eight ticks, and the decimals
+    /// that step needs.
+    static func niceTicks(low: Double, high: Double) -> (values: [Double], decimals: Int) {
+        let span = high > low ? high - low : Swift.max(abs(high), 1) * 0.1
+        let magnitude = pow(10, (log10(span / 5)).rounded(.down))
+        let step = [1, 2, 2.5, 5, 10].map { $0 * magnitude }.first { span / $0 <= 6 } ?? 10 * magnitude
+        // The tolerance keeps 1.0 / 0.025 = 40.000000000000001 from adding a tick.
+        let first = (low / step + 1e-9).rounded(.down), last = Swift.max((high / step - 1e-9).rounded(.up), first + 1)
+        let values = stride(from: first, through: last, by: 1).map { $0 * step }
+        let decimals = (0...8).first { abs((step * pow(10, Double($0))).rounded() - step * pow(10, Double($0))) < 1e-6 } ?? 8
+        return (values, decimals)
     }
 
     /// The confusion matrix as a heat map: rows are true classes, columns predictions; cells

@@ -2,7 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import MNISTReport
+@testable import MNISTReport
 import Testing
 
 /// Whether `data` is well-formed XML. On Linux, XMLParser.parse() returns true for
@@ -55,6 +55,23 @@ struct ReportTests {
         #expect(html.contains("Test accuracy <b>90.91%</b> (10 of 11 digits)"))
         let history = try JSONDecoder().decode([String: [Double]].self, from: Data(contentsOf: folder.appendingPathComponent(names.history)))
         #expect(history["val_loss"] == [0.3, 0.15, 0.12])
+    }
+
+    @Test("chart axes get round ticks covering the data", arguments: [
+        (0.8277, 0.9967, [0.80, 0.85, 0.90, 0.95, 1.00], 2),
+        (0.0149, 0.6014, [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], 1),
+        (0.012, 0.071, [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08], 2),
+        (3.0, 17.0, [2.5, 5.0, 7.5, 10.0, 12.5, 15.0, 17.5], 1),
+        (40.0, 960.0, [0.0, 200.0, 400.0, 600.0, 800.0, 1000.0], 0),
+        (0.9, 0.99, [0.90, 0.92, 0.94, 0.96, 0.98, 1.00], 2),
+        (0.86, 1.0, [0.85, 0.875, 0.9, 0.925, 0.95, 0.975, 1.0], 3),
+        (0.5, 0.5, [0.5, 0.52], 2),
+    ])
+    func niceTicks(low: Double, high: Double, expected: [Double], decimals: Int) {
+        let ticks = Charts.niceTicks(low: low, high: high)
+        #expect(ticks.values.count == expected.count && zip(ticks.values, expected).allSatisfy { abs($0 - $1) < 1e-9 }, "\(ticks.values)")
+        #expect(ticks.decimals == decimals)
+        #expect(ticks.values.first! <= low && ticks.values.last! >= high)
     }
 
     @Test("charts without data still produce a valid picture")
