@@ -80,16 +80,24 @@ struct MathTests {
         #expect(throws: TensorError.self) { try Tensor.zeros([2, 0]).softmax() }
     }
 
-    @Test("matmul matches the triple loop for every transpose combination",
-          arguments: [(false, false), (true, false), (false, true), (true, true)])
-    func matmulTransposes(_ flags: (Bool, Bool)) throws {
+    /// A small product (one BLAS call) and two large enough to be split across threads:
+    /// by rows of C when it is tall, by columns when it is wide.
+    static let matmulShapes = [(m: 5, k: 7, n: 3), (m: 520, k: 90, n: 90), (m: 36, k: 90, n: 1300)]
+
+    @Test("matmul matches the triple loop for every transpose combination and shape",
+          arguments: [(false, false), (true, false), (false, true), (true, true)], matmulShapes.indices)
+    func matmulTransposes(_ flags: (Bool, Bool), shapeIndex: Int) throws {
         let (ta, tb) = flags
-        let (m, k, n) = (5, 7, 3)
+        let (m, k, n) = Self.matmulShapes[shapeIndex]
         let a = randomTensor(ta ? [k, m] : [m, k], seed: 1)
         let b = randomTensor(tb ? [n, k] : [k, n], seed: 2)
         let c = try a.matmul(b, transposeSelf: ta, transposeOther: tb)
         #expect(c.shape == [m, n])
-        #expect(relativeError(c, Reference.matmul(a, ta, b, tb)) < 1e-5)
+        let expected = Reference.matmul(a, ta, b, tb)
+        #expect(relativeError(c, expected) < 1e-5)
+        var accumulated = try Tensor(shape: [m, n], repeating: 1)
+        try Tensor.matmul(a, transposed: ta, b, transposed: tb, into: &accumulated, alpha: 2, accumulate: true)
+        #expect(relativeError(accumulated, try expected * 2 + 1) < 1e-5)
     }
 
     @Test func matmulAccumulateAndErrors() throws {

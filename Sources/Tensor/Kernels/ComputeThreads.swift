@@ -4,8 +4,9 @@ import Synchronization
 internal import CBLAS
 #endif
 
-/// How many threads the library computes with: OpenBLAS's GEMM threads and the
-/// batch-parallel loops of im2col, col2im and pooling.
+/// How many threads the library computes with: the blocks of a GEMM (each one
+/// single-threaded BLAS call) and the batch-parallel loops of im2col, col2im, pooling and
+/// batch normalisation.
 ///
 /// The default is every core the process may use. Set a smaller count to leave cores
 /// to other work, or 1 for runs that must repeat bit for bit across machines.
@@ -18,9 +19,6 @@ public enum ComputeThreads {
         set {
             let value = Swift.max(1, newValue)
             current.store(value, ordering: .relaxed)
-            #if !canImport(Accelerate)
-            openblas_set_num_threads(Int32(value))
-            #endif
         }
     }
 
@@ -30,7 +28,7 @@ public enum ComputeThreads {
         return "Accelerate"
         #else
         guard let config = openblas_get_config() else { return "OpenBLAS" }
-        return "OpenBLAS \(String(cString: config)), \(openblas_get_num_threads()) threads"
+        return "OpenBLAS \(String(cString: config)), called single-threaded on \(count) threads"
         #endif
     }
 }

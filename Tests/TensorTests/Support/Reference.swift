@@ -62,12 +62,13 @@ enum Reference {
     static func matmul(_ a: Tensor, _ ta: Bool, _ b: Tensor, _ tb: Bool) -> Tensor {
         let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let n = tb ? b.shape[0] : b.shape[1]
+        let (av, bv) = (a.scalars, b.scalars)
         var out = [Float](repeating: 0, count: m * n)
         for i in 0..<m {
             for j in 0..<n {
                 var sum: Double = 0
                 for p in 0..<k {
-                    sum += Double(ta ? a[p, i] : a[i, p]) * Double(tb ? b[j, p] : b[p, j])
+                    sum += Double(ta ? av[p * m + i] : av[i * k + p]) * Double(tb ? bv[j * k + p] : bv[p * n + j])
                 }
                 out[i * n + j] = Float(sum)
             }
