@@ -11,14 +11,14 @@ final class TensorStorage: @unchecked Sendable {
     /// Alignment of every buffer, in bytes: one cache line, enough for AVX-512 loads.
     static let alignment = 64
 
-    /// A buffer of `capacity` scalars with unspecified contents.
+    /// A buffer of at least `capacity` scalars with unspecified contents (large ones come
+    /// from the ``BufferCache``, rounded up to its size class).
     @usableFromInline
     init(uninitializedCapacity capacity: Int) {
-        self.capacity = capacity
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: Swift.max(capacity, 1) * MemoryLayout<Float>.stride,
-            alignment: Self.alignment)
-        pointer = raw.bindMemory(to: Float.self, capacity: Swift.max(capacity, 1))
+        let bytes = BufferCache.sizeClass(Swift.max(capacity, 1) * MemoryLayout<Float>.stride)
+        self.capacity = bytes / MemoryLayout<Float>.stride
+        pointer = BufferCache.allocate(bytes: bytes, alignment: Self.alignment)
+            .bindMemory(to: Float.self, capacity: self.capacity)
     }
 
     /// A buffer of `capacity` scalars, all set to `value`.
@@ -37,6 +37,6 @@ final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        UnsafeMutableRawPointer(pointer).deallocate()
+        BufferCache.release(UnsafeMutableRawPointer(pointer), bytes: capacity * MemoryLayout<Float>.stride)
     }
 }
