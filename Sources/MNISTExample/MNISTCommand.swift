@@ -136,7 +136,7 @@ extension MNISTCommand {
                                   loss: .categoricalCrossentropy, metrics: [.accuracy])
             }
             print(try model.summary())
-            print("\(ComputeThreads.blasDescription); compute threads: \(ComputeThreads.count)")
+            print(ComputeThreads.blasDescription)
 
             let checkpoint = outputFolder.appendingPathComponent("checkpoint.safetensors").path
             let callbacks: [any Callback] = [
