@@ -100,6 +100,13 @@ struct MathTests {
         #expect(relativeError(accumulated, try expected * 2 + 1) < 1e-5)
     }
 
+    @Test("a product split across threads gives the same bits every time")
+    func splitMatmulIsRepeatable() throws {
+        let a = randomTensor([520, 90], seed: 5), b = randomTensor([90, 90], seed: 6)
+        let first = try a.matmul(b)
+        for _ in 0..<50 { #expect(try a.matmul(b) == first) }
+    }
+
     @Test func matmulAccumulateAndErrors() throws {
         let a = randomTensor([4, 3], seed: 3)
         let b = randomTensor([3, 2], seed: 4)

@@ -15,7 +15,9 @@ enum BLAS {
     /// than columns), one single-threaded BLAS call per block on ``ComputeThreads/count``
     /// threads. On the convolutions' tall and skinny shapes this is 1.1–2× faster than
     /// OpenBLAS's own threading, which sometimes runs slower on two threads than on one;
-    /// on square matrices it is as fast (Benchmarks: `sgemm`).
+    /// on square matrices it is as fast (Benchmarks: `sgemm`). OpenBLAS is safe to call from
+    /// several threads at once since 0.3.7 (earlier versions raced: OpenMathLib/OpenBLAS#2126);
+    /// Debian 12 ships 0.3.21.
     @usableFromInline
     static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
