@@ -88,7 +88,7 @@ extension MNISTCommand {
         @Option(help: "Adam's initial learning rate, decayed along a cosine to 1% by the last epoch.") var learningRate: Float = 2e-3
         @Option(help: "Fraction of the training images held out for validation (the last ones).") var validationSplit: Float = 0.1
         @Option(help: "Seed for initialisation, shuffling, dropout and augmentation.") var seed: UInt64 = 42
-        @Flag(inversion: .prefixedNo, help: "Random rotations and shifts of the training images.") var augment = true
+        @Flag(inversion: .prefixedNo, help: "Random rotations and shifts (and zooms, for best) of the training images.") var augment = true
         @Option(help: "Folder for the model, history and report.") var output = "mnist-output"
         @Option(help: "Compute threads (default: all cores).") var threads: Int?
         @Option(help: "Continue training from a checkpoint or saved model.") var resume: String?
