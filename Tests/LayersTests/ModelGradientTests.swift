@@ -20,13 +20,52 @@ struct ModelGradientTests {
         Case(activation: .tanh, loss: .meanSquaredError, testDescription: "tanh + mean squared error"),
     ])
     func stepFollowsGradient(_ c: Case) throws {
-        let model = Sequential(seed: 3) {
+        try checkStep(Sequential(seed: 3) {
             Input(shape: [5, 5, 1])
             Conv2D(filters: 2, kernelSize: 3, activation: .tanh)
             Flatten()
             Dense(units: 3, activation: c.activation)
+        }, loss: c.loss)
+    }
+
+    @Test("a separate Softmax layer is fused with the loss too")
+    func softmaxLayer() throws {
+        try checkStep(Sequential(seed: 3) {
+            Input(shape: [5, 5, 1])
+            Conv2D(filters: 2, kernelSize: 3, activation: .tanh)
+            Flatten()
+            Dense(units: 3)
+            Softmax()
+        }, loss: .categoricalCrossentropy)
+    }
+
+    /// An activated layer that forgets `backward(preActivationGradient:)`.
+    struct ForgetfulSoftmax: ActivatedLayer {
+        var name = ""
+        var activation: ActivationFunction { .softmax }
+        mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] { inputShape }
+        mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor { try input.softmax() }
+        mutating func backward(_ outputGradient: Tensor) throws -> Tensor { outputGradient }
+    }
+
+    @Test("an activated layer without backward(preActivationGradient:) is an error, not a wrong gradient")
+    func forgottenFusedBackward() throws {
+        let model = Sequential(seed: 3) {
+            Input(shape: [4])
+            Dense(units: 3)
+            ForgetfulSoftmax()
         }
-        try model.compile(optimizer: SGD(learningRate: 1), loss: c.loss)
+        try model.compile(optimizer: SGD(), loss: .categoricalCrossentropy)
+        let x = try Tensor(shape: [2, 4], repeating: 0.5), y = try Tensor.oneHot([0, 2], classes: 3)
+        #expect {
+            try model.trainOnBatch(x: x, y: y)
+        } throws: { error in
+            "\(error)".contains("ForgetfulSoftmax conforms to ActivatedLayer, so it must implement backward(preActivationGradient:)")
+        }
+    }
+
+    func checkStep(_ model: Sequential, loss lossFunction: Loss) throws {
+        try model.compile(optimizer: SGD(learningRate: 1), loss: lossFunction)
         var generator = RandomGenerator(seed: 4)
         let x = try Tensor.uniform([4, 5, 5, 1], lowerBound: -1, upperBound: 1, using: &generator)
         let y = try Tensor.oneHot([0, 2, 1, 2], classes: 3)

@@ -146,8 +146,19 @@ public struct ForwardContext {
 
 /// A layer with an activation that the loss can fuse with: for softmax + categorical
 /// cross-entropy the gradient with respect to the pre-activation is simply `p - y`.
-/// Such a layer implements ``Layer/backward(preActivationGradient:)``.
+/// Such a layer must implement ``Layer/backward(preActivationGradient:)``.
 public protocol ActivatedLayer: Layer {
     /// The activation applied last in ``Layer/forward(_:context:)``.
     var activation: ActivationFunction { get }
+}
+
+extension ActivatedLayer {
+    /// Replaces ``Layer``'s default, which would treat the pre-activation gradient as the
+    /// output gradient: a conforming layer that does not implement this fails with a clear
+    /// error when a fused loss calls it, instead of training on a wrong gradient.
+    public mutating func backward(preActivationGradient: Tensor) throws -> Tensor {
+        throw LayersError.notReady(
+            operation: "\(name) backward(preActivationGradient:)",
+            reason: "\(Self.self) conforms to ActivatedLayer, so it must implement backward(preActivationGradient:)")
+    }
 }
