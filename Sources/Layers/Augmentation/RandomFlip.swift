@@ -23,3 +23,11 @@ public struct RandomFlip: RandomAffineLayer {
         return .zoom(rows: flipRows ? -1 : 1, columns: flipColumns ? -1 : 1)
     }
 }
+
+// MARK: Saving
+
+extension RandomFlip: SerializableLayer {
+    public struct Configuration: Codable { var mode: Mode }
+    public var configuration: Configuration { Configuration(mode: mode) }
+    public init(configuration: Configuration) { self.init(configuration.mode) }
+}

@@ -17,3 +17,11 @@ public struct RandomRotation: RandomAffineLayer {
         .rotation(uniform(-factor, factor, &generator) * 2 * .pi)
     }
 }
+
+// MARK: Saving
+
+extension RandomRotation: SerializableLayer {
+    public struct Configuration: Codable { var factor: Float }
+    public var configuration: Configuration { Configuration(factor: factor) }
+    public init(configuration: Configuration) { self.init(configuration.factor) }
+}

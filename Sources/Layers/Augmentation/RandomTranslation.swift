@@ -24,3 +24,11 @@ public struct RandomTranslation: RandomAffineLayer {
                      columns: uniform(-widthFactor, widthFactor, &generator) * Float(width))
     }
 }
+
+// MARK: Saving
+
+extension RandomTranslation: SerializableLayer {
+    public struct Configuration: Codable { var height, width: Float }
+    public var configuration: Configuration { Configuration(height: heightFactor, width: widthFactor) }
+    public init(configuration: Configuration) { self.init(height: configuration.height, width: configuration.width) }
+}

@@ -27,3 +27,11 @@ public struct RandomZoom: RandomAffineLayer {
         return .zoom(rows: rows, columns: columns)
     }
 }
+
+// MARK: Saving
+
+extension RandomZoom: SerializableLayer {
+    public struct Configuration: Codable { var heightFactor: Float; var widthFactor: Float? }
+    public var configuration: Configuration { Configuration(heightFactor: heightFactor, widthFactor: widthFactor) }
+    public init(configuration: Configuration) { self.init(heightFactor: configuration.heightFactor, widthFactor: configuration.widthFactor) }
+}

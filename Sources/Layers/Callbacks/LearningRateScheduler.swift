@@ -15,6 +15,6 @@ public final class LearningRateScheduler: Callback {
             throw LayersError.invalidArgument(layer: "LearningRateScheduler", argument: "learning rate at epoch \(epoch)",
                                               value: "\(next)", reason: "expected a positive, finite value")
         }
-        model.learningRate = next
+        try model.setLearningRate(next)
     }
 }

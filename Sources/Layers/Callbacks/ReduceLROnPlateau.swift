@@ -47,7 +47,7 @@ public final class ReduceLROnPlateau: Callback {
         } else if cooldownRemaining == 0 {
             wait += 1
             if wait >= patience, let rate = model.learningRate, rate > minLearningRate {
-                model.learningRate = Swift.max(rate * factor, minLearningRate)
+                try model.setLearningRate(Swift.max(rate * factor, minLearningRate))
                 cooldownRemaining = cooldown
                 wait = 0
             }

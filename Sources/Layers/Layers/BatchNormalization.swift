@@ -90,3 +90,11 @@ public struct BatchNormalization: Layer {
         try body(&movingVariance)
     }
 }
+
+// MARK: Saving
+
+extension BatchNormalization: SerializableLayer {
+    public struct Configuration: Codable { var momentum, epsilon: Float }
+    public var configuration: Configuration { Configuration(momentum: momentum, epsilon: epsilon) }
+    public init(configuration: Configuration) { self.init(momentum: configuration.momentum, epsilon: configuration.epsilon) }
+}

@@ -98,3 +98,27 @@ public struct Conv2D: ActivatedLayer {
         if useBias { try body(&bias) }
     }
 }
+
+// MARK: Saving
+
+extension Conv2D: SerializableLayer {
+    public struct Configuration: Codable {
+        var filters: Int
+        var kernelSize, strides: Size2D
+        var padding: Padding
+        var activation: ActivationFunction
+        var useBias: Bool
+        var kernelInitializer, biasInitializer: Initializer
+        var kernelRegularizer, biasRegularizer: Regularizer?
+    }
+    public var configuration: Configuration {
+        Configuration(filters: filters, kernelSize: kernelSize, strides: strides, padding: padding, activation: activation,
+                      useBias: useBias, kernelInitializer: kernelInitializer, biasInitializer: biasInitializer,
+                      kernelRegularizer: kernel.regularizer, biasRegularizer: bias.regularizer)
+    }
+    public init(configuration c: Configuration) {
+        self.init(filters: c.filters, kernelSize: c.kernelSize, strides: c.strides, padding: c.padding,
+                  activation: c.activation, useBias: c.useBias, kernelInitializer: c.kernelInitializer,
+                  biasInitializer: c.biasInitializer, kernelRegularizer: c.kernelRegularizer, biasRegularizer: c.biasRegularizer)
+    }
+}

@@ -76,3 +76,23 @@ public struct Dense: ActivatedLayer {
         if useBias { try body(&bias) }
     }
 }
+
+// MARK: Saving
+
+extension Dense: SerializableLayer {
+    public struct Configuration: Codable {
+        var units: Int
+        var activation: ActivationFunction
+        var useBias: Bool
+        var kernelInitializer, biasInitializer: Initializer
+        var kernelRegularizer, biasRegularizer: Regularizer?
+    }
+    public var configuration: Configuration {
+        Configuration(units: units, activation: activation, useBias: useBias, kernelInitializer: kernelInitializer,
+                      biasInitializer: biasInitializer, kernelRegularizer: kernel.regularizer, biasRegularizer: bias.regularizer)
+    }
+    public init(configuration c: Configuration) {
+        self.init(units: c.units, activation: c.activation, useBias: c.useBias, kernelInitializer: c.kernelInitializer,
+                  biasInitializer: c.biasInitializer, kernelRegularizer: c.kernelRegularizer, biasRegularizer: c.biasRegularizer)
+    }
+}

@@ -34,3 +34,11 @@ public struct Dropout: Layer {
         active ? try outputGradient * mask : outputGradient
     }
 }
+
+// MARK: Saving
+
+extension Dropout: SerializableLayer {
+    public struct Configuration: Codable { var rate: Float }
+    public var configuration: Configuration { Configuration(rate: rate) }
+    public init(configuration: Configuration) { self.init(rate: configuration.rate) }
+}

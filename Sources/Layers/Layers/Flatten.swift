@@ -21,3 +21,10 @@ public struct Flatten: Layer {
         try outputGradient.reshaped(inputShape)
     }
 }
+
+// MARK: Saving
+
+extension Flatten: SerializableLayer {
+    public var configuration: EmptyConfiguration { EmptyConfiguration() }
+    public init(configuration: EmptyConfiguration) { self.init() }
+}

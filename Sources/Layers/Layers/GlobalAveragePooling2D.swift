@@ -35,3 +35,10 @@ public struct GlobalAveragePooling2D: Layer {
         return result
     }
 }
+
+// MARK: Saving
+
+extension GlobalAveragePooling2D: SerializableLayer {
+    public var configuration: EmptyConfiguration { EmptyConfiguration() }
+    public init(configuration: EmptyConfiguration) { self.init() }
+}

@@ -30,3 +30,11 @@ public struct Input: Layer {
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor { input }
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor { outputGradient }
 }
+
+// MARK: Saving
+
+extension Input: SerializableLayer {
+    public struct Configuration: Codable { var shape: [Int] }
+    public var configuration: Configuration { Configuration(shape: shape) }
+    public init(configuration: Configuration) { self.init(shape: configuration.shape) }
+}

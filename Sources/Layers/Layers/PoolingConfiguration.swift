@@ -1,28 +1,32 @@
 import Tensor
 
-/// The hyper-parameters both 2-D pooling layers share, checked once, and the building of
-/// their kernel for an input shape.
-struct PoolingConfiguration: Sendable {
-    let poolSize: Size2D
-    let strides: Size2D?
-    let padding: Padding
-    private var check: HyperparameterCheck
+/// The hyper-parameters both 2-D pooling layers take, as they are saved, and the building
+/// of their kernel for an input shape.
+public struct PoolingConfiguration: Codable, Sendable, Equatable {
+    /// The window's height and width.
+    public var poolSize: Size2D
+    /// The step between windows; nil means `poolSize`, as in Keras.
+    public var strides: Size2D?
+    /// `.valid` or `.same`.
+    public var padding: Padding
 
-    init(_ layer: String, poolSize: Size2D, strides: Size2D?, padding: Padding) {
+    /// Pooling with a `poolSize` window.
+    public init(poolSize: Size2D, strides: Size2D?, padding: Padding) {
         self.poolSize = poolSize
         self.strides = strides
         self.padding = padding
-        check = HyperparameterCheck(layer)
-        check.require(poolSize.isPositive, "poolSize", poolSize, "expected positive sizes")
-        check.require(strides?.isPositive ?? true, "strides", strides.map(\.description) ?? "nil", "expected positive strides")
     }
 
     /// The kernel for `[height, width, channels]` inputs, made by `make(inputShape, poolSize, strides, padding)`.
-    /// - Throws: the hyper-parameter error, or an input error naming the layer.
+    /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` for a bad
+    ///   hyper-parameter, or an input error naming the layer.
     func makeKernel<Kernel>(
-        layer name: String, inputShape: [Int],
+        layerType: String, name: String, inputShape: [Int],
         _ make: ([Int], (height: Int, width: Int), (height: Int, width: Int)?, Padding) throws -> Kernel
     ) throws -> Kernel {
+        var check = HyperparameterCheck(layerType)
+        check.require(poolSize.isPositive, "poolSize", poolSize, "expected positive sizes")
+        check.require(strides?.isPositive ?? true, "strides", strides.map(\.description) ?? "nil", "expected positive strides")
         try check.throwIfInvalid()
         guard inputShape.count == 3 else {
             throw incompatibleInput(name, expected: "(None, height, width, channels)", received: inputShape)

@@ -40,3 +40,11 @@ public struct Reshape: Layer {
         try outputGradient.reshaped(inputShape)
     }
 }
+
+// MARK: Saving
+
+extension Reshape: SerializableLayer {
+    public struct Configuration: Codable { var targetShape: [Int] }
+    public var configuration: Configuration { Configuration(targetShape: targetShape) }
+    public init(configuration: Configuration) { self.init(configuration.targetShape) }
+}

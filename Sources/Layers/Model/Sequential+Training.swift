@@ -195,38 +195,55 @@ extension Sequential {
         }
     }
 
-    /// Clipping, weight decay and the optimizer's update of every trainable parameter, in place.
+    /// The optimizer's update of every trainable parameter at once: the gradients (plus
+    /// regularisation) and the weights are gathered into flat buffers, the optimizer clips,
+    /// decays and updates those, and the weights are written back.
     private func applyOptimizer() throws {
         guard var optimizer else { return }
-        var gradients: [Tensor] = []
+        var segments: [Range<Int>] = []
         for layer in layers {
             for parameter in layer.parameters where parameter.trainable {
-                var gradient = parameter.gradient
-                guard gradient.shape == parameter.value.shape else {
-                    throw LayersError.notReady(operation: "\(layer.name) \(parameter.name)",
-                                               reason: "expected a gradient of shape \(parameter.value.shape), found \(gradient.shape); does the layer's backward set it?")
+                guard parameter.gradient.shape == parameter.value.shape else {
+                    throw LayersError.notReady(
+                        operation: "\(layer.name) \(parameter.name)",
+                        reason: "expected a gradient of shape \(parameter.value.shape), found \(parameter.gradient.shape); does the layer's backward set it?")
                 }
-                try parameter.regularizer?.addGradient(of: parameter.value, to: &gradient)
-                gradients.append(gradient)
+                let start = segments.last?.upperBound ?? 0
+                segments.append(start..<(start + parameter.value.count))
             }
         }
-        try wrappingTensorErrors { try optimizer.clipping.clip(&gradients) }
-        let rate = optimizer.learningRate(atStep: step)
-        var slot = 0
-        try withLayers { layers in
-            for index in layers.indices {
-                try layers[index].forEachParameter { parameter in
-                    guard parameter.trainable else { return }
-                    if let decay = optimizer.weightDecay { parameter.value *= 1 - rate * decay }
-                    try wrappingTensorErrors {
-                        try optimizer.update(&parameter.value, gradient: gradients[slot], slot: slot, step: step, learningRate: rate)
-                    }
-                    slot += 1
-                }
-            }
+        let total = segments.last?.upperBound ?? 0
+        try wrappingTensorErrors {
+            try flatWeights.resizeDiscardingContents(to: [total])
+            try flatGradients.resizeDiscardingContents(to: [total])
+        }
+        try forEachTrainableParameter(segments) { parameter, offset in
+            try parameter.regularizer?.addGradient(of: parameter.value, to: &parameter.gradient)
+            try flatGradients.writeScalars(of: parameter.gradient, at: offset)
+            try flatWeights.writeScalars(of: parameter.value, at: offset)
+        }
+        try optimizer.update(weights: &flatWeights, gradients: &flatGradients, segments: segments, step: step)
+        try forEachTrainableParameter(segments) { parameter, offset in
+            try parameter.value.readScalars(from: flatWeights, at: offset)
         }
         self.optimizer = optimizer
         step += 1
+    }
+
+    /// Calls `body` on each trainable parameter, in place, with its offset in the flat buffers.
+    private func forEachTrainableParameter(
+        _ segments: [Range<Int>], _ body: (inout Parameter, Int) throws -> Void
+    ) throws {
+        var index = 0
+        try withLayers { layers in
+            for layerIndex in layers.indices {
+                try layers[layerIndex].forEachParameter { parameter in
+                    guard parameter.trainable else { return }
+                    try wrappingTensorErrors { try body(&parameter, segments[index].lowerBound) }
+                    index += 1
+                }
+            }
+        }
     }
 
     /// Runs `body` on layer `index`, naming the layer in any error it throws.

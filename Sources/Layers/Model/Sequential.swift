@@ -46,6 +46,9 @@ public final class Sequential {
     public internal(set) var trainingPlan: TrainingPlan?
 
     var trainingGenerator: RandomGenerator
+    /// Every trainable weight and its gradient, one flat buffer each, for the optimizer.
+    var flatWeights = Tensor([])
+    var flatGradients = Tensor([])
     /// Index of the first layer with parameters: backward passes stop there.
     var firstLayerWithParameters = 0
 
@@ -130,11 +133,18 @@ public final class Sequential {
         }
     }
 
-    /// The learning rate of the optimizer (nil before compile). Setting it changes the
-    /// optimizer's base rate, as Keras's callbacks do.
-    public var learningRate: Float? {
-        get { optimizer.map { $0.learningRate(atStep: step) } }
-        set { if let newValue { optimizer?.learningRate = newValue } }
+    /// The learning rate in force at the current step (nil before compile).
+    public var learningRate: Float? { optimizer.map { $0.learningRate(atStep: step) } }
+
+    /// Makes `rate` the learning rate in force from the current step on, as Keras's callbacks
+    /// do: the optimizer's constant rate, or, when it has a schedule, the multiplier of the
+    /// schedule (see ``OptimizerSettings``).
+    /// - Throws: ``LayersError`` before compile, or for a rate that is not positive and finite.
+    public func setLearningRate(_ rate: Float) throws {
+        guard optimizer != nil else {
+            throw LayersError.notReady(operation: "setLearningRate", reason: "the model is not compiled")
+        }
+        try optimizer!.settings.setLearningRate(rate, atStep: step)
     }
 
     /// Every parameter's value (trainable and not), layer by layer: Keras's `get_weights()`.

@@ -84,3 +84,40 @@ public struct PiecewiseConstantDecay: LearningRateSchedule {
         values[boundaries.firstIndex { step <= $0 } ?? boundaries.count]
     }
 }
+
+/// A saved learning-rate schedule (the built-in ones), inside an optimizer's configuration.
+public enum ScheduleRecord: Codable, Sendable {
+    case exponentialDecay(initialLearningRate: Float, decaySteps: Int, decayRate: Float, staircase: Bool)
+    case cosineDecay(initialLearningRate: Float, decaySteps: Int, alpha: Float, warmupTarget: Float?, warmupSteps: Int)
+    case piecewiseConstantDecay(boundaries: [Int], values: [Float])
+
+    /// The record of `schedule`. - Throws: ``ModelFileError/unsupported(_:)`` for a custom schedule.
+    init?(_ schedule: (any LearningRateSchedule)?) throws {
+        switch schedule {
+        case nil: return nil
+        case let s as ExponentialDecay:
+            self = .exponentialDecay(initialLearningRate: s.initialLearningRate, decaySteps: s.decaySteps,
+                                     decayRate: s.decayRate, staircase: s.staircase)
+        case let s as CosineDecay:
+            self = .cosineDecay(initialLearningRate: s.initialLearningRate, decaySteps: s.decaySteps, alpha: s.alpha,
+                                warmupTarget: s.warmupTarget, warmupSteps: s.warmupSteps)
+        case let s as PiecewiseConstantDecay:
+            self = .piecewiseConstantDecay(boundaries: s.boundaries, values: s.values)
+        default:
+            throw ModelFileError.unsupported(
+                "a custom learning-rate schedule (\(type(of: schedule!))) cannot be saved; save with includeOptimizer: false")
+        }
+    }
+
+    /// The schedule, through its validating initialiser.
+    func makeSchedule() throws -> any LearningRateSchedule {
+        switch self {
+        case let .exponentialDecay(rate, steps, decay, staircase):
+            try ExponentialDecay(initialLearningRate: rate, decaySteps: steps, decayRate: decay, staircase: staircase)
+        case let .cosineDecay(rate, steps, alpha, target, warmup):
+            try CosineDecay(initialLearningRate: rate, decaySteps: steps, alpha: alpha, warmupTarget: target, warmupSteps: warmup)
+        case let .piecewiseConstantDecay(boundaries, values):
+            try PiecewiseConstantDecay(boundaries: boundaries, values: values)
+        }
+    }
+}

@@ -1,113 +1,161 @@
-import Foundation
 import Tensor
 
-/// Updates weights from their gradients. Conform to write your own; the model calls
-/// ``update(_:gradient:slot:step:learningRate:)`` once per trainable parameter per step,
-/// after gradient clipping and weight decay.
+/// Updates a model's trainable weights from their gradients, as Keras's optimizers do.
+///
+/// An optimizer is a policy every optimizer shares, its ``settings`` (learning rate and
+/// schedule, gradient clipping, decoupled weight decay), around an update rule of its own
+/// (``applyRule(weights:gradients:step:learningRate:)``). The model keeps all trainable
+/// weights in one flat buffer and their gradients in another, and calls
+/// ``update(weights:gradients:segments:step:)`` once per step: clipping, decay and the rule
+/// then run over every parameter at once. A data-parallel run averages that one gradient
+/// buffer before the update.
+///
+/// Write your own by conforming: store the settings, keep the rule's per-weight state in
+/// flat tensors (listed in ``state`` so that it can be saved), and compute the rule with
+/// `Tensor` operations:
+///
+/// ```swift
+/// struct SignSGD: Optimizer {
+///     var settings = OptimizerSettings(learningRate: 0.01)
+///     var state: [String: Tensor] { get { [:] } set {} }
+///     mutating func applyRule(weights: inout Tensor, gradients: Tensor, step: Int, learningRate: Float) throws {
+///         try weights.zipInPlace(gradients) { w, g in w - learningRate * (g > 0 ? 1 : g < 0 ? -1 : 0) }
+///     }
+/// }
+/// ```
 public protocol Optimizer {
-    /// The learning rate when no ``schedule`` is set; callbacks such as ReduceLROnPlateau change it.
-    var learningRate: Float { get set }
-    /// A learning rate that depends on the step; when set it takes precedence.
-    var schedule: (any LearningRateSchedule)? { get }
-    /// Gradient clipping, applied before each update.
-    var clipping: GradientClipping { get }
-    /// Decoupled weight decay: `w −= learningRate · weightDecay · w` before each update (nil: none).
-    var weightDecay: Float? { get }
+    /// The learning rate, its schedule, clipping and weight decay.
+    var settings: OptimizerSettings { get set }
 
-    /// Updates one parameter. `slot` identifies the parameter across steps (for per-parameter
-    /// state such as momentum); `step` counts the updates done before this one.
-    mutating func update(_ value: inout Tensor, gradient: Tensor, slot: Int, step: Int, learningRate: Float) throws
+    /// The rule's per-weight state (moments, velocities) by name, each a flat tensor shaped
+    /// like the weights buffer; empty before the first update. Saved with the model.
+    var state: [String: Tensor] { get set }
+
+    /// The update rule, in place over the flat buffer of all trainable weights, with
+    /// gradients already clipped and weight decay already applied. `step` counts the
+    /// updates before this one; `learningRate` is the rate in force.
+    mutating func applyRule(weights: inout Tensor, gradients: Tensor, step: Int, learningRate: Float) throws
 }
 
 extension Optimizer {
-    public var weightDecay: Float? { nil }
+    /// The base learning rate, used when there is no schedule.
+    public var learningRate: Float { settings.learningRate }
+    /// The learning-rate schedule, if any.
+    public var schedule: (any LearningRateSchedule)? { settings.schedule }
+    /// Gradient clipping, applied before each update.
+    public var clipping: GradientClipping { settings.clipping }
+    /// Decoupled weight decay (nil: none).
+    public var weightDecay: Float? { settings.weightDecay }
+
+    /// The learning rate in force at `step`.
+    public func learningRate(atStep step: Int) -> Float { settings.learningRate(atStep: step) }
+
+    /// One optimisation step over all trainable weights: clips `gradients` (in place), applies
+    /// decoupled weight decay `w −= lr · decay · w`, then the update rule.
+    ///
+    /// - Parameters:
+    ///   - weights: every trainable weight, one flat buffer.
+    ///   - gradients: their gradients, the same size.
+    ///   - segments: where each parameter tensor lies in the buffers (for per-tensor `clipNorm`).
+    ///   - step: the number of updates before this one.
+    /// - Throws: ``LayersError`` when the buffers differ in size or a segment is outside them.
+    public mutating func update(weights: inout Tensor, gradients: inout Tensor, segments: [Range<Int>], step: Int) throws {
+        guard weights.shape == gradients.shape, weights.rank == 1 else {
+            throw LayersError.invalidData(
+                "optimizer update: expected flat weights and gradients of one size, found \(weights.shape) and \(gradients.shape)")
+        }
+        try wrappingTensorErrors {
+            try settings.clipping.clip(&gradients, segments: segments)
+            let rate = settings.learningRate(atStep: step)
+            if let decay = settings.weightDecay, decay > 0 {
+                let factor = 1 - rate * decay
+                weights *= factor
+            }
+            try applyRule(weights: &weights, gradients: gradients, step: step, learningRate: rate)
+        }
+    }
+}
+
+/// What every optimizer has around its update rule: the learning rate (a constant or a
+/// schedule, times a multiplier that callbacks change), gradient clipping and decoupled
+/// weight decay.
+///
+/// **Changing the rate while a schedule runs.** Callbacks such as ``ReduceLROnPlateau``
+/// and ``LearningRateScheduler`` set ``Sequential/learningRate``. Without a schedule that
+/// replaces the constant rate. With a schedule it sets ``learningRateMultiplier`` so that
+/// the rate in force at that step is the value set, and the schedule goes on from there,
+/// scaled: a `CosineDecay` lowered by `ReduceLROnPlateau(factor: 0.5)` keeps its shape at
+/// half the height. (Keras raises an error instead.)
+public struct OptimizerSettings: Sendable {
+    /// The constant learning rate, used when ``schedule`` is nil.
+    public var learningRate: Float
+    /// A learning rate that depends on the step; when set it replaces ``learningRate``.
+    public var schedule: (any LearningRateSchedule)?
+    /// Multiplies the rate (constant or scheduled); 1 unless a callback changed the rate
+    /// while a schedule runs.
+    public var learningRateMultiplier: Float
+    /// Gradient clipping, applied before each update.
+    public var clipping: GradientClipping
+    /// Decoupled weight decay (Loshchilov & Hutter): `w −= lr · weightDecay · w` before each
+    /// update; nil or 0 for none.
+    public var weightDecay: Float?
+
+    /// Settings with the given policy.
+    public init(learningRate: Float, schedule: (any LearningRateSchedule)? = nil, learningRateMultiplier: Float = 1,
+                clipping: GradientClipping = GradientClipping(), weightDecay: Float? = nil) {
+        self.learningRate = learningRate
+        self.schedule = schedule
+        self.learningRateMultiplier = learningRateMultiplier
+        self.clipping = clipping
+        self.weightDecay = weightDecay
+    }
 
     /// The learning rate in force at `step`.
     public func learningRate(atStep step: Int) -> Float {
-        schedule?.learningRate(atStep: step) ?? learningRate
-    }
-}
-
-/// Gradient clipping as Keras's optimizers offer it.
-public struct GradientClipping: Sendable, Equatable, Codable {
-    /// Each gradient tensor is rescaled so that its L2 norm is at most this.
-    public var clipNorm: Float?
-    /// Each gradient element is clamped to `[−clipValue, clipValue]`.
-    public var clipValue: Float?
-    /// All gradients together are rescaled so that their joint L2 norm is at most this.
-    public var globalClipNorm: Float?
-
-    /// Clipping by any combination of the three rules (none by default).
-    public init(clipNorm: Float? = nil, clipValue: Float? = nil, globalClipNorm: Float? = nil) {
-        self.clipNorm = clipNorm
-        self.clipValue = clipValue
-        self.globalClipNorm = globalClipNorm
+        (schedule?.learningRate(atStep: step) ?? learningRate) * learningRateMultiplier
     }
 
-    /// Clips `gradients` in place: by value, then per-tensor norm, then global norm.
-    public func clip(_ gradients: inout [Tensor]) throws {
-        if let clipValue {
-            for index in gradients.indices { gradients[index] = gradients[index].clamped(to: -clipValue...clipValue) }
+    /// Makes `rate` the learning rate in force at `step`: the constant rate without a
+    /// schedule, the multiplier of the schedule with one.
+    /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` for a rate that
+    ///   is not positive and finite, or a schedule whose rate at `step` is 0.
+    public mutating func setLearningRate(_ rate: Float, atStep step: Int) throws {
+        try validateLearningRate(rate, "optimizer")
+        guard let schedule else {
+            learningRate = rate
+            learningRateMultiplier = 1
+            return
         }
-        if let clipNorm {
-            for index in gradients.indices {
-                let norm = gradients[index].squared().sum().squareRoot()
-                if norm > clipNorm { gradients[index] *= clipNorm / norm }
-            }
+        let scheduled = schedule.learningRate(atStep: step)
+        guard scheduled > 0, scheduled.isFinite else {
+            throw LayersError.invalidArgument(
+                layer: "optimizer", argument: "learningRate", value: "\(rate)",
+                reason: "the schedule's rate at step \(step) is \(scheduled), so it cannot be scaled to another value")
         }
-        if let globalClipNorm {
-            let norm = gradients.reduce(0) { $0 + $1.squared().sum() }.squareRoot()
-            if norm > globalClipNorm {
-                for index in gradients.indices { gradients[index] *= globalClipNorm / norm }
-            }
-        }
+        learningRateMultiplier = rate / scheduled
     }
 
-    /// The hyper-parameter errors of this clipping, for the optimizers' inits.
+    /// The hyper-parameter errors of these settings, for the optimizers' inits.
     func validate(_ optimizer: String) throws {
-        for (name, value) in [("clipNorm", clipNorm), ("clipValue", clipValue), ("globalClipNorm", globalClipNorm)] {
-            if let value, !(value > 0) {
-                throw LayersError.invalidArgument(layer: optimizer, argument: name, value: "\(value)", reason: "expected a positive value")
-            }
+        try validateLearningRate(learningRate, optimizer)
+        if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) {
+            throw LayersError.invalidArgument(
+                layer: optimizer, argument: "weightDecay", value: "\(weightDecay)", reason: "expected a finite value >= 0")
         }
+        guard learningRateMultiplier > 0, learningRateMultiplier.isFinite else {
+            throw LayersError.invalidArgument(
+                layer: optimizer, argument: "learningRateMultiplier", value: "\(learningRateMultiplier)",
+                reason: "expected a positive, finite value")
+        }
+        try clipping.validate(optimizer)
     }
 }
 
-/// Per-parameter optimizer state (moments, velocities), created on first use.
-struct SlotStorage: Sendable {
-    private var tensors: [Int: Tensor] = [:]
-
-    /// The state of `slot`, zeros shaped like `value` the first time.
-    mutating func tensor(_ slot: Int, like value: Tensor) -> Tensor {
-        if let existing = tensors[slot], existing.shape == value.shape { return existing }
-        let fresh = Tensor.zeros(like: value)
-        tensors[slot] = fresh
-        return fresh
-    }
-
-    /// Stores the state of `slot`. Take it with ``take(_:like:)`` and put it back after
-    /// updating, so that the update happens in place.
-    mutating func store(_ slot: Int, _ tensor: Tensor) { tensors[slot] = tensor }
-
-    /// Every slot's tensor, named `prefix` + slot number, for saving.
-    func exported(prefix: String) -> [String: Tensor] {
-        Dictionary(uniqueKeysWithValues: tensors.map { (prefix + String($0.key), $0.value) })
-    }
-
-    /// The slots saved by ``exported(prefix:)``. A slot whose shape later disagrees with its
-    /// parameter is replaced by zeros on first use.
-    mutating func restore(prefix: String, from saved: [String: Tensor]) {
-        for (name, tensor) in saved where name.hasPrefix(prefix) {
-            if let slot = Int(name.dropFirst(prefix.count)) { tensors[slot] = tensor }
-        }
-    }
-
-    /// Removes and returns the state of `slot` (so that it is not shared while being updated).
-    mutating func take(_ slot: Int, like value: Tensor) -> Tensor {
-        let tensor = self.tensor(slot, like: value)
-        tensors[slot] = nil
-        return tensor
-    }
+/// An optimizer's state tensor: `existing`, or zeros shaped like `weights` when there is none
+/// yet or it does not fit (state starts at zero, and restarts if the weights change size).
+func stateTensor(_ existing: Tensor?, like weights: Tensor) -> Tensor {
+    if let existing, existing.shape == weights.shape { return existing }
+    return Tensor.zeros(like: weights)
 }
 
 /// Checks a learning rate for an optimizer's init.

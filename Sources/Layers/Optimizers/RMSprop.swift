@@ -1,48 +1,75 @@
 import Tensor
 
 /// RMSprop, as in Keras: `v = ρv + (1−ρ)g²`, `w −= lr · g / √(v + ε)`, with optional momentum.
-public struct RMSprop: Optimizer {
-    public var learningRate: Float
-    public var schedule: (any LearningRateSchedule)?
-    public var clipping: GradientClipping
+public struct RMSprop: SerializableOptimizer {
+    public var settings: OptimizerSettings
     /// Decay of the squared-gradient average.
     public let rho: Float
     /// Momentum on the increments (0: none).
     public let momentum: Float
     /// Added inside the square root (Keras: 1e-7).
     public let epsilon: Float
-    var squares = SlotStorage()
-    var velocities = SlotStorage()
+    private var squares: Tensor?
+    private var velocity: Tensor?
 
     /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` for a bad hyper-parameter.
     public init(learningRate: Float = 0.001, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7,
-                schedule: (any LearningRateSchedule)? = nil, clipping: GradientClipping = GradientClipping()) throws {
-        try validateLearningRate(learningRate, "RMSprop")
+                weightDecay: Float? = nil, schedule: (any LearningRateSchedule)? = nil,
+                clipping: GradientClipping = GradientClipping()) throws {
+        settings = OptimizerSettings(learningRate: learningRate, schedule: schedule, clipping: clipping, weightDecay: weightDecay)
+        try settings.validate("RMSprop")
         for (argument, value) in [("rho", rho), ("momentum", momentum)] where !(value >= 0 && value < 1) {
             throw LayersError.invalidArgument(layer: "RMSprop", argument: argument, value: "\(value)", reason: "expected a value in [0, 1)")
         }
-        try clipping.validate("RMSprop")
-        self.learningRate = learningRate
+        guard epsilon > 0 else {
+            throw LayersError.invalidArgument(layer: "RMSprop", argument: "epsilon", value: "\(epsilon)", reason: "expected a positive value")
+        }
         self.rho = rho
         self.momentum = momentum
         self.epsilon = epsilon
-        self.schedule = schedule
-        self.clipping = clipping
     }
 
-    public mutating func update(_ value: inout Tensor, gradient: Tensor, slot: Int, step: Int, learningRate rate: Float) throws {
-        let (rho, eps, m) = (rho, epsilon, momentum)
-        var v = squares.take(slot, like: value)
-        try v.zipInPlace(gradient) { v, g in rho * v + (1 - rho) * g * g }
-        let increment = try gradient.zip(v) { g, v in rate * g / (v + eps).squareRoot() }
-        squares.store(slot, v)
-        guard m > 0 else {
-            try value -= increment
-            return
+    public var state: [String: Tensor] {
+        get { [("v", squares), ("velocity", velocity)].reduce(into: [:]) { $0[$1.0] = $1.1 } }
+        set {
+            squares = newValue["v"]
+            velocity = newValue["velocity"]
         }
-        var velocity = velocities.take(slot, like: value)
-        try velocity.zipInPlace(increment) { v, i in m * v + i }
-        try value -= velocity
-        velocities.store(slot, velocity)
+    }
+
+    public mutating func applyRule(weights: inout Tensor, gradients: Tensor, step: Int, learningRate: Float) throws {
+        var s = stateTensor(squares, like: weights)
+        squares = nil
+        if momentum > 0 { velocity = stateTensor(velocity, like: weights) }
+        try UpdateRule.rmsprop(weights: &weights, gradients: gradients, squares: &s, velocity: &velocity,
+                               learningRate: learningRate, rho: rho, momentum: momentum, epsilon: epsilon)
+        squares = s
+    }
+
+    // MARK: Saving
+
+    public static var typeName: String { "rmsprop" }
+
+    /// The saved hyper-parameters.
+    public struct Configuration: Codable, Sendable {
+        var learningRate, rho, momentum, epsilon: Float
+        var weightDecay, learningRateMultiplier: Float?
+        var schedule: ScheduleRecord?
+        var clipping: GradientClipping
+    }
+
+    public var configuration: Configuration {
+        get throws {
+            Configuration(learningRate: settings.learningRate, rho: rho, momentum: momentum, epsilon: epsilon,
+                          weightDecay: settings.weightDecay, learningRateMultiplier: settings.learningRateMultiplier,
+                          schedule: try ScheduleRecord(settings.schedule), clipping: settings.clipping)
+        }
+    }
+
+    public init(configuration c: Configuration) throws {
+        try self.init(learningRate: c.learningRate, rho: c.rho, momentum: c.momentum, epsilon: c.epsilon,
+                      weightDecay: c.weightDecay, schedule: try c.schedule?.makeSchedule(), clipping: c.clipping)
+        settings.learningRateMultiplier = c.learningRateMultiplier ?? 1
+        try settings.validate("RMSprop")
     }
 }

@@ -10,6 +10,8 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case unsupportedVersion(path: String, found: Int, supported: Int)
     /// The architecture names a layer type that is not registered.
     case unknownLayerType(String, known: [String])
+    /// The file names an optimizer type that is not registered.
+    case unknownOptimizerType(String, known: [String])
     /// The architecture JSON does not describe a valid model.
     case invalidArchitecture(String)
     /// The weights do not fit the architecture.
@@ -28,6 +30,8 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
             "\(path) uses model format version \(found), but this library reads versions up to \(supported); update SwiftLayers"
         case let .unknownLayerType(type, known):
             "unknown layer type '\(type)'; register it with LayerRegistry.register(\(type).self) before loading (known: \(known.joined(separator: ", ")))"
+        case let .unknownOptimizerType(type, known):
+            "unknown optimizer type '\(type)'; register it with OptimizerRegistry.register(\(type).self) before loading (known: \(known.joined(separator: ", ")))"
         case let .invalidArchitecture(reason): "invalid architecture: \(reason)"
         case let .weightMismatch(reason): "the weights do not fit the architecture: \(reason)"
         case let .unsupported(reason): reason

@@ -48,16 +48,13 @@ extension Sequential {
             layer.parameters.map { ("\(layer.name)/\($0.name)", $0.value) }
         }
         if includeOptimizer, let loss, let optimizer {
-            guard let serializable = optimizer as? any SerializableOptimizer else {
-                throw ModelFileError.unsupported("the optimizer \(type(of: optimizer)) cannot be saved; save with includeOptimizer: false")
-            }
             record.loss = loss
             record.metrics = metrics
-            record.optimizer = try serializable.record
+            record.optimizer = try OptimizerRecord(optimizer)
             record.step = step
             record.epochsCompleted = epochsCompleted
             record.generator = trainingGenerator.state.map { String($0) }
-            tensors += serializable.stateTensors.sorted { $0.key < $1.key }.map { ("optimizer/\($0.key)", $0.value) }
+            tensors += optimizer.state.sorted { $0.key < $1.key }.map { ("optimizer/\($0.key)", $0.value) }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -134,7 +131,7 @@ extension Sequential {
                 values.append(tensor)
             }
         }
-        let optimizerState = saved.filter { $0.key.hasPrefix("optimizer/") }
+        let optimizerTensors = saved.filter { $0.key.hasPrefix("optimizer/") }
         if let unexpected = saved.keys.filter({ !$0.hasPrefix("optimizer/") }).sorted().first {
             throw ModelFileError.weightMismatch("the file has a tensor '\(unexpected)' that no layer uses")
         }
@@ -148,7 +145,7 @@ extension Sequential {
             } catch let error as LayersError {
                 throw ModelFileError.invalidArchitecture(error.description)
             }
-            optimizer.restoreState(Dictionary(uniqueKeysWithValues: optimizerState.map { (String($0.key.dropFirst("optimizer/".count)), $0.value) }))
+            optimizer.state = try optimizerState(optimizerTensors, trainableCount: model.parameterCount.trainable)
             model.optimizer = optimizer
             model.step = max(record.step ?? 0, 0)
             model.epochsCompleted = max(record.epochsCompleted ?? 0, 0)
@@ -161,4 +158,39 @@ extension Sequential {
         }
         return model
     }
+}
+
+/// The optimizer state saved under `optimizer/NAME`, each tensor checked to hold one value
+/// per trainable weight. Files of format version 1 stored one tensor per parameter
+/// (`optimizer/m/0`, `optimizer/m/1`, ...); those are joined in parameter order.
+private func optimizerState(_ tensors: [String: Tensor], trainableCount: Int) throws -> [String: Tensor] {
+    var parts: [String: [(slot: Int, tensor: Tensor)]] = [:]
+    for (key, tensor) in tensors {
+        let name = key.dropFirst("optimizer/".count)
+        if let slash = name.firstIndex(of: "/") {
+            guard let slot = Int(name[name.index(after: slash)...]) else {
+                throw ModelFileError.weightMismatch("the optimizer tensor '\(key)' has no slot number after its name")
+            }
+            parts[String(name[..<slash]), default: []].append((slot, tensor))
+        } else {
+            parts[String(name), default: []].append((0, tensor))
+        }
+    }
+    var state: [String: Tensor] = [:]
+    for (name, slots) in parts {
+        let ordered = slots.sorted { $0.slot < $1.slot }
+        let count = ordered.reduce(0) { $0 + $1.tensor.count }
+        guard count == trainableCount else {
+            throw ModelFileError.weightMismatch(
+                "the optimizer state '\(name)' holds \(count) values, the model has \(trainableCount) trainable weights")
+        }
+        var flat = try Tensor.zeros([count])
+        var offset = 0
+        for (_, tensor) in ordered {
+            try flat.writeScalars(of: tensor, at: offset)
+            offset += tensor.count
+        }
+        state[name] = flat
+    }
+    return state
 }

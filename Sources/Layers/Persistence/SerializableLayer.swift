@@ -1,12 +1,11 @@
-import Synchronization
 import Tensor
 
 /// A layer that can be saved in a model file: its configuration (the arguments of its
 /// `init`) is written as JSON, and it can be made again from it. Weights are saved
 /// separately, through ``Layer/forEachParameter(_:)``.
 ///
-/// Every built-in layer conforms. For your own layer, conform and register the type once
-/// before loading a model that uses it:
+/// Every built-in layer conforms in its own file, beside its `init`. For your own layer,
+/// conform and register the type once before loading a model that uses it:
 ///
 /// ```swift
 /// extension Scale: SerializableLayer {
@@ -27,44 +26,34 @@ public protocol SerializableLayer: Layer, SendableMetatype {
 
 /// The layer types a model file may name, by ``Layer/typeName``.
 public enum LayerRegistry {
-    typealias Factory = @Sendable (JSONValue) throws -> any Layer
+    /// Every built-in layer type, in the order of the README's table. The all-layers test
+    /// suite checks that it has rows for each of them.
+    public static let builtInTypes: [any SerializableLayer.Type] = [
+        Input.self, Dense.self, Conv2D.self, MaxPooling2D.self, AveragePooling2D.self,
+        GlobalAveragePooling2D.self, Flatten.self, Reshape.self, Dropout.self, BatchNormalization.self,
+        Activation.self, ReLU.self, LeakyReLU.self, ELU.self, Sigmoid.self, Tanh.self, Softmax.self,
+        RandomRotation.self, RandomTranslation.self, RandomZoom.self, RandomFlip.self,
+    ]
 
-    private static let factories = Mutex<[String: Factory]>(builtInFactories())
+    private static let registry = TypeRegistry<any Layer>(
+        builtIns: builtInTypes.map { ($0.typeName, factory(for: $0)) },
+        unknown: { name, known in .unknownLayerType(name, known: known) })
 
     /// Makes `type` loadable from model files under its ``Layer/typeName``.
     public static func register<L: SerializableLayer>(_ type: L.Type) {
-        factories.withLock { $0[L.typeName] = factory(for: L.self) }
+        registry.register(L.typeName, factory(for: L.self))
     }
 
     /// The names of the registered types.
-    public static var registeredTypes: [String] { factories.withLock { $0.keys.sorted() } }
+    public static var registeredTypes: [String] { registry.names }
 
     /// A new layer of the registered type `typeName` with the configuration `configuration`.
     static func makeLayer(typeName: String, configuration: JSONValue) throws -> any Layer {
-        guard let make = factories.withLock({ $0[typeName] }) else {
-            throw ModelFileError.unknownLayerType(typeName, known: registeredTypes)
-        }
-        return try make(configuration)
+        try registry.make(typeName, configuration: configuration)
     }
 
-    private static func factory<L: SerializableLayer>(for type: L.Type) -> Factory {
-        { json in
-            do {
-                return try L(configuration: try json.decode(L.Configuration.self))
-            } catch let error as DecodingError {
-                throw ModelFileError.invalidArchitecture("the configuration of a \(L.typeName) layer is invalid: \(describe(error))")
-            }
-        }
-    }
-
-    private static func builtInFactories() -> [String: Factory] {
-        let types: [any SerializableLayer.Type] = [
-            Input.self, Dense.self, Conv2D.self, MaxPooling2D.self, AveragePooling2D.self,
-            GlobalAveragePooling2D.self, Flatten.self, Reshape.self, Dropout.self, BatchNormalization.self,
-            Activation.self, ReLU.self, LeakyReLU.self, ELU.self, Sigmoid.self, Tanh.self, Softmax.self,
-            RandomRotation.self, RandomTranslation.self, RandomZoom.self, RandomFlip.self,
-        ]
-        return Dictionary(uniqueKeysWithValues: types.map { type in (type.typeName, factory(for: type)) })
+    private static func factory<L: SerializableLayer>(for type: L.Type) -> TypeRegistry<any Layer>.Factory {
+        TypeRegistry.factory("a \(L.typeName) layer") { (configuration: L.Configuration) in try L(configuration: configuration) }
     }
 }
 
@@ -77,16 +66,8 @@ func configurationJSON(of layer: any Layer) throws -> JSONValue {
     return try JSONValue(encoding: serializable.configuration)
 }
 
-/// A short account of a decoding error: what was expected where.
-func describe(_ error: DecodingError) -> String {
-    func path(_ context: DecodingError.Context) -> String {
-        context.codingPath.map(\.stringValue).joined(separator: ".")
-    }
-    switch error {
-    case let .keyNotFound(key, context): return "missing '\(key.stringValue)' at '\(path(context))'"
-    case let .typeMismatch(type, context): return "expected \(type) at '\(path(context))'"
-    case let .valueNotFound(type, context): return "expected \(type) at '\(path(context))'"
-    case let .dataCorrupted(context): return "\(context.debugDescription) at '\(path(context))'"
-    @unknown default: return "\(error)"
-    }
+/// The configuration of layers without hyper-parameters.
+public struct EmptyConfiguration: Codable, Sendable {
+    /// The empty configuration.
+    public init() {}
 }

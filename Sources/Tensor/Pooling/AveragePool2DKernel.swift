@@ -5,6 +5,8 @@ public struct AveragePool2DKernel: Sendable {
     public let window: WindowGeometry
     /// Channels of each image; pooling is per channel.
     public let channels: Int
+    /// The shape of the last forward pass's input, which backward's gradient takes.
+    private var lastInputShape: [Int] = []
 
     /// Average pooling of `[H, W, C]` images with a `poolSize` window.
     /// - Parameters:
@@ -17,11 +19,13 @@ public struct AveragePool2DKernel: Sendable {
         (window, channels) = try poolingGeometry(inputShape, poolSize, strides, padding, "AveragePool2DKernel")
     }
 
-    /// The mean of each window of an `[N, H, W, C]` batch, as `[N, OH, OW, C]`.
+    /// The mean of each window of an `[N, H, W, C]` batch, written into `output`, resized to
+    /// `[N, OH, OW, C]` (reusing its buffer when it can).
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for an input of the wrong shape.
-    public func forward(_ input: Tensor) throws -> Tensor {
+    public mutating func forward(_ input: Tensor, into output: inout Tensor) throws {
         let outputShape = try window.pooledShape(of: input, channels: channels, operation: "AveragePool2D forward")
-        let output = Tensor(uninitializedShape: outputShape)
+        try output.resizeDiscardingContents(to: outputShape)
+        lastInputShape = input.shape
         let (x, y, channels, window) = (input.storage.pointer, output.storage.pointer, channels, window)
         let imageSize = window.inputHeight * window.inputWidth * channels
         window.forEachPoolingWindow(batch: outputShape[0], channels: channels) { n, oh, ow, rows, columns in
@@ -35,19 +39,24 @@ public struct AveragePool2DKernel: Sendable {
             let scale = 1 / Float(rows.count * columns.count)
             mapScalars(out, out, count: channels) { $0 * scale }
         }
-        return output
     }
 
-    /// The gradient with respect to an `inputShape` input, given the gradient with respect
-    /// to the output: each output gradient is shared equally by the cells of its window.
-    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when the shapes do not match this kernel.
-    public func backward(outputGradient: Tensor, inputShape: [Int]) throws -> Tensor {
-        let inputGradient = try Tensor.zeros(inputShape)
-        let expected = try window.pooledShape(of: inputGradient, channels: channels, operation: "AveragePool2D backward")
-        guard outputGradient.shape == expected else {
+    /// The gradient with respect to the last forward pass's input, given the gradient with
+    /// respect to its output, written into `inputGradient` (resized, reusing its buffer): each
+    /// output gradient is shared equally by the cells of its window.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when `outputGradient`
+    ///   does not have the last output's shape, or forward has not run.
+    public func backward(outputGradient: Tensor, into inputGradient: inout Tensor) throws {
+        let expected = lastInputShape.isEmpty
+            ? [] : [lastInputShape[0], window.outputHeight, window.outputWidth, channels]
+        guard !lastInputShape.isEmpty, outputGradient.shape == expected else {
             throw TensorError.shapeMismatch(
-                operation: "AveragePool2D backward output gradient", expected: expected, found: outputGradient.shape)
+                operation: "AveragePool2D backward output gradient (call forward first)",
+                expected: expected, found: outputGradient.shape)
         }
+        try inputGradient.resizeDiscardingContents(to: lastInputShape)
+        inputGradient.storage.pointer.update(repeating: 0, count: inputGradient.count)
+        let inputShape = lastInputShape
         let (dY, dX, channels, window) = (outputGradient.storage.pointer, inputGradient.storage.pointer, channels, window)
         let imageSize = window.inputHeight * window.inputWidth * channels
         window.forEachPoolingWindow(batch: inputShape[0], channels: channels) { n, oh, ow, rows, columns in
@@ -60,6 +69,5 @@ public struct AveragePool2DKernel: Sendable {
                 }
             }
         }
-        return inputGradient
     }
 }

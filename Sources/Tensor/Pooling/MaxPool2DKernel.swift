@@ -22,15 +22,8 @@ public struct MaxPool2DKernel: Sendable {
         (window, channels) = try poolingGeometry(inputShape, poolSize, strides, padding, "MaxPool2DKernel")
     }
 
-    /// The maxima of each window of an `[N, H, W, C]` batch, as `[N, OH, OW, C]`.
-    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for an input of the wrong shape.
-    public mutating func forward(_ input: Tensor) throws -> Tensor {
-        var output = Tensor(uninitializedShape: [0])
-        try forward(input, into: &output)
-        return output
-    }
-
-    /// The maxima written into `output`, resized to `[N, OH, OW, C]` (reusing its buffer when it can).
+    /// The maxima of each window of an `[N, H, W, C]` batch, written into `output`, resized to
+    /// `[N, OH, OW, C]` (reusing its buffer when it can). Keeps where each maximum was for backward.
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for an input of the wrong shape.
     public mutating func forward(_ input: Tensor, into output: inout Tensor) throws {
         let outputShape = try window.pooledShape(of: input, channels: channels, operation: "MaxPool2D forward")
@@ -49,18 +42,9 @@ public struct MaxPool2DKernel: Sendable {
         lastInputShape = input.shape
     }
 
-    /// The gradient with respect to the input of the last ``forward(_:)``, given the gradient
-    /// with respect to its output: each output gradient goes to the position of its maximum.
-    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when `outputGradient`
-    ///   does not have the last output's shape, or forward has not run.
-    public func backward(outputGradient: Tensor) throws -> Tensor {
-        var inputGradient = Tensor(uninitializedShape: [0])
-        try backward(outputGradient: outputGradient, into: &inputGradient)
-        return inputGradient
-    }
-
-    /// The input gradient written into `inputGradient`, resized to the last input's shape
-    /// (reusing its buffer when it can).
+    /// The gradient with respect to the last forward pass's input, given the gradient with
+    /// respect to its output, written into `inputGradient` (resized, reusing its buffer when it
+    /// can): each output gradient goes to the position of its maximum.
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when `outputGradient`
     ///   does not have the last output's shape, or forward has not run.
     public func backward(outputGradient: Tensor, into inputGradient: inout Tensor) throws {
