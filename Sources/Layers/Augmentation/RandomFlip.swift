@@ -10,18 +10,18 @@ public struct RandomFlip: RandomAffineLayer {
 
     public var name = ""
     public let mode: Mode
-    public var lastTransforms: [AffineTransform] = []
+    public var resampler: AffineResampleKernel?
+    public var transformedLastInput = false
 
     /// Random flips in `mode`.
     public init(_ mode: Mode = .horizontalAndVertical) { self.mode = mode }
-
-    public func validate() throws {}
 
     public func randomTransform(height: Int, width: Int, using generator: inout RandomGenerator) -> AffineTransform {
         let flipColumns = mode != .vertical && generator.nextUnitFloat() < 0.5
         let flipRows = mode != .horizontal && generator.nextUnitFloat() < 0.5
         return .zoom(rows: flipRows ? -1 : 1, columns: flipColumns ? -1 : 1)
     }
+
 }
 
 // MARK: Saving

@@ -6,12 +6,16 @@ public struct RandomRotation: RandomAffineLayer {
     public var name = ""
     /// The largest rotation, as a fraction of a full turn.
     public let factor: Float
-    public var lastTransforms: [AffineTransform] = []
+    public var resampler: AffineResampleKernel?
+    public var transformedLastInput = false
+    public var hyperparameterError: LayersError? { check.error }
+    private var check = HyperparameterCheck("RandomRotation")
 
     /// Rotations up to `factor` of a full turn either way.
-    public init(_ factor: Float) { self.factor = factor }
-
-    public func validate() throws { try checkFactor(factor, "factor", "RandomRotation") }
+    public init(_ factor: Float) {
+        self.factor = factor
+        check.requireFactor(factor, "factor")
+    }
 
     public func randomTransform(height: Int, width: Int, using generator: inout RandomGenerator) -> AffineTransform {
         .rotation(uniform(-factor, factor, &generator) * 2 * .pi)

@@ -6,18 +6,19 @@ public struct RandomTranslation: RandomAffineLayer {
     public var name = ""
     /// The largest shifts, as fractions of the image's height and width.
     public let heightFactor, widthFactor: Float
-    public var lastTransforms: [AffineTransform] = []
+    public var resampler: AffineResampleKernel?
+    public var transformedLastInput = false
+    public var hyperparameterError: LayersError? { check.error }
+    private var check = HyperparameterCheck("RandomTranslation")
 
     /// Shifts up to `height · H` rows and `width · W` columns either way.
     public init(height: Float, width: Float) {
         heightFactor = height
         widthFactor = width
+        check.requireFactor(heightFactor, "height")
+        check.requireFactor(widthFactor, "width")
     }
 
-    public func validate() throws {
-        try checkFactor(heightFactor, "height", "RandomTranslation")
-        try checkFactor(widthFactor, "width", "RandomTranslation")
-    }
 
     public func randomTransform(height: Int, width: Int, using generator: inout RandomGenerator) -> AffineTransform {
         .translation(rows: uniform(-heightFactor, heightFactor, &generator) * Float(height),

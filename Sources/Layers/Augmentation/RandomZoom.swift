@@ -8,17 +8,17 @@ public struct RandomZoom: RandomAffineLayer {
     /// The largest zoom amounts, as fractions.
     public let heightFactor: Float
     public let widthFactor: Float?
-    public var lastTransforms: [AffineTransform] = []
+    public var resampler: AffineResampleKernel?
+    public var transformedLastInput = false
+    public var hyperparameterError: LayersError? { check.error }
+    private var check = HyperparameterCheck("RandomZoom")
 
     /// Zooms up to `heightFactor` (and `widthFactor`, or the same as the height) either way.
     public init(heightFactor: Float, widthFactor: Float? = nil) {
         self.heightFactor = heightFactor
         self.widthFactor = widthFactor
-    }
-
-    public func validate() throws {
-        try checkFactor(heightFactor, "heightFactor", "RandomZoom", upTo: 0.99)
-        if let widthFactor { try checkFactor(widthFactor, "widthFactor", "RandomZoom", upTo: 0.99) }
+        check.requireFactor(heightFactor, "heightFactor", upTo: 0.99)
+        if let widthFactor { check.requireFactor(widthFactor, "widthFactor", upTo: 0.99) }
     }
 
     public func randomTransform(height: Int, width: Int, using generator: inout RandomGenerator) -> AffineTransform {

@@ -85,16 +85,7 @@ public enum ActivationFunction: Sendable, Equatable, Codable {
         case .tanh:
             return try y.zip(dy) { y, dy in dy * (1 - y * y) }
         case .softmax:
-            // dx = y ⊙ (dy − Σ(dy ⊙ y)) row by row.
-            let columns = y.shape.last ?? 1
-            let rowDots = try (y * dy).reshaped([-1, columns]).sum(alongAxis: 1)
-            var result = try y * dy
-            let dots = rowDots.scalars
-            let ys = y.scalars
-            result.withUnsafeMutableBufferPointer { r in
-                for index in r.indices { r[index] -= ys[index] * dots[index / columns] }
-            }
-            return result
+            return try Tensor.softmaxBackward(output: y, outputGradient: dy)
         }
     }
 }

@@ -94,7 +94,7 @@ public struct Loss: Sendable, Equatable, Codable {
                 : target
             if fromLogits {
                 let probabilities = try p.softmax()
-                let logSumExp = try logSumExpRows(p)
+                let logSumExp = try p.logSumExp()
                 // −Σ y·log softmax(z) = Σ y·(logΣexp(z) − z) for rows of y summing to 1.
                 let value = try (y * p).sum(alongAxis: -1).zip(logSumExp) { yz, lse in lse - yz }.sum() / batch
                 return (value, try (probabilities - y) / batch)
@@ -116,22 +116,5 @@ public struct Loss: Sendable, Equatable, Codable {
             let difference = try p - target
             return (difference.squared().sum() / count, difference * (2 / count))
         }
-    }
-
-    /// `max + log Σ exp(z − max)` of each row: log of the softmax's denominator, without overflow.
-    private func logSumExpRows(_ z: Tensor) throws -> Tensor {
-        let maxima = try z.max(alongAxis: -1)
-        let columns = z.shape.last ?? 1
-        let rows = try z.reshaped([-1, columns])
-        let m = maxima.scalars
-        var result = [Float](repeating: 0, count: m.count)
-        rows.withUnsafeBufferPointer { x in
-            for r in 0..<m.count {
-                var sum: Float = 0
-                for c in 0..<columns { sum += Foundation.exp(x[r * columns + c] - m[r]) }
-                result[r] = m[r] + Foundation.log(sum)
-            }
-        }
-        return try Tensor(shape: maxima.shape, scalars: result)
     }
 }

@@ -15,11 +15,7 @@ extension Sequential {
         for start in stride(from: 0, to: samples, by: batchSize) {
             let end = Swift.min(start + batchSize, samples)
             let output = try forward(try wrappingTensorErrors { try x.slice(batch: start..<end) }, training: false)
-            output.withUnsafeBufferPointer { source in
-                result.withUnsafeMutableBufferPointer { target in
-                    for index in 0..<source.count { target[start * rowSize + index] = source[index] }
-                }
-            }
+            try wrappingTensorErrors { try result.writeScalars(of: output, at: start * rowSize) }
         }
         return result
     }
@@ -281,8 +277,8 @@ extension Sequential {
             throw LayersError.invalidData(
                 "\(operation): expected samples of shape \(inputShape ?? []), found \(sampleShape) (x has shape \(x.shape))")
         }
-        if let bad = x.withUnsafeBufferPointer({ $0.first { !$0.isFinite } }) {
-            throw LayersError.invalidData("\(operation): x contains \(bad); clean or impute the data first")
+        if let bad = x.firstNonFinite {
+            throw LayersError.invalidData("\(operation): x contains \(bad.value); clean or impute the data first")
         }
     }
 

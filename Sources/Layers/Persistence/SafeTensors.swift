@@ -34,15 +34,9 @@ struct SafeTensors {
         // Pad with spaces so that the data starts 8-byte aligned, as the reference writer does.
         headerBytes.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - headerBytes.count % 8) % 8))
         var data = Data(capacity: 8 + headerBytes.count + offset)
-        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: (0..<8).map { UInt8(truncatingIfNeeded: UInt64(headerBytes.count) >> (8 * $0)) })
         data.append(headerBytes)
-        for (_, value) in tensors {
-            value.withUnsafeBufferPointer { scalars in
-                for scalar in scalars {
-                    withUnsafeBytes(of: scalar.bitPattern.littleEndian) { data.append(contentsOf: $0) }
-                }
-            }
-        }
+        for (_, value) in tensors { value.appendLittleEndianBytes(to: &data) }
         return data
     }
 
@@ -109,12 +103,7 @@ struct SafeTensors {
 
         let tensors = try entries.map { entry -> (String, Tensor) in
             let start = headerEnd + entry.range.lowerBound
-            let scalars = data.withUnsafeBytes { raw in
-                (0..<entry.range.count / 4).map { index in
-                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 4, as: UInt32.self)))
-                }
-            }
-            return (entry.name, try Tensor(shape: entry.shape, scalars: scalars))
+            return (entry.name, try Tensor(shape: entry.shape, littleEndianBytes: data, at: start))
         }
         return SafeTensors(metadata: metadata, tensors: tensors)
     }

@@ -41,6 +41,45 @@ extension Tensor {
         softmaxRows(storage.pointer, result.storage.pointer, rows: count / columns, columns: columns)
         return result
     }
+
+    /// The gradient of a loss with respect to a softmax's input, given the softmax's output
+    /// `output` and the gradient `outputGradient` with respect to it, row by row along the
+    /// last axis: `dx = y ⊙ (dy − Σ(dy ⊙ y))`.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when the shapes differ.
+    public static func softmaxBackward(output: Tensor, outputGradient: Tensor) throws -> Tensor {
+        guard output.shape == outputGradient.shape, let columns = output.shape.last, columns > 0 else {
+            throw TensorError.shapeMismatch(operation: "softmaxBackward", expected: output.shape, found: outputGradient.shape)
+        }
+        let result = Tensor(uninitializedShape: output.shape)
+        let (y, dy, dx) = (output.storage.pointer, outputGradient.storage.pointer, result.storage.pointer)
+        for row in 0..<(output.count / columns) {
+            let offset = row * columns
+            var dot: Float = 0
+            for c in 0..<columns { dot += y[offset + c] * dy[offset + c] }
+            for c in 0..<columns { dx[offset + c] = y[offset + c] * (dy[offset + c] - dot) }
+        }
+        return result
+    }
+
+    /// `log Σ exp(x)` along the last axis, computed as `max + log Σ exp(x − max)` so that it
+    /// does not overflow: the log of a softmax's denominator. The last axis is removed.
+    /// - Throws: ``TensorError/empty(operation:shape:)`` for a tensor with an empty last axis.
+    public func logSumExp() throws -> Tensor {
+        guard let columns = shape.last, columns > 0 else {
+            throw TensorError.empty(operation: "logSumExp", shape: shape)
+        }
+        let result = Tensor(uninitializedShape: Array(shape.dropLast()))
+        let (x, y) = (storage.pointer, result.storage.pointer)
+        for row in 0..<(count / columns) {
+            let values = x + row * columns
+            var maximum = values[0]
+            for c in 1..<columns where values[c] > maximum { maximum = values[c] }
+            var sum: Float = 0
+            for c in 0..<columns { sum += Foundation.exp(values[c] - maximum) }
+            y[row] = maximum + Foundation.log(sum)
+        }
+        return result
+    }
 }
 
 /// The scalar activation functions, shared by the tensor methods and the layers.
