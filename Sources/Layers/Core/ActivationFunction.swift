@@ -32,6 +32,18 @@ public enum ActivationFunction: Sendable, Equatable, Codable {
         }
     }
 
+    /// Records an out-of-range parameter of this activation (a negative or non-finite
+    /// slope) in `check` as the argument `argument`.
+    func check(_ check: inout HyperparameterCheck, argument: String = "activation") {
+        switch self {
+        case let .leakyReLU(alpha):
+            check.require(alpha >= 0 && alpha.isFinite, argument, "leakyReLU(alpha: \(alpha))", "expected alpha >= 0 and finite")
+        case let .elu(alpha):
+            check.require(alpha.isFinite, argument, "elu(alpha: \(alpha))", "expected a finite alpha")
+        default: break
+        }
+    }
+
     /// The scalar function, for the element-wise activations (nil for softmax).
     @usableFromInline
     var scalarFunction: ((Float) -> Float)? {

@@ -50,6 +50,7 @@ public struct Conv2D: ActivatedLayer {
         check.require(kernelSize.isPositive, "kernelSize", kernelSize, "expected positive sizes")
         check.require(strides.isPositive, "strides", strides, "expected positive strides")
         check.require(activation != .softmax, "activation", "softmax", "softmax over channels is not supported in Conv2D")
+        activation.check(&check)
     }
 
     public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {

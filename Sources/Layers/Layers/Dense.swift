@@ -35,6 +35,7 @@ public struct Dense: ActivatedLayer {
         kernel = Parameter(name: "kernel", regularizer: kernelRegularizer)
         bias = Parameter(name: "bias", regularizer: biasRegularizer)
         check.require(units > 0, "units", units, "expected a positive integer")
+        activation.check(&check)
     }
 
     public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {

@@ -7,7 +7,12 @@ public protocol ActivationLayer: ActivatedLayer {
 }
 
 extension ActivationLayer {
-    public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] { inputShape }
+    public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
+        var check = HyperparameterCheck(Self.typeName)
+        activation.check(&check, argument: Self.self == Activation.self ? "activation" : "alpha")
+        try check.throwIfInvalid()
+        return inputShape
+    }
 
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         var output = input
