@@ -262,36 +262,94 @@ struct PersistenceTests {
         _ = missingFile
     }
 
-    @Test("seeded mutation: 400 flipped or truncated files either load or throw, never crash")
+    /// A small model with every kind of layer state (convolution, batch normalisation, an
+    /// augmentation layer's configuration, Adam's moments), so that 10,000 mutants load fast.
+    func smallTrainedModel() throws -> Sequential {
+        let model = Sequential(seed: 8) {
+            Input(shape: [6, 6, 1])
+            RandomZoom(heightFactor: 0.1)
+            Conv2D(filters: 2, kernelSize: 3, activation: .relu)
+            MaxPooling2D(poolSize: 2)
+            Flatten()
+            BatchNormalization()
+            Dropout(rate: 0.2)
+            Dense(units: 3, activation: .softmax)
+        }
+        try model.compile(optimizer: Adam(), loss: .categoricalCrossentropy, metrics: [.accuracy])
+        try model.trainOnBatch(x: randomTensor([4, 6, 6, 1], seed: 1), y: Tensor.oneHot([0, 1, 2, 0], classes: 3))
+        return model
+    }
+
+    @Test("a NaN weight and a negative moving variance are rejected, naming the tensor")
+    func impossibleValues() throws {
+        let data = try withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("small.model").path
+            try smallTrainedModel().save(to: path)
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        }
+        let length = Int(data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<8 + length)) as! [String: Any]
+        func replacingFirstScalar(of tensor: String, with value: Float) -> Data {
+            let offsets = (header[tensor] as! [String: Any])["data_offsets"] as! [Int]
+            var bytes = data
+            let start = 8 + length + offsets[0]
+            bytes.replaceSubrange(start..<start + 4, with: withUnsafeBytes(of: value.bitPattern.littleEndian) { Data($0) })
+            return bytes
+        }
+        #expect(try loadError(replacingFirstScalar(of: "dense/kernel", with: .nan)).contains("'dense/kernel' holds nan at index 0"))
+        #expect(try loadError(replacingFirstScalar(of: "optimizer/m", with: -.infinity)).contains("'optimizer/m' holds -inf"))
+        #expect(try loadError(replacingFirstScalar(of: "batch_normalization/moving_variance", with: -0.5))
+            .contains("'batch_normalization/moving_variance' must not be negative, the file has -0.5 at index 0"))
+    }
+
+    @Test("seeded mutation: 10,000 flipped or truncated files load and predict finite numbers, or throw ModelFileError")
     func mutationFuzz() throws {
-        let (data, _, _) = try validFile()
+        let data = try withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("small.model").path
+            try smallTrainedModel().save(to: path)
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        }
+        let payloadStart = 8 + Int(data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let x = randomTensor([2, 6, 6, 1], seed: 3)
         var generator = RandomGenerator(seed: 2024)
         var outcomes = (loaded: 0, rejected: 0)
+        let mutants = 10_000
         try withTemporaryFolder { folder in
-            let path = folder.appendingPathComponent("fuzz.safetensors").path
-            for round in 0..<400 {
+            let path = folder.appendingPathComponent("fuzz.model").path
+            for round in 0..<mutants {
                 var bytes = data
                 if round % 4 == 0 {
                     bytes = bytes.prefix(Int(generator.next() % UInt64(bytes.count)))
                 } else {
+                    // Flip 1-8 bytes: in the header (the structure), anywhere, or in the tensors' data.
+                    let range = [0..<payloadStart, 0..<bytes.count, payloadStart..<bytes.count][round % 4 - 1]
                     for _ in 0..<(1 + Int(generator.next() % 8)) {
-                        // Flip bytes mostly in the header, where the structure is.
-                        let limit = round % 2 == 0 ? min(bytes.count, 4096) : bytes.count
-                        let index = Int(generator.next() % UInt64(limit))
+                        let index = range.lowerBound + Int(generator.next() % UInt64(range.count))
                         bytes[index] ^= UInt8(truncatingIfNeeded: 1 + generator.next() % 255)
                     }
                 }
                 try bytes.write(to: URL(fileURLWithPath: path))
+                let model: Sequential
                 do {
-                    _ = try Sequential.load(from: path)
-                    outcomes.loaded += 1
+                    model = try Sequential.load(from: path)
                 } catch is ModelFileError {
                     outcomes.rejected += 1
+                    continue
                 }
+                // Whatever loaded must work: predict shaped outputs, finite unless a flipped
+                // exponent made a weight so large that the products overflow (the original
+                // weights are all below 10 in magnitude).
+                let prediction = try model.predict(x)
+                #expect(prediction.shape.first == 2, "round \(round)")
+                if prediction.firstNonFinite != nil {
+                    let largest = model.weights.map { $0.abs().scalars.max() ?? 0 }.max() ?? 0
+                    #expect(largest > 1e6, "round \(round): non-finite predictions from weights no larger than \(largest)")
+                }
+                outcomes.loaded += 1
             }
         }
-        #expect(outcomes.loaded + outcomes.rejected == 400)
-        #expect(outcomes.rejected > 100, "\(outcomes)")
+        #expect(outcomes.loaded + outcomes.rejected == mutants)
+        #expect(outcomes.rejected > mutants / 4 && outcomes.loaded > mutants / 20, "\(outcomes)")
     }
 
     @Test("numpy reads the weights (skipped without python3 and numpy)",

@@ -103,14 +103,17 @@ public struct Parameter: Sendable {
     public var trainable: Bool
     /// A penalty on the value added to the loss, if any.
     public var regularizer: Regularizer?
+    /// Whether every value must be >= 0 (a variance): a model file breaking it is rejected.
+    public var nonNegative: Bool
 
     /// An empty parameter, to be given its value in `build`.
-    public init(name: String, trainable: Bool = true, regularizer: Regularizer? = nil) {
+    public init(name: String, trainable: Bool = true, regularizer: Regularizer? = nil, nonNegative: Bool = false) {
         self.name = name
         self.value = Tensor([])
         self.gradient = Tensor([])
         self.trainable = trainable
         self.regularizer = regularizer
+        self.nonNegative = nonNegative
     }
 }
 

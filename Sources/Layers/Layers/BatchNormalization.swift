@@ -25,7 +25,7 @@ public struct BatchNormalization: Layer {
     /// The moving mean `[features]` (not trained).
     public var movingMean = Parameter(name: "moving_mean", trainable: false)
     /// The moving (biased) variance `[features]` (not trained).
-    public var movingVariance = Parameter(name: "moving_variance", trainable: false)
+    public var movingVariance = Parameter(name: "moving_variance", trainable: false, nonNegative: true)
 
     private var check = HyperparameterCheck("BatchNormalization")
     private var kernel: BatchNormKernel?

@@ -16,6 +16,8 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidArchitecture(String)
     /// The weights do not fit the architecture.
     case weightMismatch(String)
+    /// A saved tensor holds NaN or an infinity, which no trained model should.
+    case nonFiniteValue(tensor: String, index: Int, value: Float)
     /// The model holds something that cannot be saved.
     case unsupported(String)
     /// An error about the architecture or weights, with the file it came from.
@@ -34,6 +36,8 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
             "unknown optimizer type '\(type)'; register it with OptimizerRegistry.register(\(type).self) before loading (known: \(known.joined(separator: ", ")))"
         case let .invalidArchitecture(reason): "invalid architecture: \(reason)"
         case let .weightMismatch(reason): "the weights do not fit the architecture: \(reason)"
+        case let .nonFiniteValue(tensor, index, value):
+            "the tensor '\(tensor)' holds \(value) at index \(index); a model with non-finite weights cannot predict"
         case let .unsupported(reason): reason
         case let .inFile(path, error): "\(path): \(error)"
         }

@@ -119,6 +119,11 @@ extension Sequential {
             throw ModelFileError.invalidArchitecture(error.description)
         }
 
+        for (name, tensor) in file.tensors {
+            if let bad = tensor.firstNonFinite {
+                throw ModelFileError.nonFiniteValue(tensor: name, index: bad.index, value: bad.value)
+            }
+        }
         var saved = Dictionary(file.tensors.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         var values: [Tensor] = []
         for layer in model.layers {
@@ -127,6 +132,10 @@ extension Sequential {
                 guard let tensor = saved.removeValue(forKey: key) else { throw ModelFileError.weightMismatch("the tensor '\(key)' is missing") }
                 guard tensor.shape == parameter.value.shape else {
                     throw ModelFileError.weightMismatch("'\(key)' must have shape \(parameter.value.shape), the file has \(tensor.shape)")
+                }
+                if parameter.nonNegative, let negative = tensor.scalars.firstIndex(where: { $0 < 0 }) {
+                    throw ModelFileError.weightMismatch(
+                        "'\(key)' must not be negative, the file has \(tensor.scalars[negative]) at index \(negative)")
                 }
                 values.append(tensor)
             }
