@@ -2,7 +2,7 @@ import Testing
 import Tensor
 
 /// Direct Double computations of batch normalisation, one feature at a time.
-private enum BatchNormReference {
+enum BatchNormReference {
     static func statistics(_ x: Tensor, features: Int) -> (mean: [Double], variance: [Double]) {
         let values = x.scalars, rows = x.count / features
         var mean = [Double](repeating: 0, count: features), variance = mean
