@@ -29,12 +29,8 @@ public struct BatchNormalization: Layer {
 
     private var check = HyperparameterCheck("BatchNormalization")
     private var kernel: BatchNormKernel?
-    private var input = Tensor([])
     private var output = Tensor([])
-    private var mean = Tensor([])            // the statistics the last forward pass used
-    private var variance = Tensor([])
     private var inputGradient = Tensor([])
-    private var usedBatchStatistics = false
 
     /// Batch normalisation over the last axis.
     public init(momentum: Float = 0.99, epsilon: Float = 1e-3) {
@@ -58,28 +54,17 @@ public struct BatchNormalization: Layer {
     }
 
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        guard let kernel else { throw LayersError.notReady(operation: "\(name) forward", reason: "the layer is not built") }
-        self.input = input
-        usedBatchStatistics = context.training
-        if context.training {
-            try kernel.statistics(of: input, mean: &mean, variance: &variance)
-            let m = momentum
-            try movingMean.value.zipInPlace(mean) { old, new in m * old + (1 - m) * new }
-            try movingVariance.value.zipInPlace(variance) { old, new in m * old + (1 - m) * new }
-        } else {
-            mean = movingMean.value
-            variance = movingVariance.value
-        }
-        try kernel.normalize(input, mean: mean, variance: variance, gamma: gamma.value, beta: beta.value, into: &output)
+        guard kernel != nil else { throw LayersError.notReady(operation: "\(name) forward", reason: "the layer is not built") }
+        try kernel!.forward(input, gamma: gamma.value, beta: beta.value, movingMean: &movingMean.value,
+                            movingVariance: &movingVariance.value, momentum: momentum, training: context.training,
+                            into: &output)
         return output
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
         guard let kernel else { throw LayersError.notReady(operation: "\(name) backward", reason: "the layer is not built") }
-        try kernel.backward(
-            input: input, outputGradient: outputGradient, mean: mean, variance: variance, gamma: gamma.value,
-            batchStatistics: usedBatchStatistics,
-            inputGradient: &inputGradient, gammaGradient: &gamma.gradient, betaGradient: &beta.gradient)
+        try kernel.backward(outputGradient: outputGradient, gamma: gamma.value, into: &inputGradient,
+                            gammaGradient: &gamma.gradient, betaGradient: &beta.gradient)
         return inputGradient
     }
 

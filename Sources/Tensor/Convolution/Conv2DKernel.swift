@@ -1,20 +1,33 @@
-/// A 2-D convolution of NHWC images as one GEMM per chunk of the batch.
+/// A 2-D convolution of NHWC images, computed by the ``Algorithm`` it was made with.
 ///
-/// Forward: im2col of the whole mini-batch into one `[N·OH·OW, KH·KW·C]` matrix, then
-/// one `cblas_sgemm` with the weights viewed as `[KH·KW·C, F]`; the product is already the
-/// NHWC output. Backward: `dW = colsᵀ · dY` and `dCols = dY · Wᵀ` (two sgemm), then col2im.
-/// When the column matrix would exceed ``maximumColumnElements`` the batch is processed in
-/// chunks of whole images.
+/// The reference algorithm, ``Algorithm/im2col``: im2col of the mini-batch into one
+/// `[N·OH·OW, KH·KW·C]` matrix, then one GEMM with the weights viewed as `[KH·KW·C, F]`; the
+/// product is already the NHWC output. Backward: `dW = colsᵀ · dY` and `dCols = dY · Wᵀ` (two
+/// GEMMs), then col2im. When the column matrix would exceed ``maximumColumnElements`` the
+/// batch is processed in chunks of whole images. Each GEMM has one named helper, as in Caffe.
 ///
-/// The kernel owns its column workspace and reuses it across calls, so it is a value you
+/// The kernel follows the contract of all kernels: made from its geometry (set-up),
+/// `forward(…, into:)` sizes its outputs and keeps what backward needs (here the column
+/// matrix, reused by backward when it was built from the same input in one chunk), and
+/// `backward(…, into:)` only computes. It owns its column workspace, so it is a value you
 /// keep (a layer stores one) and call with `mutating` methods:
 ///
 /// ```swift
 /// var conv = try Conv2DKernel(inputShape: [28, 28, 1], filters: 32, kernelSize: (3, 3))
-/// let y = try conv.forward(x, weights: w, bias: b)            // [N, 26, 26, 32]
-/// let g = try conv.backward(input: x, outputGradient: dy, weights: w)
+/// var (y, gradients) = (Tensor([]), Conv2DKernel.Gradients())
+/// try conv.forward(x, weights: w, bias: b, into: &y)                      // [N, 26, 26, 32]
+/// try conv.backward(input: x, outputGradient: dy, weights: w, into: &gradients)
 /// ```
 public struct Conv2DKernel: Sendable {
+    /// How a convolution is computed. Every algorithm gives the same result up to rounding;
+    /// ``im2col`` is the reference the others are tested against.
+    public enum Algorithm: String, Sendable, Codable, CaseIterable {
+        /// im2col + GEMM: any geometry.
+        case im2col
+    }
+
+    /// The algorithm this kernel computes with.
+    public let algorithm: Algorithm
     /// Where the kernel window lands on the input.
     public let window: WindowGeometry
     /// Channels of each input image.
@@ -28,8 +41,9 @@ public struct Conv2DKernel: Sendable {
     /// batches of 128 (64 MiB), although backward then redoes im2col.
     public var maximumColumnElements = 1 << 21
 
+    // What forward keeps for backward: the column matrix of its last chunk, and the input
+    // it came from, so that backward can skip im2col.
     private var columns = Tensor(uninitializedShape: [0])
-    /// The input whose column matrix `columns` holds, so that backward can skip im2col.
     private var columnsSource: TensorStorage?
 
     /// The gradients of a convolution's loss with respect to its operands.
@@ -53,7 +67,7 @@ public struct Conv2DKernel: Sendable {
     /// - Throws: ``TensorError`` for non-positive sizes, or a `.valid` kernel larger than the image.
     public init(
         inputShape: [Int], filters: Int, kernelSize: (height: Int, width: Int),
-        strides: (height: Int, width: Int) = (1, 1), padding: Padding = .valid
+        strides: (height: Int, width: Int) = (1, 1), padding: Padding = .valid, algorithm: Algorithm = .im2col
     ) throws {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
             throw TensorError.invalidShape(
@@ -68,6 +82,7 @@ public struct Conv2DKernel: Sendable {
             strideHeight: strides.height, strideWidth: strides.width, padding: padding)
         inputChannels = inputShape[2]
         self.filters = filters
+        self.algorithm = algorithm
     }
 
     /// The shape of one output image, `[OH, OW, F]`.
@@ -81,16 +96,8 @@ public struct Conv2DKernel: Sendable {
         Swift.min(batch, Swift.max(1, maximumColumnElements / (pixelsPerImage * patchSize)))
     }
 
-    /// The convolution of an `[N, H, W, C]` batch plus `bias`, as a new `[N, OH, OW, F]` tensor.
-    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for operands of the wrong shape.
-    public mutating func forward(_ input: Tensor, weights: Tensor, bias: Tensor?) throws -> Tensor {
-        var output = Tensor(uninitializedShape: [0])
-        try forward(input, weights: weights, bias: bias, into: &output)
-        return output
-    }
-
-    /// The convolution written into `output`, which is resized to `[N, OH, OW, F]` and reuses
-    /// its buffer when it can.
+    /// The convolution of an `[N, H, W, C]` batch plus `bias`, written into `output`, which is
+    /// resized to `[N, OH, OW, F]` and reuses its buffer when it can.
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for operands of the wrong shape.
     public mutating func forward(_ input: Tensor, weights: Tensor, bias: Tensor?, into output: inout Tensor) throws {
         let batch = try window.batchSize(of: input, channels: inputChannels, operation: "Conv2D forward")
@@ -105,29 +112,15 @@ public struct Conv2DKernel: Sendable {
             if let bias {
                 broadcastRows(target, bias.storage.pointer, target, rows: rows, columns: filters) { _, b in b }
             }
-            BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: filters, k: patchSize,
-                      a: columns.storage.pointer, lda: patchSize, b: weights.storage.pointer, ldb: filters,
-                      beta: bias == nil ? 0 : 1, c: target, ldc: filters)
+            forwardProduct(rows: rows, weights: weights, accumulate: bias != nil, into: target)
         }
         columnsSource = chunk == batch ? input.storage : nil
     }
 
     /// The gradients of the loss with respect to weights, bias and (when `inputGradient` is
     /// true) the input, given the gradient `outputGradient` with respect to the output of
-    /// `forward(input, ...)`. Reuses the column matrix of the last forward pass when it was
-    /// computed from this same `input` in one chunk.
-    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for operands of the wrong shape.
-    public mutating func backward(
-        input: Tensor, outputGradient: Tensor, weights: Tensor, inputGradient: Bool = true
-    ) throws -> Gradients {
-        var gradients = Gradients()
-        try backward(input: input, outputGradient: outputGradient, weights: weights,
-                     inputGradient: inputGradient, into: &gradients)
-        return gradients
-    }
-
-    /// The gradients written into `gradients`, whose tensors are resized and reuse their
-    /// buffers when they can (so that a layer keeping them allocates nothing per step).
+    /// `forward(input, ...)`, written into `gradients`, whose tensors are resized and reuse
+    /// their buffers when they can (so that a layer keeping them allocates nothing per step).
     /// `gradients.input` is set to nil when `inputGradient` is false.
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for operands of the wrong shape.
     public mutating func backward(
@@ -161,15 +154,12 @@ public struct Conv2DKernel: Sendable {
             if !(chunk == batch && columnsSource === input.storage) {
                 try fillColumns(from: input, firstImage: first, images: images)
             }
-            BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: filters, k: rows,
-                      a: columns.storage.pointer, lda: patchSize, b: dY, ldb: filters,
-                      beta: first == 0 ? 0 : 1, c: gradients.weights.storage.pointer, ldc: filters)
+            weightGradientProduct(rows: rows, outputGradient: dY, accumulate: first > 0,
+                                  into: gradients.weights.storage.pointer)
             guard let dX = gradients.input?.storage.pointer else { continue }
             // dCols overwrites the column matrix: it is no longer needed for this chunk.
             columnsSource = nil
-            BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: patchSize, k: filters,
-                      a: dY, lda: filters, b: weights.storage.pointer, ldb: filters,
-                      beta: 0, c: columns.storage.pointer, ldc: patchSize)
+            columnGradientProduct(rows: rows, outputGradient: dY, weights: weights)
             col2imBatch(columns.storage.pointer, images: images, window: window, channels: inputChannels,
                    into: dX + first * window.inputHeight * window.inputWidth * inputChannels)
         }
@@ -202,6 +192,31 @@ public struct Conv2DKernel: Sendable {
         col2imBatch(columns.storage.pointer, images: batch, window: window, channels: inputChannels,
                     into: images.storage.pointer)
         return images
+    }
+
+    // MARK: The three GEMMs
+
+    /// `Y = cols · W` (plus Y when `accumulate`: the bias already broadcast there).
+    private func forwardProduct(rows: Int, weights: Tensor, accumulate: Bool, into output: UnsafeMutablePointer<Float>) {
+        BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: filters, k: patchSize,
+                  a: columns.storage.pointer, lda: patchSize, b: weights.storage.pointer, ldb: filters,
+                  beta: accumulate ? 1 : 0, c: output, ldc: filters)
+    }
+
+    /// `dW = colsᵀ · dY` (added to dW when `accumulate`: a later chunk of the batch).
+    private func weightGradientProduct(
+        rows: Int, outputGradient: UnsafePointer<Float>, accumulate: Bool, into weightGradient: UnsafeMutablePointer<Float>
+    ) {
+        BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: filters, k: rows,
+                  a: columns.storage.pointer, lda: patchSize, b: outputGradient, ldb: filters,
+                  beta: accumulate ? 1 : 0, c: weightGradient, ldc: filters)
+    }
+
+    /// `dCols = dY · Wᵀ`, over the column matrix (no longer needed for this chunk).
+    private func columnGradientProduct(rows: Int, outputGradient: UnsafePointer<Float>, weights: Tensor) {
+        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: patchSize, k: filters,
+                  a: outputGradient, lda: filters, b: weights.storage.pointer, ldb: filters,
+                  beta: 0, c: columns.storage.pointer, ldc: patchSize)
     }
 
     private mutating func fillColumns(from input: Tensor, firstImage: Int, images: Int) throws {

@@ -29,6 +29,49 @@ public struct BatchNormKernel: Sendable {
         self.epsilon = epsilon
     }
 
+    // What forward keeps for backward.
+    private var input = Tensor([])
+    private var mean = Tensor([])
+    private var variance = Tensor([])
+    private var usedBatchStatistics = false
+
+    /// Batch normalisation of `input` into `output` (resized, reusing its buffer), keeping what
+    /// ``backward(outputGradient:gamma:into:gammaGradient:betaGradient:)`` needs.
+    ///
+    /// In training it normalises with the batch's statistics and updates the moving averages
+    /// `moving = momentum · moving + (1 − momentum) · batch`; otherwise it normalises with the
+    /// moving averages and leaves them alone.
+    /// - Throws: ``TensorError`` when a shape disagrees with `features`.
+    public mutating func forward(
+        _ input: Tensor, gamma: Tensor, beta: Tensor, movingMean: inout Tensor, movingVariance: inout Tensor,
+        momentum: Float, training: Bool, into output: inout Tensor
+    ) throws {
+        self.input = input
+        usedBatchStatistics = training
+        if training {
+            try statistics(of: input, mean: &mean, variance: &variance)
+            try requireFeatureVectors(movingMean, movingVariance, operation: "BatchNorm moving statistics")
+            try movingMean.zipInPlace(mean) { old, new in momentum * old + (1 - momentum) * new }
+            try movingVariance.zipInPlace(variance) { old, new in momentum * old + (1 - momentum) * new }
+        } else {
+            (mean, variance) = (movingMean, movingVariance)
+        }
+        try normalize(input, mean: mean, variance: variance, gamma: gamma, beta: beta, into: &output)
+    }
+
+    /// The gradients with respect to the last forward pass's input, `gamma` and `beta`, given
+    /// the gradient with respect to its output (see
+    /// ``backward(input:outputGradient:mean:variance:gamma:batchStatistics:inputGradient:gammaGradient:betaGradient:)``).
+    /// - Throws: ``TensorError`` when the shapes disagree or forward has not run.
+    public func backward(
+        outputGradient: Tensor, gamma: Tensor, into inputGradient: inout Tensor,
+        gammaGradient: inout Tensor, betaGradient: inout Tensor
+    ) throws {
+        try backward(input: input, outputGradient: outputGradient, mean: mean, variance: variance, gamma: gamma,
+                     batchStatistics: usedBatchStatistics, inputGradient: &inputGradient,
+                     gammaGradient: &gammaGradient, betaGradient: &betaGradient)
+    }
+
     /// The mean and the biased variance (divided by the row count, as Keras) of each
     /// feature over the rows of `input`, written into `mean` and `variance` (`[features]`).
     /// - Throws: ``TensorError`` when the last axis is not `features` long or there are no rows.

@@ -29,3 +29,17 @@ extension AveragePool2DKernel {
         return inputGradient
     }
 }
+
+extension Conv2DKernel {
+    mutating func forward(_ input: Tensor, weights: Tensor, bias: Tensor?) throws -> Tensor {
+        var output = Tensor([])
+        try forward(input, weights: weights, bias: bias, into: &output)
+        return output
+    }
+
+    mutating func backward(input: Tensor, outputGradient: Tensor, weights: Tensor, inputGradient: Bool = true) throws -> Gradients {
+        var gradients = Gradients()
+        try backward(input: input, outputGradient: outputGradient, weights: weights, inputGradient: inputGradient, into: &gradients)
+        return gradients
+    }
+}
