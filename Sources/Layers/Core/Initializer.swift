@@ -16,6 +16,9 @@ public enum Initializer: Sendable, Equatable, Codable {
     case ones
     /// Every element `value`.
     case constant(Float)
+    /// A random (semi-)orthogonal matrix times `gain` (Keras's `Orthogonal`), by QR through
+    /// LAPACK; for a convolution kernel the matrix is `[kh·kw·cin, cout]`.
+    case orthogonal(gain: Float = 1)
 
     /// A limit on the scalars that weight creation may allocate, set while a model file is
     /// loaded: a lying architecture cannot make `build` allocate more than the file holds.
@@ -43,6 +46,7 @@ public enum Initializer: Sendable, Equatable, Codable {
         case .zeros: try Tensor.zeros(shape)
         case .ones: try Tensor.ones(shape)
         case let .constant(value): try Tensor.filled(shape, with: value)
+        case let .orthogonal(gain): try Tensor.orthogonal(shape, gain: gain, using: &generator)
         }
     }
 }

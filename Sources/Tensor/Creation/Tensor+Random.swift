@@ -69,6 +69,28 @@ extension Tensor {
             shape, standardDeviation: (2 / Float(fanIn)).squareRoot() / truncationCorrection, using: &generator)
     }
 
+    /// A (semi-)orthogonal matrix times `gain`, shaped `shape`, as Keras's `Orthogonal`: the
+    /// tensor is seen as `[product of all but the last axis, last axis]`, a normal sample of
+    /// the taller orientation is factored as QR (LAPACK), and `Q` with the signs of `R`'s
+    /// diagonal is kept, so its columns (or rows, when wide) are orthonormal.
+    /// - Throws: ``TensorError`` for a shape of rank < 2 or with a zero dimension.
+    public static func orthogonal(_ shape: [Int], gain: Float = 1, using generator: inout RandomGenerator) throws -> Tensor {
+        let count = try elementCount(of: shape, operation: "orthogonal")
+        guard shape.count >= 2, count > 0 else {
+            throw TensorError.invalidShape(operation: "orthogonal", shape: shape, reason: "expected rank >= 2 and no zero dimension")
+        }
+        let columns = shape[shape.count - 1], rows = count / columns
+        let (tall, short) = (Swift.max(rows, columns), Swift.min(rows, columns))
+        var q = try normal([tall, short], using: &generator)
+        q.makeUnique()
+        let diagonal = try LAPACK.qr(q.storage.pointer, rows: tall, columns: short)
+        let signs = diagonal.map { $0 < 0 ? -gain : gain }
+        for row in 0..<tall {
+            for column in 0..<short { q.storage.pointer[row * short + column] *= signs[column] }
+        }
+        return try (rows < columns ? q.transposed() : q).reshaped(shape)
+    }
+
     /// The fan-in and fan-out of a weight shape, as Keras computes them: `[in, out]` for a
     /// dense kernel, and for a convolution kernel `[kh, kw, cin, cout]`
     /// `fanIn = kh·kw·cin`, `fanOut = kh·kw·cout`.
