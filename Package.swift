@@ -3,6 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "SwiftLayers",
+    // MARK: Public products
     products: [
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Layers", targets: ["Layers"]),
@@ -12,36 +13,20 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Only for `swift package generate-documentation`; nothing links it.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CBLAS",
-            path: "Sources/CBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
-        ),
-        .target(
-            name: "Tensor",
-            dependencies: ["CBLAS"]
-        ),
-        .target(
-            name: "Layers",
-            dependencies: ["Tensor"]
-        ),
-        .systemLibrary(
-            name: "CZlib",
-            path: "Sources/CZlib",
-            pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"])]
-        ),
+        // MARK: Libraries (the products above), lowest layer first
+        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "Layers", dependencies: ["Tensor"]),
         .target(
             name: "Datasets",
             dependencies: ["Tensor", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(
-            name: "MNISTReport",
-            dependencies: ["Tensor"]
-        ),
+
+        // MARK: The MNIST example (the `mnist` command and its report)
+        .target(name: "MNISTReport"),
         .executableTarget(
             name: "MNISTExample",
             dependencies: [
@@ -49,29 +34,27 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(
-            name: "TensorTests",
-            dependencies: ["Tensor"]
+
+        // MARK: System libraries
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
-        .testTarget(
-            name: "DatasetsTests",
-            dependencies: ["Datasets", "Tensor", "Layers"]
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
-        .testTarget(
-            name: "MNISTExampleTests",
-            dependencies: ["MNISTExample", "Layers", "Tensor"]
-        ),
-        .testTarget(
-            name: "MNISTReportTests",
-            dependencies: ["MNISTReport", "Tensor"]
-        ),
-        .target(
-            name: "CMallocStatistics",
-            path: "Tests/CMallocStatistics"
-        ),
-        .testTarget(
-            name: "LayersTests",
-            dependencies: ["Layers", "Tensor", "CMallocStatistics"]
-        ),
+
+        // MARK: Tests (one target per module)
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensor", "CMallocStatistics"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor", "Layers"]),
+        .testTarget(name: "MNISTReportTests", dependencies: ["MNISTReport"]),
+        .testTarget(name: "MNISTExampleTests", dependencies: ["MNISTExample", "Layers", "Tensor"]),
+        .target(name: "CMallocStatistics", path: "Tests/CMallocStatistics"),
     ]
 )

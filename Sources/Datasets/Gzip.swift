@@ -10,6 +10,7 @@ public enum Gzip {
 
     /// The decompressed bytes of a gzip stream.
     /// - Parameters:
+    ///   - data: the compressed bytes.
     ///   - limit: the most bytes the output may have; a stream that would inflate beyond it
     ///     is rejected, so a damaged or hostile file cannot make the reader allocate without bound.
     ///   - path: the file name for error messages.

@@ -47,7 +47,9 @@ public struct IDXFile: Sendable {
     }
 
     /// Reads an IDX file, gzip-compressed or not.
-    /// - Parameter limit: the largest decompressed size accepted.
+    /// - Parameters:
+    ///   - url: the file (`.gz` or not).
+    ///   - limit: the largest decompressed size accepted.
     /// - Throws: ``DatasetError`` for a missing, unreadable, damaged or invalid file.
     public init(contentsOf url: URL, limit: Int = 256 << 20) throws {
         let data: Data

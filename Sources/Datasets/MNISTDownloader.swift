@@ -27,6 +27,9 @@ public enum MNISTDownloader {
     /// checksum). Each download goes to a temporary file and is renamed into place only
     /// when its checksum matches.
     /// - Parameters:
+    ///   - folder: where the files go.
+    ///   - mirrors: base URLs tried in order for each file.
+    ///   - checksums: the file names and their MD5 digests.
     ///   - progress: receives one line per file and per failure.
     ///   - timeout: seconds to wait for each request.
     /// - Throws: ``DatasetError/downloadFailed(file:reasons:)`` when no mirror gives a good copy.

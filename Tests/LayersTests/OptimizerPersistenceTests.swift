@@ -116,6 +116,7 @@ struct OptimizerPersistenceTests {
                     return ("\(name)/\(slot)", part)
                 }
             }
+            file.metadata["format_version"] = "1"
             let legacyPath = folder.appendingPathComponent("legacy.model").path
             try file.encoded().write(to: URL(fileURLWithPath: legacyPath))
             let legacy = try Sequential.load(from: legacyPath)

@@ -6,8 +6,10 @@ import Tensor
 /// the 28x28 frame.
 public enum DigitPreprocessing {
     /// The MNIST-style version of `image`.
-    /// - Parameter invert: nil decides from the border: a light border means dark ink on a
-    ///   light background, which is inverted.
+    /// - Parameters:
+    ///   - image: a photo or drawing of one digit, any size.
+    ///   - invert: nil decides from the border: a light border means dark ink on a
+    ///     light background, which is inverted.
     /// - Throws: ``DatasetError/inconsistent(_:)`` when no ink is found.
     public static func mnistStyle(_ image: GrayscaleImage, invert: Bool? = nil) throws -> GrayscaleImage {
         var pixels = image.pixels

@@ -2,7 +2,7 @@ import Tensor
 
 /// The shared behaviour of the geometric augmentation layers: in training, each image gets
 /// a random affine transform (drawn from the model's seeded generator) and is resampled
-/// bilinearly with zeros outside (``AffineResampleKernel``); at inference they pass the
+/// bilinearly with zeros outside (`Tensor`'s `AffineResampleKernel`); at inference they pass the
 /// input through unchanged.
 public protocol RandomAffineLayer: Layer {
     /// The resampling kernel, made by `build`; it keeps the last training pass's transforms.

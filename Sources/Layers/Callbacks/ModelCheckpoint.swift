@@ -20,6 +20,7 @@ public final class ModelCheckpoint: Callback {
     ///   - path: where to save; `{epoch}` becomes the epoch number.
     ///   - monitor: the value that decides what "best" is.
     ///   - saveBestOnly: save only when `monitor` improves.
+    ///   - mode: whether larger or smaller `monitor` values are better (`.auto` infers it).
     ///   - includeOptimizer: also save the optimizer's state so training can resume exactly.
     public init(path: String, monitor: LogKey = .valLoss, saveBestOnly: Bool = false, mode: MonitorMode = .auto,
                 includeOptimizer: Bool = true) {

@@ -19,7 +19,7 @@ public struct GradientClipping: Sendable, Equatable, Codable {
 
     /// Clips `gradients` in place: by value, then each segment (one parameter's gradient) by
     /// its norm, then all of it by the global norm.
-    /// - Throws: ``TensorError`` when a segment is outside `gradients`.
+    /// - Throws: `TensorError` when a segment is outside `gradients`.
     public func clip(_ gradients: inout Tensor, segments: [Range<Int>]) throws {
         if let clipValue {
             try gradients.mapInPlace(in: 0..<gradients.count) { Swift.min(Swift.max($0, -clipValue), clipValue) }

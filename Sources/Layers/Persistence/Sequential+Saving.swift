@@ -24,7 +24,9 @@ struct ModelRecord: Codable {
 
 extension Sequential {
     /// The version of the model file format this library writes; it reads this and older ones.
-    public static let modelFormatVersion = 1
+    /// Version 2 stores the optimizer's state as one flat tensor per kind (`optimizer/m`);
+    /// version 1 stored one per parameter (`optimizer/m/0`, ...), which loading still joins.
+    public static let modelFormatVersion = 2
     static let modelFormatName = "swift-layers-model"
 
     /// Saves the model to one file: a safetensors file whose tensors are the weights

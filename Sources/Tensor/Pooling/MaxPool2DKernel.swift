@@ -13,7 +13,10 @@ public struct MaxPool2DKernel: Sendable {
 
     /// Max pooling of `[H, W, C]` images with a `poolSize` window.
     /// - Parameters:
+    ///   - inputShape: `[height, width, channels]` of one image.
+    ///   - poolSize: the window's height and width.
     ///   - strides: the step between windows; nil means `poolSize`, as in Keras.
+    ///   - padding: `.valid`, or `.same` (padded cells never count).
     /// - Throws: ``TensorError`` for non-positive sizes or a `.valid` window larger than the image.
     public init(
         inputShape: [Int], poolSize: (height: Int, width: Int),
