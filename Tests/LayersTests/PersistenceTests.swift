@@ -280,13 +280,18 @@ struct PersistenceTests {
         return model
     }
 
-    @Test("a NaN weight and a negative moving variance are rejected, naming the tensor")
-    func impossibleValues() throws {
-        let data = try withTemporaryFolder { folder in
+    /// The bytes of ``smallTrainedModel()`` saved.
+    func smallModelFile() throws -> Data {
+        try withTemporaryFolder { folder in
             let path = folder.appendingPathComponent("small.model").path
             try smallTrainedModel().save(to: path)
             return try Data(contentsOf: URL(fileURLWithPath: path))
         }
+    }
+
+    @Test("a NaN weight and a negative moving variance are rejected, naming the tensor")
+    func impossibleValues() throws {
+        let data = try smallModelFile()
         let length = Int(data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
         let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<8 + length)) as! [String: Any]
         func replacingFirstScalar(of tensor: String, with value: Float) -> Data {
@@ -304,11 +309,7 @@ struct PersistenceTests {
 
     @Test("seeded mutation: 10,000 flipped or truncated files load and predict finite numbers, or throw ModelFileError")
     func mutationFuzz() throws {
-        let data = try withTemporaryFolder { folder in
-            let path = folder.appendingPathComponent("small.model").path
-            try smallTrainedModel().save(to: path)
-            return try Data(contentsOf: URL(fileURLWithPath: path))
-        }
+        let data = try smallModelFile()
         let payloadStart = 8 + Int(data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
         let x = randomTensor([2, 6, 6, 1], seed: 3)
         var generator = RandomGenerator(seed: 2024)

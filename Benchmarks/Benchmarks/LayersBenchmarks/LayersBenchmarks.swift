@@ -70,6 +70,26 @@ final class BatchNormalizationPass {
     }
 }
 
+/// The reference CNN's augmentation layers on a batch of MNIST-sized images, in training mode.
+final class AugmentationPass {
+    var rotation = RandomRotation(0.05)
+    var translation = RandomTranslation(height: 0.1, width: 0.1)
+    var context = ForwardContext(training: true, generator: RandomGenerator(seed: 5))
+    let x: Tensor
+
+    init() {
+        var build = BuildContext(generator: RandomGenerator(seed: 3))
+        _ = try! rotation.build(inputShape: [28, 28, 1], context: &build)
+        _ = try! translation.build(inputShape: [28, 28, 1], context: &build)
+        var generator = RandomGenerator(seed: 4)
+        x = try! Tensor.uniform([batch, 28, 28, 1], using: &generator)
+    }
+
+    func step() throws -> Tensor {
+        try translation.forward(try rotation.forward(x, context: &context), context: &context)
+    }
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .mallocCountTotal, .memoryLeakedBytes], warmupIterations: 2, scalingFactor: .one,
@@ -91,6 +111,12 @@ let benchmarks: @Sendable () -> Void = {
     let batchNormalization = Lazy { BatchNormalizationPass() }
     Benchmark("BatchNormalization 26x26x32 forward+backward (training), batch 128") { benchmark in
         let pass = batchNormalization.value
+        benchmark.startMeasurement()
+        blackHole(try pass.step())
+    }
+    let augmentation = Lazy { AugmentationPass() }
+    Benchmark("RandomRotation + RandomTranslation forward (training), 28x28x1, batch 128") { benchmark in
+        let pass = augmentation.value
         benchmark.startMeasurement()
         blackHole(try pass.step())
     }

@@ -34,9 +34,10 @@ public struct AffineTransform: Sendable, Equatable {
 }
 
 /// Bilinear resampling of NHWC images under one ``AffineTransform`` per image, with zeros
-/// outside: what the geometric augmentation layers compute. Forward gathers; backward
-/// scatters the gradient back with the same weights (its exact adjoint). Both walk
-/// `forEachTap`, so they cannot disagree; images are split across threads.
+/// outside: what the geometric augmentation layers compute. Forward gathers the four taps of
+/// each output pixel; backward scatters the gradient back with the same weights (its exact
+/// adjoint). Both take their taps from `bilinearTaps`, so they cannot disagree; images are
+/// split across threads.
 ///
 /// Follows the kernels' contract: made from its geometry, `forward(…, into:)` keeps the
 /// transforms it used, `backward(…, into:)` uses them.
@@ -66,9 +67,17 @@ public struct AffineResampleKernel: Sendable {
                 name: "transforms", value: "\(transforms.count)", reason: "expected one per image, \(input.shape[0])")
         }
         self.transforms = transforms
-        try walk(input, into: &output) { source, target, outputPixel, inputPixel, weight, channels in
-            for channel in 0..<channels {
-                target[outputPixel * channels + channel] += weight * source[inputPixel * channels + channel]
+        try output.resizeDiscardingContents(to: input.shape)
+        let (source, target, channels, width) = (input.storage.pointer, output.storage.pointer, channels, width)
+        forEachImage(input.shape[0]) { n, imageOffset, padded in
+            copy(source + imageOffset, intoPadded: padded)
+            let out = target + imageOffset
+            forEachOutputPixel(transform: transforms[n]) { pixel, taps in
+                let (i, w) = (taps.indices, taps.weights)
+                for c in 0..<channels {
+                    out[pixel * channels + c] = w.0 * padded[i * channels + c] + w.1 * padded[(i + 1) * channels + c]
+                        + w.2 * padded[(i + width + 3) * channels + c] + w.3 * padded[(i + width + 4) * channels + c]
+                }
             }
         }
     }
@@ -83,10 +92,23 @@ public struct AffineResampleKernel: Sendable {
                 operation: "AffineResample backward output gradient (call forward first)",
                 expected: [transforms.count, height, width, channels], found: outputGradient.shape)
         }
-        try walk(outputGradient, into: &inputGradient) { source, target, outputPixel, inputPixel, weight, channels in
-            for channel in 0..<channels {
-                target[inputPixel * channels + channel] += weight * source[outputPixel * channels + channel]
+        try inputGradient.resizeDiscardingContents(to: outputGradient.shape)
+        let (source, target, channels, width) = (outputGradient.storage.pointer, inputGradient.storage.pointer, channels, width)
+        let paddedSize = (height + 3) * (width + 3) * channels
+        forEachImage(outputGradient.shape[0]) { n, imageOffset, padded in
+            padded.update(repeating: 0, count: paddedSize)
+            let gradient = source + imageOffset
+            forEachOutputPixel(transform: transforms[n]) { pixel, taps in
+                let (i, w) = (taps.indices, taps.weights)
+                for c in 0..<channels {
+                    let g = gradient[pixel * channels + c]
+                    padded[i * channels + c] += w.0 * g
+                    padded[(i + 1) * channels + c] += w.1 * g
+                    padded[(i + width + 3) * channels + c] += w.2 * g
+                    padded[(i + width + 4) * channels + c] += w.3 * g
+                }
             }
+            copy(padded, fromPaddedInto: target + imageOffset)
         }
     }
 
@@ -97,55 +119,80 @@ public struct AffineResampleKernel: Sendable {
         }
     }
 
-    /// Zeroes `result` (shaped like `tensor`) and calls `accumulate` for every tap of every image.
-    private func walk(
-        _ tensor: Tensor, into result: inout Tensor,
-        _ accumulate: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int, Float, Int) -> Void
-    ) throws {
-        try result.resizeDiscardingContents(to: tensor.shape)
+    /// Calls `body(n, offset of image n, padded)` for every image, split across threads;
+    /// `padded` is the thread's scratch image with a border of zeros: one row and column
+    /// before the image, two after, `(H + 3) x (W + 3) x C`.
+    @inline(__always)
+    private func forEachImage(_ count: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let imageSize = height * width * channels
-        let (source, target, transforms) = (tensor.storage.pointer, result.storage.pointer, transforms)
-        let (height, width, channels) = (height, width, channels)
-        parallelChunks(count: tensor.shape[0], costPerItem: imageSize * 8) { images in
-            for n in images {
-                let (image, out) = (source + n * imageSize, target + n * imageSize)
-                out.update(repeating: 0, count: imageSize)
-                forEachTap(height: height, width: width, transform: transforms[n]) { outputPixel, inputPixel, weight in
-                    accumulate(image, out, outputPixel, inputPixel, weight, channels)
-                }
+        let paddedSize = (height + 3) * (width + 3) * channels
+        parallelChunks(count: count, costPerItem: height * width * (channels + 4) * 2) { images in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: paddedSize) { scratch in
+                let padded = scratch.baseAddress!
+                padded.update(repeating: 0, count: paddedSize)
+                for n in images { body(n, n * imageSize, padded) }
+            }
+        }
+    }
+
+    /// Copies an image into the interior of a padded scratch image (the border stays zero).
+    @inline(__always)
+    private func copy(_ image: UnsafePointer<Float>, intoPadded padded: UnsafeMutablePointer<Float>) {
+        let rowSize = width * channels
+        for row in 0..<height {
+            (padded + ((row + 1) * (width + 3) + 1) * channels).update(from: image + row * rowSize, count: rowSize)
+        }
+    }
+
+    /// Copies the interior of a padded scratch image into an image.
+    @inline(__always)
+    private func copy(_ padded: UnsafeMutablePointer<Float>, fromPaddedInto image: UnsafeMutablePointer<Float>) {
+        let rowSize = width * channels
+        for row in 0..<height {
+            (image + row * rowSize).update(from: padded + ((row + 1) * (width + 3) + 1) * channels, count: rowSize)
+        }
+    }
+
+    /// Calls `body(outputPixel, taps)` for every pixel of an image, in order.
+    @inline(__always)
+    private func forEachOutputPixel(transform: AffineTransform, _ body: (Int, BilinearTaps) -> Void) {
+        let (height, width) = (height, width)
+        let centreRow = Float(height - 1) / 2
+        let centreColumn = Float(width - 1) / 2
+        for row in 0..<height {
+            let y = Float(row) - centreRow
+            // The source position is affine in the column: start + step · column.
+            var sourceRow = transform.a * y - transform.b * centreColumn + centreRow - transform.shiftRows
+            var sourceColumn = transform.c * y - transform.d * centreColumn + centreColumn - transform.shiftColumns
+            for column in 0..<width {
+                body(row * width + column, BilinearTaps(row: sourceRow, column: sourceColumn, height: height, width: width))
+                sourceRow += transform.b
+                sourceColumn += transform.d
             }
         }
     }
 }
 
-/// Calls `body(outputPixel, inputPixel, weight)` for each of the (up to four) input pixels
-/// that output pixel `outputPixel` of a `height x width` image reads.
-@inline(__always)
-private func forEachTap(height: Int, width: Int, transform t: AffineTransform, _ body: (Int, Int, Float) -> Void) {
-    let centreRow = Float(height - 1) / 2
-    let centreColumn = Float(width - 1) / 2
-    for row in 0..<height {
-        for column in 0..<width {
-            let y = Float(row) - centreRow
-            let x = Float(column) - centreColumn
-            let sourceRow = t.a * y + t.b * x + centreRow - t.shiftRows
-            let sourceColumn = t.c * y + t.d * x + centreColumn - t.shiftColumns
-            let top = Int(sourceRow.rounded(.down))
-            let left = Int(sourceColumn.rounded(.down))
-            let fy = sourceRow - Float(top)
-            let fx = sourceColumn - Float(left)
-            let output = row * width + column
-            for dy in 0...1 {
-                let wy = dy == 0 ? 1 - fy : fy
-                let r = top + dy
-                guard wy > 0, r >= 0, r < height else { continue }
-                for dx in 0...1 {
-                    let wx = dx == 0 ? 1 - fx : fx
-                    let c = left + dx
-                    guard wx > 0, c >= 0, c < width else { continue }
-                    body(output, r * width + c, wy * wx)
-                }
-            }
-        }
+/// The four pixels of a padded scratch image (see `forEachImage`) around a source position,
+/// and their bilinear weights. The position is clamped to the border (`[-1, size]`), where
+/// the padding is zero, so every tap can be read without a check: a position outside the
+/// image reads only zeros.
+struct BilinearTaps {
+    /// The padded index of the top-left neighbour; the others are +1, +(W + 3), +(W + 4).
+    var indices: Int
+    /// The weights of the top-left, top-right, bottom-left and bottom-right neighbours.
+    var weights: (Float, Float, Float, Float)
+
+    @inline(__always)
+    init(row: Float, column: Float, height: Int, width: Int) {
+        // Clamped into [-1, size] (NaN fails `> -1` and becomes -1); +1 makes it non-negative,
+        // so truncation is floor.
+        let (lowRow, lowColumn) = (row > -1 ? row : -1, column > -1 ? column : -1)
+        let shiftedRow = (lowRow < Float(height) ? lowRow : Float(height)) + 1
+        let shiftedColumn = (lowColumn < Float(width) ? lowColumn : Float(width)) + 1
+        let (top, left) = (Int(shiftedRow), Int(shiftedColumn))
+        let (fy, fx) = (shiftedRow - Float(top), shiftedColumn - Float(left))
+        indices = top * (width + 3) + left
+        weights = ((1 - fy) * (1 - fx), (1 - fy) * fx, fy * (1 - fx), fy * fx)
     }
 }

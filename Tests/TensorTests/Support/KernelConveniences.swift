@@ -2,21 +2,16 @@ import Tensor
 
 // Returning forms of the kernels' `into:` calls, to keep the tests' expressions short.
 
-extension MaxPool2DKernel {
-    mutating func forward(_ input: Tensor) throws -> Tensor {
-        var output = Tensor([])
-        try forward(input, into: &output)
-        return output
-    }
-
-    func backward(outputGradient: Tensor) throws -> Tensor {
-        var inputGradient = Tensor([])
-        try backward(outputGradient: outputGradient, into: &inputGradient)
-        return inputGradient
-    }
+/// The pooling kernels' contract, so that their returning forms are written once.
+protocol PoolingKernel {
+    mutating func forward(_ input: Tensor, into output: inout Tensor) throws
+    func backward(outputGradient: Tensor, into inputGradient: inout Tensor) throws
 }
 
-extension AveragePool2DKernel {
+extension MaxPool2DKernel: PoolingKernel {}
+extension AveragePool2DKernel: PoolingKernel {}
+
+extension PoolingKernel {
     mutating func forward(_ input: Tensor) throws -> Tensor {
         var output = Tensor([])
         try forward(input, into: &output)
