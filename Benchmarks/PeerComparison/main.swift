@@ -1,7 +1,9 @@
 // A model in SwiftLayers, measured exactly as Peers/keras_peer.py measures Keras: p50 of
 // 40 training steps and predictions on one batch of 128 after 5 warm-up runs, and one
 // epoch of fit on MNIST (validationSplit 0.1) when MNIST_DIR is set.
-// Usage: PeerComparison [reference|batchnorm].
+// Usage: PeerComparison [reference|augmented|batchnorm]; `augmented` is the reference CNN
+// behind `mnist train`'s default augmentation (no Keras counterpart: for the epoch-time
+// cost of augmentation).
 import Datasets
 import Foundation
 import Layers
@@ -20,6 +22,11 @@ func reference() -> [any Layer] {
     ]
 }
 
+/// The reference CNN behind `mnist train`'s default augmentation.
+func augmented() -> [any Layer] {
+    [RandomRotation(0.05), RandomTranslation(height: 0.08, width: 0.08)] + reference()
+}
+
 /// `mnist train --recipe best` without its augmentation layers.
 func batchnorm() -> [any Layer] {
     var stack: [any Layer] = []
@@ -34,7 +41,7 @@ func batchnorm() -> [any Layer] {
                     Dense(units: 10, activation: .softmax)]
 }
 
-let models = ["reference": reference, "batchnorm": batchnorm]
+let models = ["reference": reference, "augmented": augmented, "batchnorm": batchnorm]
 let name = CommandLine.arguments.dropFirst().first ?? "reference"
 guard let layers = models[name] else {
     FileHandle.standardError.write(Data("unknown model '\(name)'; expected one of \(models.keys.sorted().joined(separator: ", "))\n".utf8))
@@ -74,4 +81,4 @@ if let folder = ProcessInfo.processInfo.environment["MNIST_DIR"] {
     try fresh.fit(x: mnist.train.images, y: mnist.train.oneHotLabels, batchSize: 128, epochs: 1, validationSplit: 0.1, verbose: .silent)
     epoch = Date().timeIntervalSince(start)
 }
-print(String(format: "swift-layers (OpenBLAS) \(name): train_step_ms=%.2f predict_ms=%.2f epoch_s=%.1f", train, predict, epoch))
+print(String(format: "swift-layers (OpenBLAS) \(name): train_step_ms=%.2f predict_ms=%.2f epoch_s=%.2f", train, predict, epoch))
