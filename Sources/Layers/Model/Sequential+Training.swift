@@ -26,10 +26,15 @@ extension Sequential {
         try checkBatchSize(batchSize)
         let (loss, _) = try compiled(operation: "evaluate")
         try validate(x: x, y: y, loss: loss, operation: "evaluate")
+        return try evaluate(x: x, y: y, samples: 0..<x.shape[0], batchSize: batchSize)
+    }
+
+    /// ``evaluate(x:y:batchSize:)`` over the samples `samples` of checked data.
+    func evaluate(x: Tensor, y: Tensor, samples: Range<Int>, batchSize: Int) throws -> Logs {
+        guard let loss else { throw LayersError.notReady(operation: "evaluate", reason: "the model is not compiled") }
         var accumulator = LogAccumulator(metrics: metrics)
-        let samples = x.shape[0]
-        for start in stride(from: 0, to: samples, by: batchSize) {
-            let range = start..<Swift.min(start + batchSize, samples)
+        for start in stride(from: samples.lowerBound, to: samples.upperBound, by: batchSize) {
+            let range = start..<Swift.min(start + batchSize, samples.upperBound)
             let (xBatch, yBatch) = try wrappingTensorErrors { (try x.slice(batch: range), try y.slice(batch: range)) }
             let prediction = try forward(xBatch, training: false)
             let value = try wrappingTensorErrors { try loss.compute(prediction: prediction, target: yBatch).value } + regularizationLoss()
@@ -86,8 +91,9 @@ extension Sequential {
             throw LayersError.invalidData("fit: expected validationSplit in [0, 1), found \(validationSplit)")
         }
         try validate(x: x, y: y, loss: loss, operation: "fit")
-        var (trainX, trainY) = (x, y)
-        var validation = validationData
+        // Training and validation samples are ranges of the given tensors, not copies of them.
+        var trainingRange = 0..<x.shape[0]
+        var validation = validationData.map { (x: $0.x, y: $0.y, range: 0..<$0.x.shape[0]) }
         if let validationData {
             try validate(x: validationData.x, y: validationData.y, loss: loss, operation: "fit (validationData)")
         } else if validationSplit > 0 {
@@ -97,13 +103,11 @@ extension Sequential {
                 throw LayersError.invalidData(
                     "fit: validationSplit \(validationSplit) of \(samples) samples leaves \(splitAt) for training and \(samples - splitAt) for validation; both need at least one")
             }
-            try wrappingTensorErrors {
-                validation = (try x.slice(batch: splitAt..<samples), try y.slice(batch: splitAt..<samples))
-                (trainX, trainY) = (try x.slice(batch: 0..<splitAt), try y.slice(batch: 0..<splitAt))
-            }
+            validation = (x, y, splitAt..<samples)
+            trainingRange = 0..<splitAt
         }
 
-        let samples = trainX.shape[0]
+        let samples = trainingRange.count
         let stepsPerEpoch = (samples + batchSize - 1) / batchSize
         let history = History()
         var allCallbacks: [any Callback] = []
@@ -119,14 +123,14 @@ extension Sequential {
         var lastLogs: Logs = [:]
         for epoch in initialEpoch..<epochs {
             for callback in allCallbacks { try callback.onEpochBegin(epoch, model: self) }
-            var order = Array(0..<samples)
+            var order = Array(trainingRange)
             if shuffle { order.shuffle(using: &trainingGenerator) }
             var accumulator = LogAccumulator(metrics: metrics)
             for batch in 0..<stepsPerEpoch {
                 for callback in allCallbacks { try callback.onBatchBegin(batch, model: self) }
                 let indices = order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)]
                 let (xBatch, yBatch) = try wrappingTensorErrors {
-                    (try trainX.gathering(batch: indices), try trainY.gathering(batch: indices))
+                    (try x.gathering(batch: indices), try y.gathering(batch: indices))
                 }
                 let (value, prediction) = try trainStep(x: xBatch, y: yBatch, loss: loss)
                 try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
@@ -135,7 +139,7 @@ extension Sequential {
             }
             var logs = accumulator.logs
             if let validation {
-                for (key, value) in try evaluate(x: validation.x, y: validation.y, batchSize: batchSize) {
+                for (key, value) in try evaluate(x: validation.x, y: validation.y, samples: validation.range, batchSize: batchSize) {
                     logs[key.validation] = value
                 }
             }
