@@ -1,9 +1,12 @@
-// A model in SwiftLayers, measured exactly as Peers/keras_peer.py measures Keras: p50 of
-// 40 training steps and predictions on one batch of 128 after 5 warm-up runs, and one
-// epoch of fit on MNIST (validationSplit 0.1) when MNIST_DIR is set.
-// Usage: PeerComparison [reference|augmented|batchnorm]; `augmented` is the reference CNN
-// behind `mnist train`'s default augmentation (no Keras counterpart: for the epoch-time
-// cost of augmentation).
+// A model in SwiftLayers, measured exactly as Peers/keras_peer.py and torch_peer.py measure
+// their frameworks: p50 of 40 training steps, of predictions on one batch of 128 and of
+// predictions of one image, after 5 warm-up runs; and, when MNIST_DIR is set, the second
+// epoch of a two-epoch fit on MNIST (validationSplit 0.1): a steady-state epoch, without
+// Keras's graph tracing or any first-use costs.
+// Usage: PeerComparison [reference|augmented|batchnorm] [layers]; `augmented` is the reference
+// CNN behind `mnist train`'s default augmentation (no peer counterpart: for the epoch-time
+// cost of augmentation). With `layers` it prints instead where a training step's time goes,
+// layer by layer (p50 of each layer's forward and backward within a step at batch 128).
 import Datasets
 import Foundation
 import Layers
@@ -66,19 +69,83 @@ func p50(_ body: () throws -> Void) rethrows -> Double {
     return times.sorted()[times.count / 2]
 }
 
+/// The p50 time of each layer's forward and backward pass in a training step, as a table.
+func layerBreakdown(_ model: Sequential, x: Tensor) throws -> String {
+    var layers = model.layers
+    let samples = 25
+    var forward = Array(repeating: [Double](), count: layers.count)
+    var backward = forward
+    func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = ContinuousClock.now
+        try body()
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) * 1e-15
+    }
+    var generator = RandomGenerator(seed: 7)
+    for sample in 0..<(samples + 5) {
+        var context = ForwardContext(training: true, generator: RandomGenerator(seed: UInt64(sample)))
+        var activation = x
+        for index in layers.indices {
+            let time = try milliseconds { activation = try layers[index].forward(activation, context: &context) }
+            if sample >= 5 { forward[index].append(time) }
+        }
+        var gradient = try Tensor.uniform(activation.shape, using: &generator)
+        for index in layers.indices.reversed() {
+            let last = index == layers.count - 1
+            let time = try milliseconds {
+                gradient = last ? try layers[index].backward(preActivationGradient: gradient) : try layers[index].backward(gradient)
+            }
+            if sample >= 5 { backward[index].append(time) }
+            if gradient.count == 0 { break }   // the first layer with weights computes no input gradient
+        }
+    }
+    func p50(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
+    let rows = layers.indices.map { (layers[$0], p50(forward[$0]), p50(backward[$0])) }
+    let total = rows.reduce(0) { $0 + $1.1 + $1.2 }
+    func cell(_ text: String, _ width: Int) -> String { text.padding(toLength: Swift.max(width, text.count), withPad: " ", startingAt: 0) }
+    var lines = [cell("layer", 44) + cell("output", 12) + "    fwd ms    bwd ms   share"]
+    for (index, (layer, f, b)) in rows.enumerated() {
+        let shape = model.layerOutputShapes[index].map(String.init).joined(separator: "x")
+        lines.append(cell("\(layer.name) (\(type(of: layer).typeName))", 44) + cell(shape, 12)
+                     + String(format: "%10.3f%10.3f%7.1f%%", f, b, 100 * (f + b) / total))
+    }
+    lines.append(cell("total (layers only; a step adds the loss and the update)", 56) + String(format: "%20.3f", total))
+    return lines.joined(separator: "\n")
+}
+
 var generator = RandomGenerator(seed: 2)
 let x = try Tensor.uniform([128, 28, 28, 1], using: &generator)
 let y = try Tensor.oneHot((0..<128).map { $0 % 10 }, classes: 10)
 let network = try model()
+if CommandLine.arguments.dropFirst(2).first == "layers" {
+    print("\(name), batch 128, \(ComputeThreads.blasDescription)")
+    print(try layerBreakdown(network, x: x))
+    exit(0)
+}
 let train = try p50 { try network.trainOnBatch(x: x, y: y) }
 let predict = try p50 { _ = try network.predict(x, batchSize: 128) }
+let oneImage = try x.slice(batch: 0..<1)
+let single = try p50 { _ = try network.predict(oneImage, batchSize: 1) }
+
+/// Records when each epoch of a fit starts and ends.
+final class EpochTimer: Callback {
+    var seconds: [Double] = []
+    private var start = ContinuousClock.now
+    func onEpochBegin(_ epoch: Int, model: Sequential) throws { start = .now }
+    func onEpochEnd(_ epoch: Int, logs: Logs, model: Sequential) throws {
+        let elapsed = ContinuousClock.now - start
+        seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    }
+}
 
 var epoch = Double.nan
 if let folder = ProcessInfo.processInfo.environment["MNIST_DIR"] {
     let mnist = try MNIST.load(from: URL(fileURLWithPath: folder))
     let fresh = try model()
-    let start = Date()
-    try fresh.fit(x: mnist.train.images, y: mnist.train.oneHotLabels, batchSize: 128, epochs: 1, validationSplit: 0.1, verbose: .silent)
-    epoch = Date().timeIntervalSince(start)
+    let timer = EpochTimer()
+    try fresh.fit(x: mnist.train.images, y: mnist.train.oneHotLabels, batchSize: 128, epochs: 2, validationSplit: 0.1,
+                  callbacks: [timer], verbose: .silent)
+    epoch = timer.seconds[1]
 }
-print(String(format: "swift-layers (OpenBLAS) \(name): train_step_ms=%.2f predict_ms=%.2f epoch_s=%.2f", train, predict, epoch))
+print(String(format: "swift-layers (OpenBLAS) \(name): train_step_ms=%.2f predict_ms=%.2f single_image_ms=%.3f epoch_s=%.2f",
+             train, predict, single, epoch))

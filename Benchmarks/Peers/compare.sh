@@ -1,28 +1,39 @@
 #!/usr/bin/env bash
 # Side-by-side speed of one model (reference, the default, or batchnorm: the best recipe
-# without augmentation): SwiftLayers against TensorFlow/Keras, run alternately twice on
-# the same machine, then the ratios of the medians (Keras / ours: above 1 means
-# SwiftLayers is faster). Needs python3 with tensorflow-cpu; MNIST_DIR (e.g.
-# ../shared/mnist) adds a full-epoch comparison. Usage: Peers/compare.sh [reference|batchnorm]
+# without augmentation): SwiftLayers against TensorFlow/Keras and PyTorch (when installed),
+# run alternately three times on the same machine, then the medians and the ratios
+# (peer / ours: above 1 means SwiftLayers is faster). Needs python3 with tensorflow-cpu and
+# keras (and torch for PyTorch); MNIST_DIR (e.g. ../shared/mnist) adds a steady-state epoch
+# (the second of a two-epoch fit). Usage: Peers/compare.sh [reference|batchnorm]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product PeerComparison >/dev/null
 ours=$(swift build -c release --show-bin-path)/PeerComparison
 model=${1:-reference}
+peers=(keras_peer.py)
+if python3 -c "import torch" 2>/dev/null; then peers+=(torch_peer.py); fi
 results=$(mktemp)
-for round in 1 2; do
+for round in 1 2 3; do
     "$ours" "$model" | tee -a "$results"
-    python3 Peers/keras_peer.py "$model" | tee -a "$results"
+    for peer in "${peers[@]}"; do
+        PEER_THREADS=$(nproc) python3 "Peers/$peer" "$model" 2>/dev/null | tee -a "$results"
+    done
 done
 python3 - "$results" <<'PY'
 import re, statistics, sys
-rows = {"swift": [], "keras": []}
+rows = {}
 for line in open(sys.argv[1]):
-    values = dict(re.findall(r"(\w+)=([\d.na]+)", line))
-    rows["swift" if line.startswith("swift") else "keras"].append({k: float(v) for k, v in values.items()})
-for key, label in [("train_step_ms", "training step, batch 128"), ("predict_ms", "predict, batch 128"), ("epoch_s", "one MNIST epoch (54,000 images)")]:
-    ours = statistics.median(r[key] for r in rows["swift"]); theirs = statistics.median(r[key] for r in rows["keras"])
-    if ours == ours and theirs == theirs:
-        print(f"{label:34s} SwiftLayers {ours:8.2f}  Keras {theirs:8.2f}  Keras/SwiftLayers = {theirs / ours:.2f}")
+    side = line.split()[0]
+    rows.setdefault(side, []).append({k: float(v) for k, v in re.findall(r"(\w+)=([\d.na]+)", line)})
+names = {"swift-layers": "SwiftLayers", "keras": "Keras", "pytorch": "PyTorch"}
+for key, label in [("train_step_ms", "training step, batch 128 (ms)"), ("predict_ms", "predict, batch 128 (ms)"),
+                   ("single_image_ms", "predict, one image (ms)"), ("epoch_s", "one steady-state epoch (s)")]:
+    median = {side: statistics.median(r[key] for r in runs) for side, runs in rows.items()}
+    ours = median["swift-layers"]
+    cells = [f"SwiftLayers {ours:8.3f}"]
+    for side in ("keras", "pytorch"):
+        if side in median and median[side] == median[side] and ours == ours:
+            cells.append(f"{names[side]} {median[side]:8.3f} ({names[side]}/SwiftLayers = {median[side] / ours:.2f})")
+    print(f"{label:32s} " + "  ".join(cells))
 PY
 rm -f "$results"

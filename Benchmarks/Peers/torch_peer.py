@@ -1,0 +1,90 @@
+"""The models of PeerComparison in PyTorch (CPU), measured the way PeerComparison measures ours.
+
+Usage: torch_peer.py [reference|batchnorm]. Prints one line: train_step_ms=<p50>
+predict_ms=<p50> single_image_ms=<p50> epoch_s=<the second epoch of a two-epoch fit, or nan>.
+Run by compare.sh with as many threads as SwiftLayers uses (every core); needs
+`pip install torch` (and MNIST_DIR for the epoch). Images are NCHW, PyTorch's native layout;
+the last layer outputs logits and the loss is cross-entropy on them (softmax fused, as ours).
+"""
+import gzip, os, statistics, sys, time
+import numpy as np
+import torch
+from torch import nn
+
+torch.set_num_threads(int(os.environ.get("PEER_THREADS", os.cpu_count())))
+torch.manual_seed(1)
+
+def reference():
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10))
+
+def batchnorm():
+    """`mnist train --recipe best` without its augmentation layers (BN as Keras: momentum 0.99, eps 1e-3)."""
+    stack, channels = [], 1
+    for filters in (32, 64):
+        for size, stride, padding in ((3, 1, 0), (3, 1, 0), (5, 2, 2)):
+            stack += [nn.Conv2d(channels, filters, size, stride=stride, padding=padding, bias=False),
+                      nn.BatchNorm2d(filters, eps=1e-3, momentum=0.01), nn.ReLU()]
+            channels = filters
+        stack.append(nn.Dropout(0.4))
+    return nn.Sequential(*stack, nn.Flatten(), nn.Linear(64 * 4 * 4, 128, bias=False),
+                         nn.BatchNorm1d(128, eps=1e-3, momentum=0.01), nn.ReLU(), nn.Dropout(0.4), nn.Linear(128, 10))
+
+MODELS = {"reference": reference, "batchnorm": batchnorm}
+name = sys.argv[1] if len(sys.argv) > 1 else "reference"
+if name not in MODELS:
+    sys.exit(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")
+
+def model():
+    m = MODELS[name]()
+    return m, torch.optim.Adam(m.parameters(), lr=1e-3, eps=1e-7), nn.CrossEntropyLoss()
+
+def step(m, optimizer, loss, x, y):
+    m.train()
+    optimizer.zero_grad(set_to_none=True)
+    value = loss(m(x), y)
+    value.backward()
+    optimizer.step()
+
+def predict(m, x):
+    m.eval()
+    with torch.no_grad():
+        return m(x)
+
+def p50(f, warmup=5, samples=40):
+    for _ in range(warmup): f()
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter(); f(); times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+rng = np.random.default_rng(2)
+x = torch.from_numpy(rng.random((128, 1, 28, 28), dtype=np.float32))
+y = torch.arange(128) % 10
+m, optimizer, loss = model()
+train = p50(lambda: step(m, optimizer, loss, x, y))
+batch = p50(lambda: predict(m, x))
+single = p50(lambda: predict(m, x[:1]))
+
+epoch = float("nan")
+folder = os.environ.get("MNIST_DIR")
+if folder:
+    with gzip.open(os.path.join(folder, "train-images-idx3-ubyte.gz")) as f:
+        images = torch.from_numpy(np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28).astype(np.float32) / 255)
+    with gzip.open(os.path.join(folder, "train-labels-idx1-ubyte.gz")) as f:
+        labels = torch.from_numpy(np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64))
+    split = int(len(images) * 0.9)   # the last 10 % validate, as Keras's validation_split
+    m, optimizer, loss = model()
+    seconds = []
+    for _ in range(2):
+        start = time.perf_counter()
+        for indices in torch.randperm(split).split(128):
+            step(m, optimizer, loss, images[indices], labels[indices])
+        for first in range(split, len(images), 128):
+            predict(m, images[first:first + 128])
+        seconds.append(time.perf_counter() - start)
+    epoch = seconds[1]
+print(f"pytorch {torch.__version__} {name}: train_step_ms={train:.2f} predict_ms={batch:.2f} "
+      f"single_image_ms={single:.3f} epoch_s={epoch:.2f}")
