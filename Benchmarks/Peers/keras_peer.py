@@ -4,7 +4,8 @@ Usage: keras_peer.py [reference|batchnorm]. Prints one line: train_step_ms=<p50>
 predict_ms=<p50> single_image_ms=<p50> epoch_s=<the second epoch of a two-epoch fit, or nan>.
 Run by compare.sh; needs `pip install tensorflow-cpu keras` (and MNIST_DIR for the epoch).
 """
-import gzip, os, statistics, sys, time
+import gzip, os, sys, time
+from peer_timing import p50
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import keras
@@ -37,13 +38,6 @@ def model():
     m = keras.Sequential([keras.Input((28, 28, 1))] + MODELS[name]())
     m.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     return m
-
-def p50(f, warmup=5, samples=40):
-    for _ in range(warmup): f()
-    times = []
-    for _ in range(samples):
-        start = time.perf_counter(); f(); times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 rng = np.random.default_rng(2)
 x = rng.random((128, 28, 28, 1), dtype=np.float32)

@@ -6,7 +6,8 @@ Run by compare.sh with as many threads as SwiftLayers uses (every core); needs
 `pip install torch` (and MNIST_DIR for the epoch). Images are NCHW, PyTorch's native layout;
 the last layer outputs logits and the loss is cross-entropy on them (softmax fused, as ours).
 """
-import gzip, os, statistics, sys, time
+import gzip, os, sys, time
+from peer_timing import p50
 import numpy as np
 import torch
 from torch import nn
@@ -52,13 +53,6 @@ def predict(m, x):
     m.eval()
     with torch.no_grad():
         return m(x)
-
-def p50(f, warmup=5, samples=40):
-    for _ in range(warmup): f()
-    times = []
-    for _ in range(samples):
-        start = time.perf_counter(); f(); times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 rng = np.random.default_rng(2)
 x = torch.from_numpy(rng.random((128, 1, 28, 28), dtype=np.float32))
