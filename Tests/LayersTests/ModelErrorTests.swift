@@ -98,3 +98,32 @@ struct ModelErrorTests {
         #expect(model.step == batch + 1, "training must stop right after the bad batch")
     }
 }
+
+/// A layer with a weight whose backward forgets to set the weight's gradient.
+private struct ForgetfulScale: Layer {
+    var name = ""
+    var scale = Parameter(name: "scale")
+    mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
+        scale.value = try Tensor.ones([inputShape.last ?? 1])
+        return inputShape
+    }
+    mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+        try input.broadcastingLastAxis(scale.value, *)
+    }
+    mutating func backward(_ outputGradient: Tensor) throws -> Tensor { outputGradient }
+    mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows { try body(&scale) }
+}
+
+@Suite("A custom layer that does not set its gradient")
+struct MissingGradientTests {
+    @Test("training stops with an error naming the layer and the parameter, not a silent non-update")
+    func missingGradient() throws {
+        let model = Sequential([Input(shape: [3]), ForgetfulScale(name: "forgetful")], seed: 1)
+        try model.compile(optimizer: SGD(), loss: .meanSquaredError)
+        #expect {
+            try model.trainOnBatch(x: Tensor.ones([2, 3]), y: Tensor.zeros([2, 3]))
+        } throws: { error in
+            "\(error)".contains("forgetful scale") && "\(error)".contains("does the layer's backward set it?")
+        }
+    }
+}

@@ -200,16 +200,21 @@ extension Sequential {
     /// decays and updates those, and the weights are written back.
     private func applyOptimizer() throws {
         guard var optimizer else { return }
+        // Where each trainable parameter lies in the flat buffers, checked against its gradient.
         var segments: [Range<Int>] = []
-        for layer in layers {
-            for parameter in layer.parameters where parameter.trainable {
-                guard parameter.gradient.shape == parameter.value.shape else {
-                    throw LayersError.notReady(
-                        operation: "\(layer.name) \(parameter.name)",
-                        reason: "expected a gradient of shape \(parameter.value.shape), found \(parameter.gradient.shape); does the layer's backward set it?")
+        try withLayers { layers in
+            for index in layers.indices {
+                let layerName = layers[index].name
+                try layers[index].forEachParameter { parameter in
+                    guard parameter.trainable else { return }
+                    guard parameter.gradient.shape == parameter.value.shape else {
+                        throw LayersError.notReady(
+                            operation: "\(layerName) \(parameter.name)",
+                            reason: "expected a gradient of shape \(parameter.value.shape), found \(parameter.gradient.shape); does the layer's backward set it?")
+                    }
+                    let start = segments.last?.upperBound ?? 0
+                    segments.append(start..<(start + parameter.value.count))
                 }
-                let start = segments.last?.upperBound ?? 0
-                segments.append(start..<(start + parameter.value.count))
             }
         }
         let total = segments.last?.upperBound ?? 0

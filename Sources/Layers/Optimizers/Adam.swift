@@ -36,7 +36,11 @@ public struct Adam: SerializableOptimizer {
     }
 
     public var state: [String: Tensor] {
-        get { [("m", firstMoments), ("v", secondMoments)].reduce(into: [:]) { $0[$1.0] = $1.1 } }
+        get {
+            var state: [String: Tensor] = [:]
+            (state["m"], state["v"]) = (firstMoments, secondMoments)
+            return state
+        }
         set {
             firstMoments = newValue["m"]
             secondMoments = newValue["v"]

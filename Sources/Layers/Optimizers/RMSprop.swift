@@ -30,7 +30,11 @@ public struct RMSprop: SerializableOptimizer {
     }
 
     public var state: [String: Tensor] {
-        get { [("v", squares), ("velocity", velocity)].reduce(into: [:]) { $0[$1.0] = $1.1 } }
+        get {
+            var state: [String: Tensor] = [:]
+            (state["v"], state["velocity"]) = (squares, velocity)
+            return state
+        }
         set {
             squares = newValue["v"]
             velocity = newValue["velocity"]
