@@ -21,14 +21,32 @@ let convolutionCases: [ConvCase] = [
     ConvCase(batch: 1, height: 4, width: 5, channels: 1, kernelHeight: 5, kernelWidth: 5, filters: 2, strideHeight: 1, strideWidth: 1, padding: .same),
     ConvCase(batch: 2, height: 11, width: 11, channels: 3, kernelHeight: 5, kernelWidth: 3, filters: 2, strideHeight: 3, strideWidth: 1, padding: .same),
     ConvCase(batch: 2, height: 13, width: 13, channels: 8, kernelHeight: 3, kernelWidth: 3, filters: 6, strideHeight: 1, strideWidth: 1, padding: .valid),
+    ConvCase(batch: 3, height: 6, width: 5, channels: 2, kernelHeight: 3, kernelWidth: 3, filters: 3, strideHeight: 1, strideWidth: 1, padding: .valid),
+    ConvCase(batch: 2, height: 2, width: 1, channels: 3, kernelHeight: 3, kernelWidth: 3, filters: 2, strideHeight: 1, strideWidth: 1, padding: .same),
 ]
+
+/// A case computed by one algorithm.
+struct AlgorithmCase: CustomTestStringConvertible, Sendable {
+    let convolution: ConvCase
+    let algorithm: Conv2DKernel.Algorithm
+    var testDescription: String { "\(convolution.testDescription) \(algorithm)" }
+}
+
+/// Every case with every algorithm that supports its geometry.
+let algorithmCases: [AlgorithmCase] = convolutionCases.flatMap { c in
+    let window = try! WindowGeometry(inputHeight: c.height, inputWidth: c.width, windowHeight: c.kernelHeight,
+                                     windowWidth: c.kernelWidth, strideHeight: c.strideHeight, strideWidth: c.strideWidth,
+                                     padding: c.padding)
+    return Conv2DKernel.Algorithm.allCases.filter { $0.supports(window) }.map { AlgorithmCase(convolution: c, algorithm: $0) }
+}
 
 @Suite("Conv2D kernel")
 struct ConvolutionTests {
-    func makeKernel(_ c: ConvCase) throws -> Conv2DKernel {
+    func makeKernel(_ c: ConvCase, algorithm: Conv2DKernel.Algorithm = .im2col) throws -> Conv2DKernel {
         try Conv2DKernel(
             inputShape: [c.height, c.width, c.channels], filters: c.filters,
-            kernelSize: (c.kernelHeight, c.kernelWidth), strides: (c.strideHeight, c.strideWidth), padding: c.padding)
+            kernelSize: (c.kernelHeight, c.kernelWidth), strides: (c.strideHeight, c.strideWidth), padding: c.padding,
+            algorithm: algorithm)
     }
 
     func operands(_ c: ConvCase, seed: UInt64) -> (x: Tensor, w: Tensor, b: Tensor) {
@@ -37,9 +55,11 @@ struct ConvolutionTests {
          randomTensor([c.filters], seed: seed + 2))
     }
 
-    @Test("forward matches the direct loop", arguments: convolutionCases)
-    func forwardMatchesNaiveLoop(_ c: ConvCase) throws {
-        var kernel = try makeKernel(c)
+    @Test("forward matches the direct loop", arguments: algorithmCases)
+    func forwardMatchesNaiveLoop(_ a: AlgorithmCase) throws {
+        let c = a.convolution
+        var kernel = try makeKernel(c, algorithm: a.algorithm)
+        #expect(kernel.algorithm == a.algorithm)
         let (x, w, b) = operands(c, seed: 10)
         let fast = try kernel.forward(x, weights: w, bias: b)
         let slow = Reference.conv2d(x, w, b, window: kernel.window)
@@ -49,9 +69,11 @@ struct ConvolutionTests {
         #expect(relativeError(noBias, Reference.conv2d(x, w, nil, window: kernel.window)) < 1e-5)
     }
 
-    @Test("backward matches central finite differences", arguments: convolutionCases.prefix(6))
-    func backwardMatchesFiniteDifferences(_ c: ConvCase) throws {
-        var kernel = try makeKernel(c)
+    @Test("backward matches central finite differences",
+          arguments: algorithmCases.filter { $0.convolution.channels * $0.convolution.filters <= 24 })
+    func backwardMatchesFiniteDifferences(_ a: AlgorithmCase) throws {
+        let c = a.convolution
+        var kernel = try makeKernel(c, algorithm: a.algorithm)
         let (x, w, b) = operands(c, seed: 20)
         let r = randomTensor([c.batch] + kernel.outputShape, seed: 99)
         _ = try kernel.forward(x, weights: w, bias: b)

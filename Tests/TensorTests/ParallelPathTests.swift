@@ -29,11 +29,16 @@ struct ParallelPathTests {
         }
     }
 
-    @Test("convolution forward matches the direct loop; backward matches one thread", arguments: threadCounts)
-    func convolution(threads: Int) throws {
-        let x = randomTensor([18, 12, 11, 5], seed: 3), w = randomTensor([3, 3, 5, 7], seed: 4), b = randomTensor([7], seed: 5)
+    @Test("convolution forward matches the direct loop; backward matches one thread",
+          arguments: threadCounts, Conv2DKernel.Algorithm.allCases)
+    func convolution(threads: Int, algorithm: Conv2DKernel.Algorithm) throws {
+        // Winograd splits 30 images into chunks of several blocks of at most 7 images.
+        let x = randomTensor([30, 12, 11, 16], seed: 3), w = randomTensor([3, 3, 16, 16], seed: 4), b = randomTensor([16], seed: 5)
+        func makeKernel() throws -> Conv2DKernel {
+            try Conv2DKernel(inputShape: [12, 11, 16], filters: 16, kernelSize: (3, 3), padding: .same, algorithm: algorithm)
+        }
         func run() throws -> (Tensor, Conv2DKernel.Gradients) {
-            var kernel = try Conv2DKernel(inputShape: [12, 11, 5], filters: 7, kernelSize: (3, 3), padding: .same)
+            var kernel = try makeKernel()
             var (y, gradients) = (Tensor([]), Conv2DKernel.Gradients())
             try kernel.forward(x, weights: w, bias: b, into: &y)
             try kernel.backward(input: x, outputGradient: randomTensor(y.shape, seed: 6), weights: w, into: &gradients)
@@ -41,8 +46,7 @@ struct ParallelPathTests {
         }
         let (y, gradients) = try withComputeThreads(threads, run)
         let (_, single) = try withComputeThreads(1, run)
-        let window = try Conv2DKernel(inputShape: [12, 11, 5], filters: 7, kernelSize: (3, 3), padding: .same).window
-        #expect(relativeError(y, Reference.conv2d(x, w, b, window: window)) < 1e-5)
+        #expect(relativeError(y, Reference.conv2d(x, w, b, window: try makeKernel().window)) < 1e-5)
         #expect(relativeError(gradients.weights, single.weights) < 1e-5)
         #expect(relativeError(gradients.bias, single.bias) < 1e-5)
         #expect(relativeError(gradients.input!, single.input!) < 1e-5)

@@ -24,10 +24,33 @@ public struct Conv2DKernel: Sendable {
     public enum Algorithm: String, Sendable, Codable, CaseIterable {
         /// im2col + GEMM: any geometry.
         case im2col
+        /// Winograd F(2×2, 3×3): 3×3 kernels with stride 1, 2.25 times fewer multiplications,
+        /// forward and both gradients (see ``Conv2DKernel``'s discussion).
+        case winograd
+
+        /// Whether the algorithm can compute a convolution of this geometry.
+        public func supports(_ window: WindowGeometry) -> Bool {
+            switch self {
+            case .im2col: true
+            case .winograd: Winograd2x3.supports(window)
+            }
+        }
+
+        /// The algorithm a kernel uses when none is asked for: Winograd where it applies and the
+        /// input has at least ``winogradMinimumChannels`` channels (with fewer, its transforms
+        /// cost more than the multiplications they save), im2col otherwise. It depends on the
+        /// geometry alone, so a seeded run computes the same way every time.
+        public static func preferred(for window: WindowGeometry, inputChannels: Int) -> Algorithm {
+            Winograd2x3.supports(window) && inputChannels >= winogradMinimumChannels ? .winograd : .im2col
+        }
+
+        /// The fewest input channels for which ``preferred(for:inputChannels:)`` picks Winograd.
+        public static let winogradMinimumChannels = 8
     }
 
     /// The algorithm this kernel computes with.
     public let algorithm: Algorithm
+    private let winograd: Winograd2x3?
     /// Where the kernel window lands on the input.
     public let window: WindowGeometry
     /// Channels of each input image.
@@ -45,6 +68,9 @@ public struct Conv2DKernel: Sendable {
     // it came from, so that backward can skip im2col.
     private var columns = Tensor(uninitializedShape: [0])
     private var columnsSource: TensorStorage?
+    // Winograd's filters and their gradient, `[16, C, F]`.
+    private var transformedFilters = Tensor(uninitializedShape: [0])
+    private var transformedFilterGradient = Tensor(uninitializedShape: [0])
 
     /// The gradients of a convolution's loss with respect to its operands.
     public struct Gradients: Sendable {
@@ -63,11 +89,13 @@ public struct Conv2DKernel: Sendable {
         }
     }
 
-    /// A convolution of `[H, W, C]` images with `filters` kernels of `kernelSize`.
-    /// - Throws: ``TensorError`` for non-positive sizes, or a `.valid` kernel larger than the image.
+    /// A convolution of `[H, W, C]` images with `filters` kernels of `kernelSize`, computed
+    /// by `algorithm`, or when it is nil by ``Algorithm/preferred(for:inputChannels:)``.
+    /// - Throws: ``TensorError`` for non-positive sizes, a `.valid` kernel larger than the
+    ///   image, or an algorithm that does not support the geometry.
     public init(
         inputShape: [Int], filters: Int, kernelSize: (height: Int, width: Int),
-        strides: (height: Int, width: Int) = (1, 1), padding: Padding = .valid, algorithm: Algorithm = .im2col
+        strides: (height: Int, width: Int) = (1, 1), padding: Padding = .valid, algorithm: Algorithm? = nil
     ) throws {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
             throw TensorError.invalidShape(
@@ -82,7 +110,15 @@ public struct Conv2DKernel: Sendable {
             strideHeight: strides.height, strideWidth: strides.width, padding: padding)
         inputChannels = inputShape[2]
         self.filters = filters
+        let algorithm = algorithm ?? .preferred(for: window, inputChannels: inputChannels)
+        guard algorithm.supports(window) else {
+            throw TensorError.invalidArgument(
+                name: "algorithm", value: algorithm.rawValue,
+                reason: "expected a 3x3 kernel with stride 1 for Winograd, found \(kernelSize.height)x\(kernelSize.width) "
+                    + "with strides \(strides.height)x\(strides.width); use .im2col")
+        }
         self.algorithm = algorithm
+        winograd = algorithm == .winograd ? Winograd2x3(window: window, channels: inputChannels, filters: filters) : nil
     }
 
     /// The shape of one output image, `[OH, OW, F]`.
@@ -103,6 +139,12 @@ public struct Conv2DKernel: Sendable {
         let batch = try window.batchSize(of: input, channels: inputChannels, operation: "Conv2D forward")
         try checkParameters(weights: weights, bias: bias)
         try output.resizeDiscardingContents(to: [batch] + outputShape)
+        if let winograd {
+            try transformFilters(weights, with: winograd)
+            winograd.forward(input.storage.pointer, batch: batch, transformedFilters: transformedFilters.storage.pointer,
+                             bias: bias.map { UnsafePointer($0.storage.pointer) }, into: output.storage.pointer)
+            return
+        }
         let chunk = imagesPerChunk(batch: batch)
         for first in stride(from: 0, to: batch, by: chunk) {
             let images = Swift.min(chunk, batch - first)
@@ -146,6 +188,16 @@ public struct Conv2DKernel: Sendable {
         gradients.bias.storage.pointer.update(repeating: 0, count: filters)
         accumulateRows(outputGradient.storage.pointer, rows: batch * pixelsPerImage, columns: filters,
                        into: gradients.bias.storage.pointer, +)
+        if let winograd {
+            try transformFilters(weights, with: winograd)
+            try transformedFilterGradient.resizeDiscardingContents(to: transformedFilters.shape)
+            winograd.backward(input: input.storage.pointer, outputGradient: outputGradient.storage.pointer, batch: batch,
+                              transformedFilters: transformedFilters.storage.pointer,
+                              transformedFilterGradient: transformedFilterGradient.storage.pointer,
+                              inputGradient: gradients.input?.storage.pointer)
+            winograd.filterGradient(transformedFilterGradient.storage.pointer, into: gradients.weights.storage.pointer)
+            return
+        }
         let chunk = imagesPerChunk(batch: batch)
         for first in stride(from: 0, to: batch, by: chunk) {
             let images = Swift.min(chunk, batch - first)
@@ -224,6 +276,11 @@ public struct Conv2DKernel: Sendable {
         let imageSize = window.inputHeight * window.inputWidth * inputChannels
         im2colBatch(input.storage.pointer + firstImage * imageSize, images: images, window: window,
                channels: inputChannels, into: columns.storage.pointer)
+    }
+
+    private mutating func transformFilters(_ weights: Tensor, with winograd: Winograd2x3) throws {
+        try transformedFilters.resizeDiscardingContents(to: [Winograd2x3.points, inputChannels, filters])
+        winograd.transformFilters(weights.storage.pointer, into: transformedFilters.storage.pointer)
     }
 
     private func checkParameters(weights: Tensor, bias: Tensor?) throws {

@@ -37,13 +37,13 @@ enum BLAS {
         if m >= n {
             parallelChunks(count: m, costPerItem: n * k, minimumCostPerChunk: minimumWorkPerBlock) { rows in
                 let rowsOfA = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
-                sgemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
+                gemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, alpha: alpha,
                       a: rowsOfA, lda: lda, b: b, ldb: ldb, beta: beta, c: c + rows.lowerBound * ldc, ldc: ldc)
             }
         } else {
             parallelChunks(count: n, costPerItem: m * k, minimumCostPerChunk: minimumWorkPerBlock) { columns in
                 let columnsOfB = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
-                sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k, alpha: alpha,
+                gemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k, alpha: alpha,
                       a: a, lda: lda, b: columnsOfB, ldb: ldb, beta: beta, c: c + columns.lowerBound, ldc: ldc)
             }
         }
@@ -57,12 +57,14 @@ enum BLAS {
         #endif
     }()
 
-    /// One BLAS call.
-    private static func sgemm(
-        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    /// One BLAS call on the calling thread, for kernels that split the work themselves (a
+    /// chunk of images per thread); same operands as ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``, `k > 0`.
+    static func gemmOnThisThread(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        _ = singleThreadedBLAS
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

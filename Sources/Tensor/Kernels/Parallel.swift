@@ -13,19 +13,42 @@ func parallelChunks(
     count: Int, costPerItem: Int, minimumCostPerChunk: Int = 1 << 15,
     _ body: (Range<Int>) -> Void
 ) {
-    guard count > 0 else { return }
-    let byWork = Swift.max(1, (count * Swift.max(costPerItem, 1)) / minimumCostPerChunk)
-    let chunks = Swift.min(ComputeThreads.count, count, byWork)
-    if chunks <= 1 {
-        body(0..<count)
-        return
+    ParallelChunks(count: count, costPerItem: costPerItem, minimumCostPerChunk: minimumCostPerChunk).run { _, range in
+        body(range)
     }
-    // The chunks write disjoint ranges of the kernels' buffers, so sharing `body` (and
-    // the raw pointers it captures) across threads is safe though the compiler cannot see it.
-    nonisolated(unsafe) let body = body
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        let start = count * chunk / chunks
-        let end = count * (chunk + 1) / chunks
-        body(start..<end)
+}
+
+/// How ``parallelChunks(count:costPerItem:minimumCostPerChunk:_:)`` splits a loop, for the
+/// kernels that keep one accumulator per chunk (and so must know the number of chunks
+/// first). The split depends only on its arguments and ``ComputeThreads/count``, so results
+/// summed chunk by chunk repeat exactly.
+@usableFromInline
+struct ParallelChunks {
+    /// The number of items.
+    let count: Int
+    /// The number of chunks, at least 1 when there are items.
+    let chunks: Int
+
+    @usableFromInline
+    init(count: Int, costPerItem: Int, minimumCostPerChunk: Int = 1 << 15) {
+        self.count = count
+        let byWork = Swift.max(1, (count * Swift.max(costPerItem, 1)) / minimumCostPerChunk)
+        chunks = Swift.max(0, Swift.min(ComputeThreads.count, count, byWork))
+    }
+
+    /// Calls `body(chunk, range)` for every chunk, concurrently when there are several.
+    @usableFromInline
+    func run(_ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
+        guard chunks > 1 else {
+            if count > 0 { body(0, 0..<count) }
+            return
+        }
+        // The chunks write disjoint ranges of the kernels' buffers, so sharing `body` (and
+        // the raw pointers it captures) across threads is safe though the compiler cannot see it.
+        nonisolated(unsafe) let body = body
+        let (count, chunks) = (count, chunks)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            body(chunk, (count * chunk / chunks)..<(count * (chunk + 1) / chunks))
+        }
     }
 }

@@ -1,0 +1,65 @@
+import Testing
+import Tensor
+
+/// Winograd F(2×2, 3×3) against im2col, the reference algorithm, on layers the size of the
+/// MNIST networks' (the small cases and finite differences are in ConvolutionTests).
+@Suite("Winograd convolution")
+struct WinogradTests {
+    static let layers: [ConvCase] = [
+        ConvCase(batch: 6, height: 13, width: 13, channels: 32, kernelHeight: 3, kernelWidth: 3, filters: 64,
+                 strideHeight: 1, strideWidth: 1, padding: .valid),
+        ConvCase(batch: 3, height: 26, width: 26, channels: 32, kernelHeight: 3, kernelWidth: 3, filters: 32,
+                 strideHeight: 1, strideWidth: 1, padding: .valid),
+        ConvCase(batch: 5, height: 12, width: 12, channels: 16, kernelHeight: 3, kernelWidth: 3, filters: 24,
+                 strideHeight: 1, strideWidth: 1, padding: .same),
+        ConvCase(batch: 4, height: 9, width: 10, channels: 10, kernelHeight: 3, kernelWidth: 3, filters: 6,
+                 strideHeight: 1, strideWidth: 1, padding: .same),
+    ]
+
+    func kernel(_ c: ConvCase, _ algorithm: Conv2DKernel.Algorithm) throws -> Conv2DKernel {
+        try Conv2DKernel(inputShape: [c.height, c.width, c.channels], filters: c.filters, kernelSize: (3, 3),
+                         padding: c.padding, algorithm: algorithm)
+    }
+
+    @Test("output and all three gradients agree with im2col to 1e-5", arguments: layers)
+    func agreesWithIm2col(_ c: ConvCase) throws {
+        var (winograd, im2col) = (try kernel(c, .winograd), try kernel(c, .im2col))
+        let x = randomTensor([c.batch, c.height, c.width, c.channels], seed: 1)
+        let w = try randomTensor([3, 3, c.channels, c.filters], seed: 2) * 0.2
+        let b = randomTensor([c.filters], seed: 3)
+        let dy = randomTensor([c.batch] + im2col.outputShape, seed: 4)
+        #expect(relativeError(try winograd.forward(x, weights: w, bias: b), try im2col.forward(x, weights: w, bias: b)) < 1e-5)
+        #expect(relativeError(try winograd.forward(x, weights: w, bias: nil), try im2col.forward(x, weights: w, bias: nil)) < 1e-5)
+        let fast = try winograd.backward(input: x, outputGradient: dy, weights: w)
+        let reference = try im2col.backward(input: x, outputGradient: dy, weights: w)
+        #expect(relativeError(try #require(fast.input), try #require(reference.input)) < 1e-5)
+        #expect(relativeError(fast.weights, reference.weights) < 1e-5)
+        #expect(relativeError(fast.bias, reference.bias) < 1e-6)
+        let weightsOnly = try winograd.backward(input: x, outputGradient: dy, weights: w, inputGradient: false)
+        #expect(weightsOnly.input == nil)
+        #expect(weightsOnly.weights == fast.weights)
+    }
+
+    @Test("the preferred algorithm: Winograd for 3x3 stride-1 kernels over 8 or more channels, im2col otherwise")
+    func preferredAlgorithm() throws {
+        func chosen(_ shape: [Int], _ size: Int, _ stride: Int) throws -> Conv2DKernel.Algorithm {
+            try Conv2DKernel(inputShape: shape, filters: 4, kernelSize: (size, size), strides: (stride, stride)).algorithm
+        }
+        #expect(try chosen([13, 13, 32], 3, 1) == .winograd)
+        #expect(try chosen([13, 13, 8], 3, 1) == .winograd)
+        #expect(try chosen([13, 13, 7], 3, 1) == .im2col)
+        #expect(try chosen([28, 28, 1], 3, 1) == .im2col)
+        #expect(try chosen([24, 24, 32], 5, 1) == .im2col)
+        #expect(try chosen([24, 24, 32], 3, 2) == .im2col)
+        #expect(try Conv2DKernel(inputShape: [13, 13, 32], filters: 4, kernelSize: (3, 3), algorithm: .im2col).algorithm == .im2col)
+    }
+
+    @Test("asking Winograd for a geometry it cannot compute is an error that says why")
+    func unsupportedGeometry() throws {
+        #expect(throws: TensorError.invalidArgument(
+            name: "algorithm", value: "winograd",
+            reason: "expected a 3x3 kernel with stride 1 for Winograd, found 5x5 with strides 2x2; use .im2col")) {
+            try Conv2DKernel(inputShape: [24, 24, 32], filters: 4, kernelSize: (5, 5), strides: (2, 2), algorithm: .winograd)
+        }
+    }
+}
