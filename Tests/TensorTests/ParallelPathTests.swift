@@ -52,6 +52,21 @@ struct ParallelPathTests {
         #expect(relativeError(gradients.input!, single.input!) < 1e-5)
     }
 
+    @Test("dropout draws the same mask on any number of threads", arguments: threadCounts)
+    func dropout(threads: Int) throws {
+        let x = randomTensor([64, 1601], seed: 12), dy = randomTensor([64, 1601], seed: 13)
+        func run() throws -> (Tensor, Tensor) {
+            var kernel = try DropoutKernel(rate: 0.4)
+            var (y, dx) = (Tensor([]), Tensor([]))
+            try kernel.forward(x, seed: 99, into: &y)
+            try kernel.backward(outputGradient: dy, into: &dx)
+            return (y, dx)
+        }
+        let parallel = try withComputeThreads(threads, run), single = try withComputeThreads(1, run)
+        #expect(parallel.0 == single.0)
+        #expect(parallel.1 == single.1)
+    }
+
     @Test("pooling forward matches the direct loop; backward matches one thread", arguments: threadCounts)
     func pooling(threads: Int) throws {
         let x = randomTensor([32, 28, 27, 8], seed: 7)

@@ -7,7 +7,9 @@ public struct Dropout: Layer {
     /// The fraction of inputs dropped, in `[0, 1)`.
     public let rate: Float
     private var check = HyperparameterCheck("Dropout")
-    private var mask = Tensor([])
+    private var kernel: DropoutKernel?
+    private var output = Tensor([])
+    private var inputGradient = Tensor([])
     private var active = false
 
     /// Dropout of a fraction `rate` of the inputs.
@@ -18,20 +20,23 @@ public struct Dropout: Layer {
 
     public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
         try check.throwIfInvalid()
+        kernel = try DropoutKernel(rate: rate)
         return inputShape
     }
 
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         active = context.training && rate > 0
         guard active else { return input }
-        let (rate, scale) = (rate, 1 / (1 - rate))
-        try mask.resizeDiscardingContents(to: input.shape)
-        mask.mapInPlace { _ in context.generator.nextUnitFloat() < rate ? 0 : scale }
-        return try input * mask
+        guard kernel != nil else { throw LayersError.notReady(operation: "\(name) forward", reason: "the layer is not built") }
+        // One draw of the model's generator seeds this step's mask (see DropoutKernel).
+        try kernel!.forward(input, seed: context.generator.next(), into: &output)
+        return output
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
-        active ? try outputGradient * mask : outputGradient
+        guard active, let kernel else { return outputGradient }
+        try kernel.backward(outputGradient: outputGradient, into: &inputGradient)
+        return inputGradient
     }
 }
 

@@ -313,7 +313,7 @@ struct Winograd2x3: Sendable {
 
 /// Runs `body` over `0..<channels`: four channels at a time (`SIMD4<Float>`), then one at a time.
 @inline(__always)
-private func forEachLane(of channels: Int, _ body: (any TransformLane.Type, Range<Int>) -> Void) {
+private func forEachLane(of channels: Int, _ body: (any FloatLane.Type, Range<Int>) -> Void) {
     let vectorEnd = channels & ~3
     if vectorEnd > 0 { body(SIMD4<Float>.self, 0..<vectorEnd) }
     if vectorEnd < channels { body(Float.self, vectorEnd..<channels) }
@@ -323,10 +323,10 @@ private func forEachLane(of channels: Int, _ body: (any TransformLane.Type, Rang
 /// `pixelStride` apart) to its 16 points (`pointStride` apart).
 @inline(__always)
 private func inputTile(
-    _ lane: any TransformLane.Type, _ channels: Range<Int>, _ source: UnsafePointer<Float>, rowStride: Int, pixelStride: Int,
+    _ lane: any FloatLane.Type, _ channels: Range<Int>, _ source: UnsafePointer<Float>, rowStride: Int, pixelStride: Int,
     into target: UnsafeMutablePointer<Float>, pointStride: Int
 ) {
-    func run<L: TransformLane>(_: L.Type) {
+    func run<L: FloatLane>(_: L.Type) {
         for k in stride(from: channels.lowerBound, to: channels.upperBound, by: L.width) {
             func column(_ s: Int) -> (L, L, L, L) {
                 let pixel = source + (s &* pixelStride &+ k)
@@ -345,10 +345,10 @@ private func inputTile(
 /// The output transform of one tile: its 16 points to its 2×2 pixels, plus the bias.
 @inline(__always)
 private func outputTile(
-    _ lane: any TransformLane.Type, _ channels: Range<Int>, _ source: UnsafePointer<Float>, pointStride: Int,
+    _ lane: any FloatLane.Type, _ channels: Range<Int>, _ source: UnsafePointer<Float>, pointStride: Int,
     bias: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, rowStride: Int, pixelStride: Int
 ) {
-    func run<L: TransformLane>(_: L.Type) {
+    func run<L: FloatLane>(_: L.Type) {
         for k in stride(from: channels.lowerBound, to: channels.upperBound, by: L.width) {
             func column(_ j: Int) -> (L, L) {
                 let point = source + (j &* pointStride &+ k)
@@ -369,10 +369,10 @@ private func outputTile(
 /// The adjoint of the output transform for one tile: its 2×2 output gradients to 16 points.
 @inline(__always)
 private func outputGradientTile(
-    _ lane: any TransformLane.Type, _ channels: Range<Int>, _ source: UnsafePointer<Float>, rowStride: Int, pixelStride: Int,
+    _ lane: any FloatLane.Type, _ channels: Range<Int>, _ source: UnsafePointer<Float>, rowStride: Int, pixelStride: Int,
     into target: UnsafeMutablePointer<Float>, pointStride: Int
 ) {
-    func run<L: TransformLane>(_: L.Type) {
+    func run<L: FloatLane>(_: L.Type) {
         for k in stride(from: channels.lowerBound, to: channels.upperBound, by: L.width) {
             let r0 = a(L.load(source + k), L.load(source + (rowStride &+ k)))
             let r1 = a(L.load(source + (pixelStride &+ k)), L.load(source + (rowStride &+ pixelStride &+ k)))
@@ -388,10 +388,10 @@ private func outputGradientTile(
 /// The adjoint of the input transform for one tile: its 16 points added onto its 4×4 pixels.
 @inline(__always)
 private func inputGradientTile(
-    _ lane: any TransformLane.Type, _ channels: Range<Int>, _ source: UnsafePointer<Float>, pointStride: Int,
+    _ lane: any FloatLane.Type, _ channels: Range<Int>, _ source: UnsafePointer<Float>, pointStride: Int,
     into target: UnsafeMutablePointer<Float>, rowStride: Int, pixelStride: Int
 ) {
-    func run<L: TransformLane>(_: L.Type) {
+    func run<L: FloatLane>(_: L.Type) {
         for k in stride(from: channels.lowerBound, to: channels.upperBound, by: L.width) {
             func column(_ j: Int) -> (L, L, L, L) {
                 let point = source + (j &* pointStride &+ k)
@@ -407,63 +407,36 @@ private func inputGradientTile(
     lane == Float.self ? run(Float.self) : run(SIMD4<Float>.self)
 }
 
-/// What the transforms compute on: one channel (`Float`) or four adjacent ones (`SIMD4<Float>`).
-protocol TransformLane {
-    /// The channels in one lane.
-    static var width: Int { get }
-    /// The lane's channels read from `pointer` (unaligned).
-    static func load(_ pointer: UnsafePointer<Float>) -> Self
-    /// Writes the lane's channels to `pointer` (unaligned).
-    func store(to pointer: UnsafeMutablePointer<Float>)
-    static func + (lhs: Self, rhs: Self) -> Self
-    static func - (lhs: Self, rhs: Self) -> Self
-    static prefix func - (operand: Self) -> Self
-}
-
-extension Float: TransformLane {
-    static var width: Int { 1 }
-    @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> Float { pointer.pointee }
-    @inline(__always) func store(to pointer: UnsafeMutablePointer<Float>) { pointer.pointee = self }
-}
-
-extension SIMD4: TransformLane where Scalar == Float {
-    static var width: Int { 4 }
-    @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> Self {
-        UnsafeRawPointer(pointer).loadUnaligned(as: Self.self)
-    }
-    @inline(__always) func store(to pointer: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self) }
-}
-
 // The 1-D transforms (F(2, 3)'s matrices applied to one row or column of four or two values),
 // and their adjoints.
 
 /// `Bᵀ x`.
 @inline(__always)
-private func bT<L: TransformLane>(_ x0: L, _ x1: L, _ x2: L, _ x3: L) -> (L, L, L, L) {
+private func bT<L: FloatLane>(_ x0: L, _ x1: L, _ x2: L, _ x3: L) -> (L, L, L, L) {
     (x0 - x2, x1 + x2, x2 - x1, x1 - x3)
 }
 
 /// `B x`, the adjoint of ``bT(_:_:_:_:)``.
 @inline(__always)
-private func b<L: TransformLane>(_ x0: L, _ x1: L, _ x2: L, _ x3: L) -> (L, L, L, L) {
+private func b<L: FloatLane>(_ x0: L, _ x1: L, _ x2: L, _ x3: L) -> (L, L, L, L) {
     (x0, x1 - x2 + x3, x1 + x2 - x0, -x3)
 }
 
 /// `Aᵀ x`.
 @inline(__always)
-private func aT<L: TransformLane>(_ x0: L, _ x1: L, _ x2: L, _ x3: L) -> (L, L) {
+private func aT<L: FloatLane>(_ x0: L, _ x1: L, _ x2: L, _ x3: L) -> (L, L) {
     (x0 + x1 + x2, x1 - x2 - x3)
 }
 
 /// `A x`, the adjoint of ``aT(_:_:_:_:)``.
 @inline(__always)
-private func a<L: TransformLane>(_ x0: L, _ x1: L) -> (L, L, L, L) {
+private func a<L: FloatLane>(_ x0: L, _ x1: L) -> (L, L, L, L) {
     (x0, x0 + x1, x0 - x1, -x1)
 }
 
 /// Adds four values to four adjacent pixels of one lane of channels.
 @inline(__always)
-private func add<L: TransformLane>(_ x: (L, L, L, L), _ target: UnsafeMutablePointer<Float>, pixelStride: Int) {
+private func add<L: FloatLane>(_ x: (L, L, L, L), _ target: UnsafeMutablePointer<Float>, pixelStride: Int) {
     (L.load(target) + x.0).store(to: target)
     (L.load(target + pixelStride) + x.1).store(to: target + pixelStride)
     (L.load(target + (2 &* pixelStride)) + x.2).store(to: target + (2 &* pixelStride))
@@ -472,7 +445,7 @@ private func add<L: TransformLane>(_ x: (L, L, L, L), _ target: UnsafeMutablePoi
 
 /// Writes four values to four consecutive points of a transformed tile.
 @inline(__always)
-private func store<L: TransformLane>(_ x: (L, L, L, L), _ target: UnsafeMutablePointer<Float>, firstPoint: Int, pointStride: Int) {
+private func store<L: FloatLane>(_ x: (L, L, L, L), _ target: UnsafeMutablePointer<Float>, firstPoint: Int, pointStride: Int) {
     x.0.store(to: target + (firstPoint &* pointStride))
     x.1.store(to: target + ((firstPoint &+ 1) &* pointStride))
     x.2.store(to: target + ((firstPoint &+ 2) &* pointStride))
