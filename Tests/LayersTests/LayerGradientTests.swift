@@ -31,13 +31,21 @@ struct LayerGradientTests {
         #expect(check.worst < 1e-2, "\(check)")
     }
 
-    @Test("Conv2D with a fused ReLU")
-    func conv2DReLU() throws {
+    @Test("Conv2D with a fused ReLU", arguments: Conv2DKernel.Algorithm.allCases)
+    func conv2DReLU(_ algorithm: Conv2DKernel.Algorithm) throws {
         // Inputs away from zero do not keep pre-activations away from zero, so use a step
         // small enough that no pre-activation crosses it for this seed.
-        let check = try checkGradients(Conv2D(filters: 2, kernelSize: Size2D(2, 3), activation: .relu),
-                                       sampleShape: [5, 5, 2], step: 1e-3)
+        let layer = algorithm == .im2col ? Conv2D(filters: 2, kernelSize: Size2D(2, 3), activation: .relu)
+            : Conv2D(filters: 2, kernelSize: 3, padding: .same, activation: .relu, algorithm: .winograd)
+        let check = try checkGradients(layer, sampleShape: [5, 5, 2], step: 1e-3)
         #expect(check.worst < 2e-2, "\(check)")
+    }
+
+    @Test("Conv2D computed by Winograd", arguments: [Padding.valid, .same])
+    func conv2DWinograd(_ padding: Padding) throws {
+        let check = try checkGradients(Conv2D(filters: 3, kernelSize: 3, padding: padding, activation: .tanh, algorithm: .winograd),
+                                       sampleShape: [6, 7, 2])
+        #expect(check.worst < 1e-2, "\(check)")
     }
 
     @Test func maxPooling() throws {

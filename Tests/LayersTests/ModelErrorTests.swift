@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Layers
 import Tensor
@@ -15,6 +16,7 @@ struct ModelErrorTests {
             "│ flatten (Flatten)", "(None, 1600)", "│ dropout (Dropout)",
             "│ dense (Dense)", "(None, 10)", "16,010 │",
             "Total params: 34,826 (136.04 KB)", "Trainable params: 34,826", "Non-trainable params: 0",
+            "Convolution algorithms: conv2d im2col, conv2d_1 winograd",
         ] {
             #expect(summary.contains(expected), "missing \(expected) in\n\(summary)")
         }
@@ -31,6 +33,28 @@ struct ModelErrorTests {
             try model.compile(optimizer: Adam(), loss: .categoricalCrossentropy)
         }
         #expect(error?.description == "layer 2 'dense': dense: expected input (None, features), received shape (None, 6, 6, 2); add Flatten() before Dense")
+    }
+
+    @Test("a convolution algorithm is chosen per layer, can be forced, is saved, and must fit the kernel")
+    func convolutionAlgorithm() throws {
+        let model = Sequential(seed: 1) {
+            Input(shape: [12, 12, 16])
+            Conv2D(filters: 8, kernelSize: 3, algorithm: .im2col)
+            Conv2D(filters: 8, kernelSize: 3)
+            Conv2D(filters: 8, kernelSize: 3, strides: 2)
+        }
+        #expect(try model.summary().contains("Convolution algorithms: conv2d im2col, conv2d_1 winograd, conv2d_2 im2col"))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("algorithm-\(UUID()).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try model.compile(optimizer: SGD(), loss: .meanSquaredError)
+        try model.save(to: file)
+        let loaded = try Sequential.load(from: file)
+        #expect(loaded.layers.compactMap { ($0 as? Conv2D)?.algorithm } == [.im2col])
+        #expect(loaded.layers.compactMap { ($0 as? Conv2D)?.computedAlgorithm } == [.im2col, .winograd, .im2col])
+        let bad = Sequential { Input(shape: [12, 12, 16]); Conv2D(filters: 8, kernelSize: 5, algorithm: .winograd) }
+        let error = #expect(throws: LayersError.self) { try bad.summary() }
+        #expect(error?.description == "layer 1 'conv2d': Conv2D: invalid algorithm = winograd: "
+                + "expected a 3x3 kernel with stride 1 for Winograd; use .im2col or leave the choice to the layer")
     }
 
     @Test("a hyper-parameter out of range is named with its value")

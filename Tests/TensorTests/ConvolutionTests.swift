@@ -87,6 +87,32 @@ struct ConvolutionTests {
         #expect(relativeError(g.bias, dB) < 1e-3)
     }
 
+    @Test("a fused ReLU equals ReLU after the convolution, and its backward masks the gradient",
+          arguments: Conv2DKernel.Algorithm.allCases)
+    func fusedReLU(_ algorithm: Conv2DKernel.Algorithm) throws {
+        let c = ConvCase(batch: 3, height: 9, width: 8, channels: 8, kernelHeight: 3, kernelWidth: 3, filters: 6,
+                         strideHeight: 1, strideWidth: 1, padding: .same)
+        var kernel = try makeKernel(c, algorithm: algorithm)
+        let (x, w, b) = operands(c, seed: 80)
+        let dy = randomTensor([c.batch] + kernel.outputShape, seed: 81)
+        let z = try kernel.forward(x, weights: w, bias: b)
+        var y = Tensor([])
+        try kernel.forward(x, weights: w, bias: b, activation: .relu, into: &y)
+        #expect(y == z.map { $0 <= 0 ? 0 : $0 })
+        #expect(y.scalars.contains(0) && y.scalars.contains { $0 > 0 }, "the case must have both signs")
+        var fused = Conv2DKernel.Gradients()
+        try kernel.backward(input: x, output: y, outputGradient: dy, weights: w, activation: .relu, into: &fused)
+        let masked = try y.zip(dy) { y, dy in y <= 0 ? 0 : dy }
+        let expected = try kernel.backward(input: x, outputGradient: masked, weights: w)
+        #expect(relativeError(fused.weights, expected.weights) < 1e-6)
+        #expect(relativeError(fused.bias, expected.bias) < 1e-6)
+        #expect(relativeError(try #require(fused.input), try #require(expected.input)) < 1e-6)
+        #expect(throws: TensorError.shapeMismatch(operation: "Conv2D backward output (to differentiate the ReLU)",
+                                                  expected: dy.shape, found: [])) {
+            try kernel.backward(input: x, outputGradient: dy, weights: w, activation: .relu, into: &fused)
+        }
+    }
+
     @Test("chunked batches give the same results as one chunk", arguments: [convolutionCases[1], convolutionCases[3]])
     func chunkingIsInvisible(_ c: ConvCase) throws {
         var whole = try makeKernel(c)

@@ -29,7 +29,7 @@ struct ParallelPathTests {
         }
     }
 
-    @Test("convolution forward matches the direct loop; backward matches one thread",
+    @Test("convolution (with a fused ReLU) forward matches the direct loop; backward matches one thread",
           arguments: threadCounts, Conv2DKernel.Algorithm.allCases)
     func convolution(threads: Int, algorithm: Conv2DKernel.Algorithm) throws {
         // Winograd splits 30 images into chunks of several blocks of at most 7 images.
@@ -40,13 +40,15 @@ struct ParallelPathTests {
         func run() throws -> (Tensor, Conv2DKernel.Gradients) {
             var kernel = try makeKernel()
             var (y, gradients) = (Tensor([]), Conv2DKernel.Gradients())
-            try kernel.forward(x, weights: w, bias: b, into: &y)
-            try kernel.backward(input: x, outputGradient: randomTensor(y.shape, seed: 6), weights: w, into: &gradients)
+            try kernel.forward(x, weights: w, bias: b, activation: .relu, into: &y)
+            try kernel.backward(input: x, output: y, outputGradient: randomTensor(y.shape, seed: 6), weights: w,
+                                activation: .relu, into: &gradients)
             return (y, gradients)
         }
         let (y, gradients) = try withComputeThreads(threads, run)
         let (_, single) = try withComputeThreads(1, run)
-        #expect(relativeError(y, Reference.conv2d(x, w, b, window: try makeKernel().window)) < 1e-5)
+        let reference = Reference.conv2d(x, w, b, window: try makeKernel().window).map { $0 <= 0 ? 0 : $0 }
+        #expect(relativeError(y, reference) < 1e-5)
         #expect(relativeError(gradients.weights, single.weights) < 1e-5)
         #expect(relativeError(gradients.bias, single.bias) < 1e-5)
         #expect(relativeError(gradients.input!, single.input!) < 1e-5)

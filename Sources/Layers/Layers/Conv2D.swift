@@ -1,7 +1,10 @@
 import Tensor
 
 /// A 2-D convolution over NHWC images: `activation(conv(x, kernel) + bias)` with `kernel`
-/// of shape `[kh, kw, inputChannels, filters]`. Computed as im2col + one GEMM per batch.
+/// of shape `[kh, kw, inputChannels, filters]`, computed by ``Conv2DKernel`` with the
+/// algorithm it prefers for the geometry (Winograd for 3×3 stride-1 kernels over 8 or more
+/// channels, im2col + GEMM otherwise) unless `algorithm` asks for one. A ReLU activation is
+/// applied and differentiated inside the kernel's own passes.
 public struct Conv2D: ActivatedLayer {
     public var name = ""
     /// Output channels.
@@ -17,6 +20,10 @@ public struct Conv2D: ActivatedLayer {
     public let useBias: Bool
     /// How the kernel and the bias start.
     public let kernelInitializer, biasInitializer: Initializer
+    /// The algorithm asked for; nil lets ``Conv2DKernel/Algorithm/preferred(for:inputChannels:)`` choose.
+    public let algorithm: Conv2DKernel.Algorithm?
+    /// The algorithm the built layer computes with (nil before `build`); the model's summary lists it.
+    public var computedAlgorithm: Conv2DKernel.Algorithm? { convolution?.algorithm }
     /// The weights `[kh, kw, inputChannels, filters]`.
     public var kernel: Parameter
     /// The bias `[filters]` (empty when `useBias` is false).
@@ -34,9 +41,10 @@ public struct Conv2D: ActivatedLayer {
         filters: Int, kernelSize: Size2D, strides: Size2D = 1, padding: Padding = .valid,
         activation: ActivationFunction = .linear, useBias: Bool = true,
         kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
-        kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil
+        kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil, algorithm: Conv2DKernel.Algorithm? = nil
     ) {
         self.filters = filters
+        self.algorithm = algorithm
         self.kernelSize = kernelSize
         self.strides = strides
         self.padding = padding
@@ -51,6 +59,9 @@ public struct Conv2D: ActivatedLayer {
         check.require(strides.isPositive, "strides", strides, "expected positive strides")
         check.require(activation != .softmax, "activation", "softmax", "softmax over channels is not supported in Conv2D")
         activation.check(&check)
+        let winogradFits = kernelSize.height == 3 && kernelSize.width == 3 && strides.height == 1 && strides.width == 1
+        check.require(algorithm != .winograd || winogradFits, "algorithm", "winograd",
+                      "expected a 3x3 kernel with stride 1 for Winograd; use .im2col or leave the choice to the layer")
     }
 
     public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
@@ -62,7 +73,7 @@ public struct Conv2D: ActivatedLayer {
         do {
             convolution = try Conv2DKernel(
                 inputShape: inputShape, filters: filters, kernelSize: (kernelSize.height, kernelSize.width),
-                strides: (strides.height, strides.width), padding: padding)
+                strides: (strides.height, strides.width), padding: padding, algorithm: algorithm)
         } catch let error as TensorError {
             throw incompatibleInput(name, expected: "images at least \(kernelSize.height)x\(kernelSize.width) with padding .valid",
                                     received: inputShape, hint: "use padding: .same or a smaller kernel (\(error))")
@@ -76,19 +87,29 @@ public struct Conv2D: ActivatedLayer {
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         guard convolution != nil else { throw LayersError.notReady(operation: "\(name) forward", reason: "the layer is not built") }
         self.input = input
-        try convolution!.forward(input, weights: kernel.value, bias: useBias ? bias.value : nil, into: &output)
-        try activation.apply(to: &output)
+        try convolution!.forward(input, weights: kernel.value, bias: useBias ? bias.value : nil,
+                                 activation: fusedActivation, into: &output)
+        if fusedActivation == .identity { try activation.apply(to: &output) }
         return output
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
-        try backward(preActivationGradient: activation.backward(output: output, outputGradient: outputGradient))
+        guard fusedActivation == .identity else { return try backward(outputGradient, fused: fusedActivation) }
+        return try backward(preActivationGradient: activation.backward(output: output, outputGradient: outputGradient))
     }
 
     public mutating func backward(preActivationGradient gradient: Tensor) throws -> Tensor {
+        try backward(gradient, fused: .identity)
+    }
+
+    /// The activations the kernel applies (and differentiates) in its own passes; the others
+    /// are a separate pass here.
+    private var fusedActivation: FusedActivation { activation == .relu ? .relu : .identity }
+
+    private mutating func backward(_ gradient: Tensor, fused: FusedActivation) throws -> Tensor {
         guard convolution != nil else { throw LayersError.notReady(operation: "\(name) backward", reason: "the layer is not built") }
-        try convolution!.backward(input: input, outputGradient: gradient, weights: kernel.value,
-                                  inputGradient: needsInputGradient, into: &gradients)
+        try convolution!.backward(input: input, output: output, outputGradient: gradient, weights: kernel.value,
+                                  activation: fused, inputGradient: needsInputGradient, into: &gradients)
         kernel.gradient = gradients.weights
         if useBias { bias.gradient = gradients.bias }
         return gradients.input ?? Tensor([])
@@ -111,15 +132,17 @@ extension Conv2D: SerializableLayer {
         var useBias: Bool
         var kernelInitializer, biasInitializer: Initializer
         var kernelRegularizer, biasRegularizer: Regularizer?
+        var algorithm: Conv2DKernel.Algorithm?
     }
     public var configuration: Configuration {
         Configuration(filters: filters, kernelSize: kernelSize, strides: strides, padding: padding, activation: activation,
                       useBias: useBias, kernelInitializer: kernelInitializer, biasInitializer: biasInitializer,
-                      kernelRegularizer: kernel.regularizer, biasRegularizer: bias.regularizer)
+                      kernelRegularizer: kernel.regularizer, biasRegularizer: bias.regularizer, algorithm: algorithm)
     }
     public init(configuration c: Configuration) {
         self.init(filters: c.filters, kernelSize: c.kernelSize, strides: c.strides, padding: c.padding,
                   activation: c.activation, useBias: c.useBias, kernelInitializer: c.kernelInitializer,
-                  biasInitializer: c.biasInitializer, kernelRegularizer: c.kernelRegularizer, biasRegularizer: c.biasRegularizer)
+                  biasInitializer: c.biasInitializer, kernelRegularizer: c.kernelRegularizer, biasRegularizer: c.biasRegularizer,
+                  algorithm: c.algorithm)
     }
 }

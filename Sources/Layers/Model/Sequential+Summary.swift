@@ -1,7 +1,8 @@
 import Foundation
 extension Sequential {
     /// A Keras-style table of the layers: name and type, output shape, parameter count,
-    /// and the totals. Builds the model if its input shape is known.
+    /// and the totals; then the algorithm each convolution computes with. Builds the model if
+    /// its input shape is known.
     ///
     /// ```
     /// Model: "sequential"
@@ -45,6 +46,11 @@ extension Sequential {
         lines.append(" Total params: \(grouped(total)) (\(bytes(total * 4)))")
         lines.append(" Trainable params: \(grouped(trainable)) (\(bytes(trainable * 4)))")
         lines.append(" Non-trainable params: \(grouped(total - trainable)) (\(bytes((total - trainable) * 4)))")
+        var convolutions: [String] = []
+        for case let convolution as Conv2D in layers {
+            if let algorithm = convolution.computedAlgorithm { convolutions.append("\(convolution.name) \(algorithm.rawValue)") }
+        }
+        if !convolutions.isEmpty { lines.append(" Convolution algorithms: " + convolutions.joined(separator: ", ")) }
         return lines.joined(separator: "\n")
     }
 }

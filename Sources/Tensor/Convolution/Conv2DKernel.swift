@@ -68,6 +68,8 @@ public struct Conv2DKernel: Sendable {
     // it came from, so that backward can skip im2col.
     private var columns = Tensor(uninitializedShape: [0])
     private var columnsSource: TensorStorage?
+    // The gradient before the fused activation, `[N, OH, OW, F]`.
+    private var preActivationGradient = Tensor(uninitializedShape: [0])
     // Winograd's filters and their gradient, `[16, C, F]`.
     private var transformedFilters = Tensor(uninitializedShape: [0])
     private var transformedFilterGradient = Tensor(uninitializedShape: [0])
@@ -132,17 +134,20 @@ public struct Conv2DKernel: Sendable {
         Swift.min(batch, Swift.max(1, maximumColumnElements / (pixelsPerImage * patchSize)))
     }
 
-    /// The convolution of an `[N, H, W, C]` batch plus `bias`, written into `output`, which is
-    /// resized to `[N, OH, OW, F]` and reuses its buffer when it can.
+    /// `activation(convolution + bias)` of an `[N, H, W, C]` batch, written into `output`, which
+    /// is resized to `[N, OH, OW, F]` and reuses its buffer when it can.
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for operands of the wrong shape.
-    public mutating func forward(_ input: Tensor, weights: Tensor, bias: Tensor?, into output: inout Tensor) throws {
+    public mutating func forward(
+        _ input: Tensor, weights: Tensor, bias: Tensor?, activation: FusedActivation = .identity, into output: inout Tensor
+    ) throws {
         let batch = try window.batchSize(of: input, channels: inputChannels, operation: "Conv2D forward")
         try checkParameters(weights: weights, bias: bias)
         try output.resizeDiscardingContents(to: [batch] + outputShape)
         if let winograd {
             try transformFilters(weights, with: winograd)
             winograd.forward(input.storage.pointer, batch: batch, transformedFilters: transformedFilters.storage.pointer,
-                             bias: bias.map { UnsafePointer($0.storage.pointer) }, into: output.storage.pointer)
+                             bias: bias.map { UnsafePointer($0.storage.pointer) }, activation: activation,
+                             into: output.storage.pointer)
             return
         }
         let chunk = imagesPerChunk(batch: batch)
@@ -151,29 +156,33 @@ public struct Conv2DKernel: Sendable {
             let rows = images * pixelsPerImage
             let target = output.storage.pointer + first * pixelsPerImage * filters
             try fillColumns(from: input, firstImage: first, images: images)
-            if let bias {
-                broadcastRows(target, bias.storage.pointer, target, rows: rows, columns: filters) { _, b in b }
-            }
-            forwardProduct(rows: rows, weights: weights, accumulate: bias != nil, into: target)
+            forwardProduct(rows: rows, weights: weights, into: target)
+            activation.applyWithBias(target, rows: rows, columns: filters, bias: bias.map { UnsafePointer($0.storage.pointer) })
         }
         columnsSource = chunk == batch ? input.storage : nil
     }
 
     /// The gradients of the loss with respect to weights, bias and (when `inputGradient` is
     /// true) the input, given the gradient `outputGradient` with respect to the output of
-    /// `forward(input, ...)`, written into `gradients`, whose tensors are resized and reuse
-    /// their buffers when they can (so that a layer keeping them allocates nothing per step).
-    /// `gradients.input` is set to nil when `inputGradient` is false.
-    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for operands of the wrong shape.
+    /// `forward(input, ..., activation: activation)`, written into `gradients`, whose tensors
+    /// are resized and reuse their buffers when they can (so that a layer keeping them
+    /// allocates nothing per step). `gradients.input` is set to nil when `inputGradient` is
+    /// false. A ``FusedActivation/relu`` is differentiated from that forward's `output`.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for operands of the
+    ///   wrong shape, or a ReLU without its output.
     public mutating func backward(
-        input: Tensor, outputGradient: Tensor, weights: Tensor, inputGradient: Bool = true,
-        into gradients: inout Gradients
+        input: Tensor, output: Tensor? = nil, outputGradient: Tensor, weights: Tensor,
+        activation: FusedActivation = .identity, inputGradient: Bool = true, into gradients: inout Gradients
     ) throws {
         let batch = try window.batchSize(of: input, channels: inputChannels, operation: "Conv2D backward")
         try checkParameters(weights: weights, bias: nil)
         guard outputGradient.shape == [batch] + outputShape else {
             throw TensorError.shapeMismatch(
                 operation: "Conv2D backward output gradient", expected: [batch] + outputShape, found: outputGradient.shape)
+        }
+        if activation == .relu, output?.shape != outputGradient.shape {
+            throw TensorError.shapeMismatch(operation: "Conv2D backward output (to differentiate the ReLU)",
+                                            expected: outputGradient.shape, found: output?.shape ?? [])
         }
         try gradients.weights.resizeDiscardingContents(to: weightShape)
         try gradients.bias.resizeDiscardingContents(to: [filters])
@@ -185,9 +194,15 @@ public struct Conv2DKernel: Sendable {
         } else {
             gradients.input = nil
         }
-        gradients.bias.storage.pointer.update(repeating: 0, count: filters)
-        accumulateRows(outputGradient.storage.pointer, rows: batch * pixelsPerImage, columns: filters,
-                       into: gradients.bias.storage.pointer, +)
+        var outputGradient = outputGradient
+        if activation != .identity {
+            try preActivationGradient.resizeDiscardingContents(to: outputGradient.shape)
+        }
+        activation.backward(outputGradient: outputGradient.storage.pointer, output: output.map { UnsafePointer($0.storage.pointer) },
+                            rows: batch * pixelsPerImage, columns: filters,
+                            preActivationGradient: preActivationGradient.storage.pointer,
+                            biasGradient: gradients.bias.storage.pointer)
+        if activation != .identity { outputGradient = preActivationGradient }
         if let winograd {
             try transformFilters(weights, with: winograd)
             try transformedFilterGradient.resizeDiscardingContents(to: transformedFilters.shape)
@@ -248,11 +263,11 @@ public struct Conv2DKernel: Sendable {
 
     // MARK: The three GEMMs
 
-    /// `Y = cols · W` (plus Y when `accumulate`: the bias already broadcast there).
-    private func forwardProduct(rows: Int, weights: Tensor, accumulate: Bool, into output: UnsafeMutablePointer<Float>) {
+    /// `Y = cols · W`.
+    private func forwardProduct(rows: Int, weights: Tensor, into output: UnsafeMutablePointer<Float>) {
         BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: filters, k: patchSize,
                   a: columns.storage.pointer, lda: patchSize, b: weights.storage.pointer, ldb: filters,
-                  beta: accumulate ? 1 : 0, c: output, ldc: filters)
+                  c: output, ldc: filters)
     }
 
     /// `dW = colsᵀ · dY` (added to dW when `accumulate`: a later chunk of the batch).

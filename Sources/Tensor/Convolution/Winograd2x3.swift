@@ -87,10 +87,10 @@ struct Winograd2x3: Sendable {
 
     // MARK: Forward and backward
 
-    /// The convolution of `batch` images plus `bias`, given the transformed filters `[16, C, F]`.
+    /// `activation(convolution + bias)` of `batch` images, given the transformed filters `[16, C, F]`.
     func forward(
         _ input: UnsafePointer<Float>, batch: Int, transformedFilters: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, into output: UnsafeMutablePointer<Float>
+        bias: UnsafePointer<Float>?, activation: FusedActivation, into output: UnsafeMutablePointer<Float>
     ) {
         let zeroBias = bias == nil ? UnsafeMutablePointer<Float>.allocate(capacity: filters) : nil
         zeroBias?.initialize(repeating: 0, count: filters)
@@ -109,7 +109,7 @@ struct Winograd2x3: Sendable {
                         b: transformedFilters + point * channels * filters, ldb: filters,
                         c: workspace.products + point * tiles * filters, ldc: filters)
                 }
-                transformOutput(workspace, images: block, bias: bias, into: output)
+                transformOutput(workspace, images: block, bias: bias, activation: activation, into: output)
             }
         }
     }
@@ -234,16 +234,17 @@ struct Winograd2x3: Sendable {
                 }
                 (source, rowStride) = (UnsafePointer(workspace.patch), 4 * c)
             }
-            forEachLane(of: c) { lane, channels in
+            forEachLane(count: c) { lane, channels in
                 inputTile(lane, channels, source, rowStride: rowStride, pixelStride: c,
                           into: workspace.inputs + tile * c, pointStride: pointStride)
             }
         }
     }
 
-    /// `Y = Aᵀ M A + bias` of every tile of `images` from `workspace.products` into the output.
+    /// `Y = activation(Aᵀ M A + bias)` of every tile of `images` from `workspace.products` into the output.
     private func transformOutput(
-        _ workspace: Workspace, images: Range<Int>, bias: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>
+        _ workspace: Workspace, images: Range<Int>, bias: UnsafePointer<Float>, activation: FusedActivation,
+        into output: UnsafeMutablePointer<Float>
     ) {
         let (height, width, f) = (window.outputHeight, window.outputWidth, filters)
         let pointStride = images.count * tilesPerImage * f
@@ -251,9 +252,9 @@ struct Winograd2x3: Sendable {
             let (outRow, outColumn) = (top + window.padTop, left + window.padLeft)
             let corner = output + ((image * height + outRow) * width + outColumn) * f
             let (target, rowStride) = inside ? (corner, width * f) : (workspace.patch, 2 * f)
-            forEachLane(of: f) { lane, channels in
+            forEachLane(count: f) { lane, channels in
                 outputTile(lane, channels, workspace.products + tile * f, pointStride: pointStride, bias: bias,
-                           into: target, rowStride: rowStride, pixelStride: f)
+                           rectify: activation == .relu, into: target, rowStride: rowStride, pixelStride: f)
             }
             guard !inside else { return }
             for row in 0..<Swift.min(2, height - outRow) {
@@ -277,7 +278,7 @@ struct Winograd2x3: Sendable {
                 }
                 (source, rowStride) = (UnsafePointer(workspace.patch), 2 * f)
             }
-            forEachLane(of: f) { lane, channels in
+            forEachLane(count: f) { lane, channels in
                 outputGradientTile(lane, channels, source, rowStride: rowStride, pixelStride: f,
                                    into: workspace.products + tile * f, pointStride: pointStride)
             }
@@ -294,7 +295,7 @@ struct Winograd2x3: Sendable {
             let corner = inputGradient + ((image * height + top) * width + left) * c
             let (target, rowStride) = inside ? (corner, width * c) : (workspace.patch, 4 * c)
             if !inside { workspace.patch.update(repeating: 0, count: 16 * c) }
-            forEachLane(of: c) { lane, channels in
+            forEachLane(count: c) { lane, channels in
                 inputGradientTile(lane, channels, workspace.inputs + tile * c, pointStride: pointStride,
                                   into: target, rowStride: rowStride, pixelStride: c)
             }
@@ -310,14 +311,6 @@ struct Winograd2x3: Sendable {
 }
 
 // MARK: One tile, a lane of channels at a time
-
-/// Runs `body` over `0..<channels`: four channels at a time (`SIMD4<Float>`), then one at a time.
-@inline(__always)
-private func forEachLane(of channels: Int, _ body: (any FloatLane.Type, Range<Int>) -> Void) {
-    let vectorEnd = channels & ~3
-    if vectorEnd > 0 { body(SIMD4<Float>.self, 0..<vectorEnd) }
-    if vectorEnd < channels { body(Float.self, vectorEnd..<channels) }
-}
 
 /// The input transform of one tile: its 4×4 pixels (rows `rowStride` apart, pixels
 /// `pixelStride` apart) to its 16 points (`pointStride` apart).
@@ -342,11 +335,12 @@ private func inputTile(
     lane == Float.self ? run(Float.self) : run(SIMD4<Float>.self)
 }
 
-/// The output transform of one tile: its 16 points to its 2×2 pixels, plus the bias.
+/// The output transform of one tile: its 16 points to its 2×2 pixels, plus the bias, then
+/// ReLU when `rectify`.
 @inline(__always)
 private func outputTile(
     _ lane: any FloatLane.Type, _ channels: Range<Int>, _ source: UnsafePointer<Float>, pointStride: Int,
-    bias: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, rowStride: Int, pixelStride: Int
+    bias: UnsafePointer<Float>, rectify: Bool, into target: UnsafeMutablePointer<Float>, rowStride: Int, pixelStride: Int
 ) {
     func run<L: FloatLane>(_: L.Type) {
         for k in stride(from: channels.lowerBound, to: channels.upperBound, by: L.width) {
@@ -357,10 +351,11 @@ private func outputTile(
             let (s0, s1, s2, s3) = (column(0), column(1), column(2), column(3))
             let (y0, y1) = (aT(s0.0, s1.0, s2.0, s3.0), aT(s0.1, s1.1, s2.1, s3.1))
             let shift = L.load(bias + k)
-            (y0.0 + shift).store(to: target + k)
-            (y0.1 + shift).store(to: target + (pixelStride &+ k))
-            (y1.0 + shift).store(to: target + (rowStride &+ k))
-            (y1.1 + shift).store(to: target + (rowStride &+ pixelStride &+ k))
+            func activated(_ z: L) -> L { rectify ? z.rectified() : z }
+            activated(y0.0 + shift).store(to: target + k)
+            activated(y0.1 + shift).store(to: target + (pixelStride &+ k))
+            activated(y1.0 + shift).store(to: target + (rowStride &+ k))
+            activated(y1.1 + shift).store(to: target + (rowStride &+ pixelStride &+ k))
         }
     }
     lane == Float.self ? run(Float.self) : run(SIMD4<Float>.self)

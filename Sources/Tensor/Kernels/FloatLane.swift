@@ -12,12 +12,26 @@ protocol FloatLane {
     static func + (lhs: Self, rhs: Self) -> Self
     static func - (lhs: Self, rhs: Self) -> Self
     static prefix func - (operand: Self) -> Self
+    /// `max(self, 0)`, lane by lane (NaN stays NaN, so that a diverging run is noticed).
+    func rectified() -> Self
+    /// 0 where `output <= 0`, else `self`, lane by lane: ReLU's backward.
+    func masked(where output: Self) -> Self
+}
+
+/// Runs `body` over `0..<count`: four scalars at a time (`SIMD4<Float>`), then one at a time.
+@inline(__always)
+func forEachLane(count: Int, _ body: (any FloatLane.Type, Range<Int>) -> Void) {
+    let vectorEnd = count & ~3
+    if vectorEnd > 0 { body(SIMD4<Float>.self, 0..<vectorEnd) }
+    if vectorEnd < count { body(Float.self, vectorEnd..<count) }
 }
 
 extension Float: FloatLane {
     static var width: Int { 1 }
     @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> Float { pointer.pointee }
     @inline(__always) func store(to pointer: UnsafeMutablePointer<Float>) { pointer.pointee = self }
+    @inline(__always) func rectified() -> Float { self <= 0 ? 0 : self }
+    @inline(__always) func masked(where output: Float) -> Float { output <= 0 ? 0 : self }
 }
 
 extension SIMD4: FloatLane where Scalar == Float {
@@ -28,4 +42,6 @@ extension SIMD4: FloatLane where Scalar == Float {
     @inline(__always) func store(to pointer: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
     }
+    @inline(__always) func rectified() -> Self { replacing(with: 0, where: self .<= 0) }
+    @inline(__always) func masked(where output: Self) -> Self { replacing(with: 0, where: output .<= 0) }
 }
