@@ -2,7 +2,7 @@ import Testing
 import Tensor
 
 /// A convolution case: input [n, h, w, c], kernel kh x kw, f filters, strides, padding.
-struct ConvCase: CustomTestStringConvertible, Sendable {
+struct ConvCase: CustomTestStringConvertible, Sendable, Equatable {
     let batch, height, width, channels, kernelHeight, kernelWidth, filters, strideHeight, strideWidth: Int
     let padding: Padding
     var testDescription: String {
@@ -113,19 +113,22 @@ struct ConvolutionTests {
         }
     }
 
-    @Test("chunked batches give the same results as one chunk", arguments: [convolutionCases[1], convolutionCases[3]])
-    func chunkingIsInvisible(_ c: ConvCase) throws {
-        var whole = try makeKernel(c)
-        var chunked = try makeKernel(c)
-        chunked.maximumColumnElements = 1  // forces one image per chunk
+    @Test("blocks of one image give the same results as one block of the whole batch",
+          arguments: algorithmCases.filter { [1, 3, 9].contains(convolutionCases.firstIndex(of: $0.convolution)) })
+    func blockingIsInvisible(_ a: AlgorithmCase) throws {
+        let c = a.convolution
+        var whole = try makeKernel(c, algorithm: a.algorithm)
+        var blocked = whole
+        whole.maximumBlockElements = 1 << 30
+        blocked.maximumBlockElements = 1  // one image per block
         let (x, w, b) = operands(c, seed: 30)
         let r = randomTensor([c.batch] + whole.outputShape, seed: 31)
-        #expect(relativeError(try chunked.forward(x, weights: w, bias: b), try whole.forward(x, weights: w, bias: b)) < 1e-6)
+        #expect(relativeError(try blocked.forward(x, weights: w, bias: b), try whole.forward(x, weights: w, bias: b)) < 1e-6)
         let gw = try whole.backward(input: x, outputGradient: r, weights: w)
-        let gc = try chunked.backward(input: x, outputGradient: r, weights: w)
-        #expect(relativeError(try #require(gc.input), try #require(gw.input)) < 1e-6)
-        #expect(relativeError(gc.weights, gw.weights) < 1e-5)
-        #expect(relativeError(gc.bias, gw.bias) < 1e-6)
+        let gb = try blocked.backward(input: x, outputGradient: r, weights: w)
+        #expect(relativeError(try #require(gb.input), try #require(gw.input)) < 1e-6)
+        #expect(relativeError(gb.weights, gw.weights) < 1e-5)
+        #expect(relativeError(gb.bias, gw.bias) < 1e-6)
     }
 
     @Test("backward recomputes columns for an input other than the last forward's")

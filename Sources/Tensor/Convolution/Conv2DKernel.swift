@@ -1,22 +1,25 @@
-/// A 2-D convolution of NHWC images, computed by the ``Algorithm`` it was made with.
+/// A 2-D convolution of NHWC images, computed by the ``Algorithm`` it was made with, with a
+/// ReLU (``FusedActivation``) applied and differentiated in its own passes when asked.
 ///
-/// The reference algorithm, ``Algorithm/im2col``: im2col of the mini-batch into one
-/// `[N·OH·OW, KH·KW·C]` matrix, then one GEMM with the weights viewed as `[KH·KW·C, F]`; the
-/// product is already the NHWC output. Backward: `dW = colsᵀ · dY` and `dCols = dY · Wᵀ` (two
-/// GEMMs), then col2im. When the column matrix would exceed ``maximumColumnElements`` the
-/// batch is processed in chunks of whole images. Each GEMM has one named helper, as in Caffe.
+/// The reference algorithm, ``Algorithm/im2col``: a block of images becomes one
+/// `[images·OH·OW, KH·KW·C]` column matrix, and one GEMM with the weights viewed as
+/// `[KH·KW·C, F]` gives the block's NHWC output; backward takes `dW = colsᵀ · dZ` and
+/// `dCols = dZ · Wᵀ` (two GEMMs), then col2im. ``Algorithm/winograd`` computes 3×3 stride-1
+/// convolutions with 2.25 times fewer multiplications. Both split the batch into a chunk of
+/// images per thread (``ComputeThreads/count``), gone through in blocks small enough to stay
+/// in cache (``maximumBlockElements``), and add the threads' gradients in a fixed order, so a
+/// result repeats exactly for a given thread count.
 ///
 /// The kernel follows the contract of all kernels: made from its geometry (set-up),
-/// `forward(…, into:)` sizes its outputs and keeps what backward needs (here the column
-/// matrix, reused by backward when it was built from the same input in one chunk), and
-/// `backward(…, into:)` only computes. It owns its column workspace, so it is a value you
-/// keep (a layer stores one) and call with `mutating` methods:
+/// `forward(…, into:)` sizes its output, and `backward(…, into:)` computes the gradients
+/// (recomputing the columns or transformed tiles block by block, which costs less than
+/// keeping them for a whole batch). It is a value you keep (a layer stores one):
 ///
 /// ```swift
 /// var conv = try Conv2DKernel(inputShape: [28, 28, 1], filters: 32, kernelSize: (3, 3))
 /// var (y, gradients) = (Tensor([]), Conv2DKernel.Gradients())
-/// try conv.forward(x, weights: w, bias: b, into: &y)                      // [N, 26, 26, 32]
-/// try conv.backward(input: x, outputGradient: dy, weights: w, into: &gradients)
+/// try conv.forward(x, weights: w, bias: b, activation: .relu, into: &y)         // [N, 26, 26, 32]
+/// try conv.backward(input: x, output: y, outputGradient: dy, weights: w, activation: .relu, into: &gradients)
 /// ```
 public struct Conv2DKernel: Sendable {
     /// How a convolution is computed. Every algorithm gives the same result up to rounding;
@@ -50,29 +53,17 @@ public struct Conv2DKernel: Sendable {
 
     /// The algorithm this kernel computes with.
     public let algorithm: Algorithm
-    private let winograd: Winograd2x3?
     /// Where the kernel window lands on the input.
     public let window: WindowGeometry
     /// Channels of each input image.
     public let inputChannels: Int
     /// Output channels (the number of filters).
     public let filters: Int
-    /// The largest column matrix, in scalars, built at once; larger batches are chunked.
-    /// The default, 2 Mi scalars (8 MiB), keeps a chunk's columns in the L3 cache between
-    /// im2col and the GEMM that reads them: forward+backward of the `best` MNIST recipe's
-    /// convolutions and the reference CNN's conv2 ran 10–35 % faster than with whole
-    /// batches of 128 (64 MiB), although backward then redoes im2col.
-    public var maximumColumnElements = 1 << 21
-
-    // What forward keeps for backward: the column matrix of its last chunk, and the input
-    // it came from, so that backward can skip im2col.
-    private var columns = Tensor(uninitializedShape: [0])
-    private var columnsSource: TensorStorage?
-    // The gradient before the fused activation, `[N, OH, OW, F]`.
-    private var preActivationGradient = Tensor(uninitializedShape: [0])
-    // Winograd's filters and their gradient, `[16, C, F]`.
-    private var transformedFilters = Tensor(uninitializedShape: [0])
-    private var transformedFilterGradient = Tensor(uninitializedShape: [0])
+    /// The most scalars of workspace (columns or transformed tiles, and outputs) one thread
+    /// holds for a block of images. The default, 128 Ki scalars (512 KiB), keeps a block in a
+    /// core's L2 cache from the pass that writes it to the one that reads it; a block always
+    /// holds at least one image.
+    public var maximumBlockElements = 1 << 17
 
     /// The gradients of a convolution's loss with respect to its operands.
     public struct Gradients: Sendable {
@@ -120,7 +111,6 @@ public struct Conv2DKernel: Sendable {
                     + "with strides \(strides.height)x\(strides.width); use .im2col")
         }
         self.algorithm = algorithm
-        winograd = algorithm == .winograd ? Winograd2x3(window: window, channels: inputChannels, filters: filters) : nil
     }
 
     /// The shape of one output image, `[OH, OW, F]`.
@@ -130,8 +120,15 @@ public struct Conv2DKernel: Sendable {
 
     private var patchSize: Int { window.windowHeight * window.windowWidth * inputChannels }
     private var pixelsPerImage: Int { window.outputHeight * window.outputWidth }
-    private func imagesPerChunk(batch: Int) -> Int {
-        Swift.min(batch, Swift.max(1, maximumColumnElements / (pixelsPerImage * patchSize)))
+
+    /// The implementation of ``algorithm`` for this geometry and ``maximumBlockElements``.
+    private var implementation: any ConvolutionAlgorithm {
+        switch algorithm {
+        case .im2col:
+            Im2colConvolution(window: window, channels: inputChannels, filters: filters, blockScalars: maximumBlockElements)
+        case .winograd:
+            Winograd2x3(window: window, channels: inputChannels, filters: filters, blockScalars: maximumBlockElements)
+        }
     }
 
     /// `activation(convolution + bias)` of an `[N, H, W, C]` batch, written into `output`, which
@@ -143,23 +140,9 @@ public struct Conv2DKernel: Sendable {
         let batch = try window.batchSize(of: input, channels: inputChannels, operation: "Conv2D forward")
         try checkParameters(weights: weights, bias: bias)
         try output.resizeDiscardingContents(to: [batch] + outputShape)
-        if let winograd {
-            try transformFilters(weights, with: winograd)
-            winograd.forward(input.storage.pointer, batch: batch, transformedFilters: transformedFilters.storage.pointer,
-                             bias: bias.map { UnsafePointer($0.storage.pointer) }, activation: activation,
-                             into: output.storage.pointer)
-            return
-        }
-        let chunk = imagesPerChunk(batch: batch)
-        for first in stride(from: 0, to: batch, by: chunk) {
-            let images = Swift.min(chunk, batch - first)
-            let rows = images * pixelsPerImage
-            let target = output.storage.pointer + first * pixelsPerImage * filters
-            try fillColumns(from: input, firstImage: first, images: images)
-            forwardProduct(rows: rows, weights: weights, into: target)
-            activation.applyWithBias(target, rows: rows, columns: filters, bias: bias.map { UnsafePointer($0.storage.pointer) })
-        }
-        columnsSource = chunk == batch ? input.storage : nil
+        implementation.forward(input.storage.pointer, batch: batch, weights: weights.storage.pointer,
+                               bias: bias.map { UnsafePointer($0.storage.pointer) }, activation: activation,
+                               into: output.storage.pointer)
     }
 
     /// The gradients of the loss with respect to weights, bias and (when `inputGradient` is
@@ -194,42 +177,11 @@ public struct Conv2DKernel: Sendable {
         } else {
             gradients.input = nil
         }
-        var outputGradient = outputGradient
-        if activation != .identity {
-            try preActivationGradient.resizeDiscardingContents(to: outputGradient.shape)
-        }
-        activation.backward(outputGradient: outputGradient.storage.pointer, output: output.map { UnsafePointer($0.storage.pointer) },
-                            rows: batch * pixelsPerImage, columns: filters,
-                            preActivationGradient: preActivationGradient.storage.pointer,
-                            biasGradient: gradients.bias.storage.pointer)
-        if activation != .identity { outputGradient = preActivationGradient }
-        if let winograd {
-            try transformFilters(weights, with: winograd)
-            try transformedFilterGradient.resizeDiscardingContents(to: transformedFilters.shape)
-            winograd.backward(input: input.storage.pointer, outputGradient: outputGradient.storage.pointer, batch: batch,
-                              transformedFilters: transformedFilters.storage.pointer,
-                              transformedFilterGradient: transformedFilterGradient.storage.pointer,
-                              inputGradient: gradients.input?.storage.pointer)
-            winograd.filterGradient(transformedFilterGradient.storage.pointer, into: gradients.weights.storage.pointer)
-            return
-        }
-        let chunk = imagesPerChunk(batch: batch)
-        for first in stride(from: 0, to: batch, by: chunk) {
-            let images = Swift.min(chunk, batch - first)
-            let rows = images * pixelsPerImage
-            let dY = outputGradient.storage.pointer + first * pixelsPerImage * filters
-            if !(chunk == batch && columnsSource === input.storage) {
-                try fillColumns(from: input, firstImage: first, images: images)
-            }
-            weightGradientProduct(rows: rows, outputGradient: dY, accumulate: first > 0,
-                                  into: gradients.weights.storage.pointer)
-            guard let dX = gradients.input?.storage.pointer else { continue }
-            // dCols overwrites the column matrix: it is no longer needed for this chunk.
-            columnsSource = nil
-            columnGradientProduct(rows: rows, outputGradient: dY, weights: weights)
-            col2imBatch(columns.storage.pointer, images: images, window: window, channels: inputChannels,
-                   into: dX + first * window.inputHeight * window.inputWidth * inputChannels)
-        }
+        implementation.backward(
+            input: input.storage.pointer, output: activation == .identity ? nil : output.map { UnsafePointer($0.storage.pointer) },
+            outputGradient: outputGradient.storage.pointer, batch: batch, weights: weights.storage.pointer,
+            activation: activation, weightGradient: gradients.weights.storage.pointer,
+            biasGradient: gradients.bias.storage.pointer, inputGradient: gradients.input?.storage.pointer)
     }
 
     /// The im2col matrix of an `[N, H, W, C]` batch: `[N·OH·OW, KH·KW·C]`, row `(n, oh, ow)`
@@ -259,43 +211,6 @@ public struct Conv2DKernel: Sendable {
         col2imBatch(columns.storage.pointer, images: batch, window: window, channels: inputChannels,
                     into: images.storage.pointer)
         return images
-    }
-
-    // MARK: The three GEMMs
-
-    /// `Y = cols · W`.
-    private func forwardProduct(rows: Int, weights: Tensor, into output: UnsafeMutablePointer<Float>) {
-        BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: filters, k: patchSize,
-                  a: columns.storage.pointer, lda: patchSize, b: weights.storage.pointer, ldb: filters,
-                  c: output, ldc: filters)
-    }
-
-    /// `dW = colsᵀ · dY` (added to dW when `accumulate`: a later chunk of the batch).
-    private func weightGradientProduct(
-        rows: Int, outputGradient: UnsafePointer<Float>, accumulate: Bool, into weightGradient: UnsafeMutablePointer<Float>
-    ) {
-        BLAS.gemm(transposeA: true, transposeB: false, m: patchSize, n: filters, k: rows,
-                  a: columns.storage.pointer, lda: patchSize, b: outputGradient, ldb: filters,
-                  beta: accumulate ? 1 : 0, c: weightGradient, ldc: filters)
-    }
-
-    /// `dCols = dY · Wᵀ`, over the column matrix (no longer needed for this chunk).
-    private func columnGradientProduct(rows: Int, outputGradient: UnsafePointer<Float>, weights: Tensor) {
-        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: patchSize, k: filters,
-                  a: outputGradient, lda: filters, b: weights.storage.pointer, ldb: filters,
-                  beta: 0, c: columns.storage.pointer, ldc: patchSize)
-    }
-
-    private mutating func fillColumns(from input: Tensor, firstImage: Int, images: Int) throws {
-        try columns.resizeDiscardingContents(to: [images * pixelsPerImage, patchSize])
-        let imageSize = window.inputHeight * window.inputWidth * inputChannels
-        im2colBatch(input.storage.pointer + firstImage * imageSize, images: images, window: window,
-               channels: inputChannels, into: columns.storage.pointer)
-    }
-
-    private mutating func transformFilters(_ weights: Tensor, with winograd: Winograd2x3) throws {
-        try transformedFilters.resizeDiscardingContents(to: [Winograd2x3.points, inputChannels, filters])
-        winograd.transformFilters(weights.storage.pointer, into: transformedFilters.storage.pointer)
     }
 
     private func checkParameters(weights: Tensor, bias: Tensor?) throws {

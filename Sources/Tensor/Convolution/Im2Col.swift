@@ -39,8 +39,46 @@ func forEachPatchRun(
     }
 }
 
-/// Writes the column matrix of each image in `images` (`count` images from `image`) to
-/// `columns`, one image after another. Parallel over the images.
+/// Writes the column matrix of each of `count` images to `columns`, one image after another,
+/// on the calling thread.
+func im2colImages(
+    _ image: UnsafePointer<Float>, images count: Int, window: WindowGeometry, channels: Int,
+    into columns: UnsafeMutablePointer<Float>
+) {
+    let imageSize = window.inputHeight * window.inputWidth * channels
+    let columnsPerImage = window.outputHeight * window.outputWidth * window.windowHeight * window.windowWidth * channels
+    for n in 0..<count {
+        let (source, target) = (image + n * imageSize, columns + n * columnsPerImage)
+        forEachPatchRun(window, channels: channels) { columnOffset, imageOffset, length in
+            if let imageOffset {
+                (target + columnOffset).update(from: source + imageOffset, count: length)
+            } else {
+                (target + columnOffset).update(repeating: 0, count: length)
+            }
+        }
+    }
+}
+
+/// The adjoint of ``im2colImages(_:images:window:channels:into:)``: overwrites each of `count`
+/// images with the sum of the column entries that were read from each of its pixels, on the
+/// calling thread.
+func col2imImages(
+    _ columns: UnsafePointer<Float>, images count: Int, window: WindowGeometry, channels: Int,
+    into image: UnsafeMutablePointer<Float>
+) {
+    let imageSize = window.inputHeight * window.inputWidth * channels
+    let columnsPerImage = window.outputHeight * window.outputWidth * window.windowHeight * window.windowWidth * channels
+    for n in 0..<count {
+        let (source, target) = (columns + n * columnsPerImage, image + n * imageSize)
+        target.update(repeating: 0, count: imageSize)
+        forEachPatchRun(window, channels: channels) { columnOffset, imageOffset, length in
+            guard let imageOffset else { return }
+            zipScalars(target + imageOffset, source + columnOffset, target + imageOffset, count: length, +)
+        }
+    }
+}
+
+/// ``im2colImages(_:images:window:channels:into:)`` of a batch, parallel over the images.
 func im2colBatch(
     _ image: UnsafePointer<Float>, images count: Int, window: WindowGeometry, channels: Int,
     into columns: UnsafeMutablePointer<Float>
@@ -48,22 +86,12 @@ func im2colBatch(
     let imageSize = window.inputHeight * window.inputWidth * channels
     let columnsPerImage = window.outputHeight * window.outputWidth * window.windowHeight * window.windowWidth * channels
     parallelChunks(count: count, costPerItem: columnsPerImage) { range in
-        for n in range {
-            let source = image + n * imageSize
-            let target = columns + n * columnsPerImage
-            forEachPatchRun(window, channels: channels) { columnOffset, imageOffset, length in
-                if let imageOffset {
-                    (target + columnOffset).update(from: source + imageOffset, count: length)
-                } else {
-                    (target + columnOffset).update(repeating: 0, count: length)
-                }
-            }
-        }
+        im2colImages(image + range.lowerBound * imageSize, images: range.count, window: window, channels: channels,
+                     into: columns + range.lowerBound * columnsPerImage)
     }
 }
 
-/// The adjoint of ``im2colBatch(_:images:window:channels:into:)``: overwrites each image in `images` with the sum of the
-/// column entries that were read from each of its pixels. Parallel over the images.
+/// ``col2imImages(_:images:window:channels:into:)`` of a batch, parallel over the images.
 func col2imBatch(
     _ columns: UnsafePointer<Float>, images count: Int, window: WindowGeometry, channels: Int,
     into image: UnsafeMutablePointer<Float>
@@ -71,14 +99,7 @@ func col2imBatch(
     let imageSize = window.inputHeight * window.inputWidth * channels
     let columnsPerImage = window.outputHeight * window.outputWidth * window.windowHeight * window.windowWidth * channels
     parallelChunks(count: count, costPerItem: columnsPerImage) { range in
-        for n in range {
-            let target = image + n * imageSize
-            let source = columns + n * columnsPerImage
-            target.update(repeating: 0, count: imageSize)
-            forEachPatchRun(window, channels: channels) { columnOffset, imageOffset, length in
-                guard let imageOffset else { return }
-                zipScalars(target + imageOffset, source + columnOffset, target + imageOffset, count: length, +)
-            }
-        }
+        col2imImages(columns + range.lowerBound * columnsPerImage, images: range.count, window: window, channels: channels,
+                     into: image + range.lowerBound * imageSize)
     }
 }

@@ -14,40 +14,42 @@
 /// result is exactly the gradient of the computed convolution, up to rounding.
 ///
 /// Each thread takes a chunk of the batch's images and goes through it a block of images at
-/// a time, small enough that the block's transformed tiles stay in its core's L2 cache
-/// between the transforms and the GEMMs (one single-threaded BLAS call per point).
-struct Winograd2x3: Sendable {
+/// a time (``ImageBlocks``), small enough that the block's transformed tiles stay in its
+/// core's L2 cache between the transforms and the GEMMs (one single-threaded BLAS call per
+/// point). The bias and a fused activation are applied in the output transform; backward
+/// starts each block with the activation's derivative and the bias gradient.
+struct Winograd2x3: ConvolutionAlgorithm {
     let window: WindowGeometry
     let channels: Int
     let filters: Int
     let tileRows: Int
     let tileColumns: Int
+    let imagesPerBlock: Int
 
     /// The points of a transformed tile (4×4).
     static let points = 16
-    /// The scalars of transformed inputs and products one block holds, at most: 128 Ki (512 KiB).
-    static let blockScalars = 1 << 17
 
     /// Whether the geometry is one this algorithm computes: a 3×3 kernel with stride 1.
     static func supports(_ window: WindowGeometry) -> Bool {
         window.windowHeight == 3 && window.windowWidth == 3 && window.strideHeight == 1 && window.strideWidth == 1
     }
 
-    init(window: WindowGeometry, channels: Int, filters: Int) {
+    /// A convolution whose blocks hold at most `blockScalars` scalars of transformed inputs and products.
+    init(window: WindowGeometry, channels: Int, filters: Int, blockScalars: Int) {
         precondition(Self.supports(window), "Winograd F(2x2, 3x3) needs a 3x3 kernel with stride 1")
-        self.window = window
-        self.channels = channels
-        self.filters = filters
+        (self.window, self.channels, self.filters) = (window, channels, filters)
         tileRows = (window.outputHeight + 1) / 2
         tileColumns = (window.outputWidth + 1) / 2
+        imagesPerBlock = Swift.max(1, blockScalars / (Self.points * tileRows * tileColumns * (channels + filters)))
     }
 
     var tilesPerImage: Int { tileRows * tileColumns }
-    private var imagesPerBlock: Int {
-        Swift.max(1, Self.blockScalars / (Self.points * tilesPerImage * (channels + filters)))
-    }
     private var inputImageSize: Int { window.inputHeight * window.inputWidth * channels }
     private var outputImageSize: Int { window.outputHeight * window.outputWidth * filters }
+    private var filterSize: Int { Self.points * channels * filters }
+    private func blocks(batch: Int) -> ImageBlocks {
+        ImageBlocks(batch: batch, imagesPerBlock: imagesPerBlock, costPerImage: Self.points * tilesPerImage * channels * filters)
+    }
 
     // MARK: Filters
 
@@ -87,120 +89,111 @@ struct Winograd2x3: Sendable {
 
     // MARK: Forward and backward
 
-    /// `activation(convolution + bias)` of `batch` images, given the transformed filters `[16, C, F]`.
     func forward(
-        _ input: UnsafePointer<Float>, batch: Int, transformedFilters: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, activation: FusedActivation, into output: UnsafeMutablePointer<Float>
+        _ input: UnsafePointer<Float>, batch: Int, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        activation: FusedActivation, into output: UnsafeMutablePointer<Float>
     ) {
-        let zeroBias = bias == nil ? UnsafeMutablePointer<Float>.allocate(capacity: filters) : nil
-        zeroBias?.initialize(repeating: 0, count: filters)
-        defer { zeroBias?.deallocate() }
-        let bias = bias ?? UnsafePointer(zeroBias!)
-        chunks(batch: batch).run { _, images in
-            let workspace = Workspace(self)
-            defer { workspace.deallocate() }
-            forEachBlock(of: images) { block in
-                let tiles = block.count * tilesPerImage
-                transformInput(input, images: block, workspace: workspace)
-                for point in 0..<Self.points {
-                    BLAS.gemmOnThisThread(
-                        transposeA: false, transposeB: false, m: tiles, n: filters, k: channels,
-                        a: workspace.inputs + point * tiles * channels, lda: channels,
-                        b: transformedFilters + point * channels * filters, ldb: filters,
-                        c: workspace.products + point * tiles * filters, ldc: filters)
-                }
-                transformOutput(workspace, images: block, bias: bias, activation: activation, into: output)
+        let transformedFilters = UnsafeMutablePointer<Float>.allocate(capacity: filterSize)
+        let zeroBias = UnsafeMutablePointer<Float>.allocate(capacity: filters)
+        defer { transformedFilters.deallocate(); zeroBias.deallocate() }
+        transformFilters(weights, into: transformedFilters)
+        zeroBias.initialize(repeating: 0, count: filters)
+        let bias = bias ?? UnsafePointer(zeroBias)
+        blocks(batch: batch).run(prepare: { _ in Workspace(self, activation: .identity) }, finish: { $0.deallocate() }) {
+            _, block, workspace in
+            let tiles = block.count * tilesPerImage
+            transformInput(input + block.lowerBound * inputImageSize, images: block.count, workspace: workspace)
+            for point in 0..<Self.points {
+                BLAS.gemmOnThisThread(
+                    transposeA: false, transposeB: false, m: tiles, n: filters, k: channels,
+                    a: workspace.inputs + point * tiles * channels, lda: channels,
+                    b: transformedFilters + point * channels * filters, ldb: filters,
+                    c: workspace.products + point * tiles * filters, ldc: filters)
             }
+            transformOutput(workspace, images: block.count, bias: bias, activation: activation,
+                            into: output + block.lowerBound * outputImageSize)
         }
     }
 
-    /// The gradients with respect to the transformed filters, `[16, C, F]` (to be turned into
-    /// the weight gradient by ``filterGradient(_:into:)``), and, when `inputGradient` is not
-    /// nil, with respect to the input, given the output gradient `[N, OH, OW, F]`.
     func backward(
-        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, batch: Int,
-        transformedFilters: UnsafePointer<Float>, transformedFilterGradient: UnsafeMutablePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?
+        input: UnsafePointer<Float>, output: UnsafePointer<Float>?, outputGradient: UnsafePointer<Float>, batch: Int,
+        weights: UnsafePointer<Float>, activation: FusedActivation, weightGradient: UnsafeMutablePointer<Float>,
+        biasGradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?
     ) {
-        let size = Self.points * channels * filters
-        let plan = chunks(batch: batch)
-        guard plan.chunks > 0 else { return transformedFilterGradient.update(repeating: 0, count: size) }
-        // One accumulator per chunk, summed in chunk order afterwards, so the sum repeats exactly.
-        let partialSums = UnsafeMutablePointer<Float>.allocate(capacity: plan.chunks * size)
-        defer { partialSums.deallocate() }
-        plan.run { chunk, images in
-            let workspace = Workspace(self)
-            defer { workspace.deallocate() }
-            var first = true
-            forEachBlock(of: images) { block in
-                let tiles = block.count * tilesPerImage
-                transformInput(input, images: block, workspace: workspace)
-                transformOutputGradient(outputGradient, images: block, workspace: workspace)
-                for point in 0..<Self.points {
-                    BLAS.gemmOnThisThread(
-                        transposeA: true, transposeB: false, m: channels, n: filters, k: tiles,
-                        a: workspace.inputs + point * tiles * channels, lda: channels,
-                        b: workspace.products + point * tiles * filters, ldb: filters,
-                        beta: first ? 0 : 1, c: partialSums + chunk * size + point * channels * filters, ldc: filters)
-                }
-                first = false
-                guard let inputGradient else { return }
-                // dV overwrites V, which dU no longer needs.
-                for point in 0..<Self.points {
-                    BLAS.gemmOnThisThread(
-                        transposeA: false, transposeB: true, m: tiles, n: channels, k: filters,
-                        a: workspace.products + point * tiles * filters, lda: filters,
-                        b: transformedFilters + point * channels * filters, ldb: filters,
-                        c: workspace.inputs + point * tiles * channels, ldc: channels)
-                }
-                transformInputGradient(workspace, images: block, into: inputGradient)
+        let blocks = blocks(batch: batch)
+        let transformedFilters = UnsafeMutablePointer<Float>.allocate(capacity: filterSize)
+        let (filterSums, biasSums) = (PartialSums(chunks: blocks.plan.chunks, size: filterSize),
+                                      PartialSums(chunks: blocks.plan.chunks, size: filters))
+        defer { transformedFilters.deallocate(); filterSums.deallocate(); biasSums.deallocate() }
+        transformFilters(weights, into: transformedFilters)
+        blocks.run(prepare: { _ in Workspace(self, activation: activation) }, finish: { $0.deallocate() }) {
+            chunk, block, workspace in
+            let tiles = block.count * tilesPerImage
+            let dZ = activation.backward(
+                outputGradient: outputGradient + block.lowerBound * outputImageSize,
+                output: output.map { $0 + block.lowerBound * outputImageSize }, rows: block.count * outputImageSize / filters,
+                columns: filters, preActivationGradient: workspace.preActivationGradient,
+                addingColumnSumsTo: biasSums.accumulator(chunk))
+            transformInput(input + block.lowerBound * inputImageSize, images: block.count, workspace: workspace)
+            transformOutputGradient(dZ, images: block.count, workspace: workspace)
+            for point in 0..<Self.points {
+                BLAS.gemmOnThisThread(
+                    transposeA: true, transposeB: false, m: channels, n: filters, k: tiles,
+                    a: workspace.inputs + point * tiles * channels, lda: channels,
+                    b: workspace.products + point * tiles * filters, ldb: filters,
+                    beta: 1, c: filterSums.accumulator(chunk) + point * channels * filters, ldc: filters)
             }
+            guard let inputGradient else { return }
+            // dV overwrites V, which dU no longer needs.
+            for point in 0..<Self.points {
+                BLAS.gemmOnThisThread(
+                    transposeA: false, transposeB: true, m: tiles, n: channels, k: filters,
+                    a: workspace.products + point * tiles * filters, lda: filters,
+                    b: transformedFilters + point * channels * filters, ldb: filters,
+                    c: workspace.inputs + point * tiles * channels, ldc: channels)
+            }
+            transformInputGradient(workspace, images: block.count, into: inputGradient + block.lowerBound * inputImageSize)
         }
-        transformedFilterGradient.update(from: partialSums, count: size)
-        for chunk in 1..<plan.chunks {
-            let partial = partialSums + chunk * size
-            for index in 0..<size { transformedFilterGradient[index] += partial[index] }
-        }
-    }
-
-    private func chunks(batch: Int) -> ParallelChunks {
-        let costPerImage = Self.points * tilesPerImage * channels * filters
-        return ParallelChunks(count: batch, costPerItem: costPerImage, minimumCostPerChunk: 1 << 20)
-    }
-
-    private func forEachBlock(of images: Range<Int>, _ body: (Range<Int>) -> Void) {
-        for start in stride(from: images.lowerBound, to: images.upperBound, by: imagesPerBlock) {
-            body(start..<Swift.min(start + imagesPerBlock, images.upperBound))
-        }
+        let transformedGradient = UnsafeMutablePointer<Float>.allocate(capacity: filterSize)
+        defer { transformedGradient.deallocate() }
+        filterSums.total(into: transformedGradient)
+        filterGradient(transformedGradient, into: weightGradient)
+        biasSums.total(into: biasGradient)
     }
 
     /// One thread's buffers: a block's transformed inputs `[16, tiles, C]` (later their
-    /// gradients), its products `[16, tiles, F]` (or the transformed output gradients), and a
-    /// 4×4 patch for the tiles that cross the image's border.
+    /// gradients), its products `[16, tiles, F]` (or the transformed output gradients), a 4×4
+    /// patch for the tiles that cross the image's border, and the block's pre-activation
+    /// gradient when the activation has a derivative to apply.
     private struct Workspace {
         let inputs: UnsafeMutablePointer<Float>
         let products: UnsafeMutablePointer<Float>
         let patch: UnsafeMutablePointer<Float>
+        let preActivationGradient: UnsafeMutablePointer<Float>?
 
-        init(_ winograd: Winograd2x3) {
+        init(_ winograd: Winograd2x3, activation: FusedActivation) {
             let tiles = winograd.imagesPerBlock * winograd.tilesPerImage
             inputs = .allocate(capacity: Winograd2x3.points * tiles * winograd.channels)
             products = .allocate(capacity: Winograd2x3.points * tiles * winograd.filters)
             patch = .allocate(capacity: Winograd2x3.points * Swift.max(winograd.channels, winograd.filters))
+            preActivationGradient = activation == .identity ? nil
+                : .allocate(capacity: winograd.imagesPerBlock * winograd.outputImageSize)
         }
 
         func deallocate() {
             inputs.deallocate()
             products.deallocate()
             patch.deallocate()
+            preActivationGradient?.deallocate()
         }
     }
 
-    /// Calls `body(tile, image, top, left, inside)` for every tile of `images`, numbered from 0,
-    /// with the position of its 4×4 input window and whether that window lies inside the image.
-    private func forEachTile(of images: Range<Int>, _ body: (_ tile: Int, _ image: Int, _ top: Int, _ left: Int, _ inside: Bool) -> Void) {
+    /// Calls `body(tile, image, top, left, inside)` for every tile of `images` images, numbered
+    /// from 0, with the position of its 4×4 input window and whether that window (and its 2×2
+    /// output) lies inside the image.
+    private func forEachTile(of images: Int, _ body: (_ tile: Int, _ image: Int, _ top: Int, _ left: Int, _ inside: Bool) -> Void) {
         var tile = 0
-        for image in images {
+        for image in 0..<images {
             for tileRow in 0..<tileRows {
                 let top = 2 * tileRow - window.padTop
                 let rowsInside = top >= 0 && top + 4 <= window.inputHeight && 2 * tileRow + 2 <= window.outputHeight
@@ -218,9 +211,9 @@ struct Winograd2x3: Sendable {
     // MARK: The four transforms, vectorised over channels
 
     /// `V = Bᵀ d B` of every input tile of `images` into `workspace.inputs`.
-    private func transformInput(_ input: UnsafePointer<Float>, images: Range<Int>, workspace: Workspace) {
+    private func transformInput(_ input: UnsafePointer<Float>, images: Int, workspace: Workspace) {
         let (height, width, c) = (window.inputHeight, window.inputWidth, channels)
-        let pointStride = images.count * tilesPerImage * c
+        let pointStride = images * tilesPerImage * c
         forEachTile(of: images) { tile, image, top, left, inside in
             var source = input + ((image * height + top) * width + left) * c
             var rowStride = width * c
@@ -243,11 +236,11 @@ struct Winograd2x3: Sendable {
 
     /// `Y = activation(Aᵀ M A + bias)` of every tile of `images` from `workspace.products` into the output.
     private func transformOutput(
-        _ workspace: Workspace, images: Range<Int>, bias: UnsafePointer<Float>, activation: FusedActivation,
+        _ workspace: Workspace, images: Int, bias: UnsafePointer<Float>, activation: FusedActivation,
         into output: UnsafeMutablePointer<Float>
     ) {
         let (height, width, f) = (window.outputHeight, window.outputWidth, filters)
-        let pointStride = images.count * tilesPerImage * f
+        let pointStride = images * tilesPerImage * f
         forEachTile(of: images) { tile, image, top, left, inside in
             let (outRow, outColumn) = (top + window.padTop, left + window.padLeft)
             let corner = output + ((image * height + outRow) * width + outColumn) * f
@@ -264,9 +257,9 @@ struct Winograd2x3: Sendable {
     }
 
     /// `dM = A dY Aᵀ` of every tile of `images` (zero beyond the output's border) into `workspace.products`.
-    private func transformOutputGradient(_ outputGradient: UnsafePointer<Float>, images: Range<Int>, workspace: Workspace) {
+    private func transformOutputGradient(_ outputGradient: UnsafePointer<Float>, images: Int, workspace: Workspace) {
         let (height, width, f) = (window.outputHeight, window.outputWidth, filters)
-        let pointStride = images.count * tilesPerImage * f
+        let pointStride = images * tilesPerImage * f
         forEachTile(of: images) { tile, image, top, left, inside in
             let (outRow, outColumn) = (top + window.padTop, left + window.padLeft)
             var source = outputGradient + ((image * height + outRow) * width + outColumn) * f
@@ -287,10 +280,10 @@ struct Winograd2x3: Sendable {
 
     /// `dX += B dV Bᵀ` of every tile of `images`, from `workspace.inputs` (after zeroing the
     /// images' gradient): overlapping tiles add up; what falls on padding is dropped.
-    private func transformInputGradient(_ workspace: Workspace, images: Range<Int>, into inputGradient: UnsafeMutablePointer<Float>) {
+    private func transformInputGradient(_ workspace: Workspace, images: Int, into inputGradient: UnsafeMutablePointer<Float>) {
         let (height, width, c) = (window.inputHeight, window.inputWidth, channels)
-        let pointStride = images.count * tilesPerImage * c
-        (inputGradient + images.lowerBound * inputImageSize).update(repeating: 0, count: images.count * inputImageSize)
+        let pointStride = images * tilesPerImage * c
+        inputGradient.update(repeating: 0, count: images * inputImageSize)
         forEachTile(of: images) { tile, image, top, left, inside in
             let corner = inputGradient + ((image * height + top) * width + left) * c
             let (target, rowStride) = inside ? (corner, width * c) : (workspace.patch, 4 * c)

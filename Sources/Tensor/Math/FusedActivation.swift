@@ -13,46 +13,33 @@ public enum FusedActivation: String, Sendable, Equatable, CaseIterable {
 
 extension FusedActivation {
     /// `activation(z + bias)` along the last axis of a row-major `rows x columns` matrix, in
-    /// place, split across threads.
+    /// place, on the calling thread (the kernels call it per block of images).
     func applyWithBias(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>?) {
         guard bias != nil || self != .identity else { return }
-        parallelChunks(count: rows, costPerItem: columns) { rowRange in
-            for row in rowRange {
-                let values = matrix + row * columns
-                forEachLane(count: columns) { lane, range in apply(lane, to: values, range, bias: bias) }
-            }
+        for row in 0..<rows {
+            let values = matrix + row * columns
+            forEachLane(count: columns) { lane, range in apply(lane, to: values, range, bias: bias) }
         }
     }
 
-    /// The gradient with respect to the pre-activation values and the bias, in one pass over
-    /// `outputGradient` (and, for ReLU, the activation's `output`), rows split across threads:
-    /// writes the pre-activation gradient to `preActivationGradient` (for ``identity`` it
-    /// leaves it alone: the output gradient is already that) and the column sums of it to
-    /// `biasGradient`. Each chunk sums its rows, and the chunks' sums are added in order, so the
-    /// result repeats exactly for a given ``ComputeThreads/count``.
+    /// The gradient with respect to the pre-activation values of a row-major `rows x columns`
+    /// block, on the calling thread: for ReLU it is written to `preActivationGradient` (from
+    /// `outputGradient` and the activation's `output`); for ``identity`` it is the output
+    /// gradient itself. Its column sums (the bias gradient) are added to `columnSums`.
+    /// - Returns: where the pre-activation gradient is.
     func backward(
         outputGradient: UnsafePointer<Float>, output: UnsafePointer<Float>?, rows: Int, columns: Int,
-        preActivationGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>
-    ) {
-        let plan = ParallelChunks(count: rows, costPerItem: 2 * columns)
-        let partialSums = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(plan.chunks, 1) * columns)
-        defer { partialSums.deallocate() }
-        partialSums.initialize(repeating: 0, count: Swift.max(plan.chunks, 1) * columns)
-        plan.run { chunk, rowRange in
-            let sums = partialSums + chunk * columns
-            for row in rowRange {
-                let offset = row * columns
-                forEachLane(count: columns) { lane, range in
-                    gradient(lane, range, outputGradient + offset, output.map { $0 + offset },
-                             into: preActivationGradient + offset, sums: sums)
-                }
+        preActivationGradient: UnsafeMutablePointer<Float>?, addingColumnSumsTo columnSums: UnsafeMutablePointer<Float>
+    ) -> UnsafePointer<Float> {
+        let masked = self == .relu ? preActivationGradient! : nil
+        for row in 0..<rows {
+            let offset = row * columns
+            forEachLane(count: columns) { lane, range in
+                gradient(lane, range, outputGradient + offset, output.map { $0 + offset }, into: masked.map { $0 + offset },
+                         sums: columnSums)
             }
         }
-        biasGradient.update(from: partialSums, count: columns)
-        for chunk in 1..<Swift.max(plan.chunks, 1) {
-            let sums = partialSums + chunk * columns
-            for column in 0..<columns { biasGradient[column] += sums[column] }
-        }
+        return masked.map { UnsafePointer($0) } ?? outputGradient
     }
 
     @inline(__always)
@@ -71,12 +58,12 @@ extension FusedActivation {
     @inline(__always)
     private func gradient(
         _ lane: any FloatLane.Type, _ range: Range<Int>, _ dY: UnsafePointer<Float>, _ y: UnsafePointer<Float>?,
-        into dZ: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>
+        into dZ: UnsafeMutablePointer<Float>?, sums: UnsafeMutablePointer<Float>
     ) {
         func run<L: FloatLane>(_: L.Type) {
             for index in stride(from: range.lowerBound, to: range.upperBound, by: L.width) {
                 var g = L.load(dY + index)
-                if self == .relu, let y {
+                if let y, let dZ {
                     g = g.masked(where: L.load(y + index))
                     g.store(to: dZ + index)
                 }
