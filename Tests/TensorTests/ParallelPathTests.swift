@@ -69,6 +69,18 @@ struct ParallelPathTests {
         #expect(parallel.1 == single.1)
     }
 
+    @Test("ReLU and its backward match the scalar definitions on a tensor long enough to split, with a tail",
+          arguments: [1] + threadCounts)
+    func relu(threads: Int) throws {
+        // 3 · 2¹⁶ + 3 elements: several chunks, and a tail shorter than a SIMD lane.
+        let x = randomTensor([3 * (1 << 16) + 3], seed: 1), dy = randomTensor([3 * (1 << 16) + 3], seed: 2)
+        let y = withComputeThreads(threads) { FusedActivation.relu(x) }
+        #expect(y.scalars == x.scalars.map { $0 <= 0 ? 0 : $0 })
+        #expect(x.scalars.contains { $0 < 0 }, "the input must have both signs")
+        let dx = try withComputeThreads(threads) { try FusedActivation.relu.backward(output: y, outputGradient: dy) }
+        #expect(dx.scalars == zip(y.scalars, dy.scalars).map { $0 <= 0 ? 0 : $1 })
+    }
+
     @Test("pooling forward matches the direct loop; backward matches one thread", arguments: threadCounts)
     func pooling(threads: Int) throws {
         let x = randomTensor([32, 28, 27, 8], seed: 7)

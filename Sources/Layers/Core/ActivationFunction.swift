@@ -62,7 +62,7 @@ public enum ActivationFunction: Sendable, Equatable, Codable {
     public func apply(to x: inout Tensor) throws {
         switch self {
         case .linear: return
-        case .relu: x.mapInPlace(ScalarActivation.relu)
+        case .relu: x = FusedActivation.relu(x)
         case .softmax: x = try x.softmax()
         default: x.mapInPlace(scalarFunction!)
         }
@@ -87,7 +87,7 @@ public enum ActivationFunction: Sendable, Equatable, Codable {
         case .linear:
             return dy
         case .relu:
-            return try y.zip(dy) { y, dy in y > 0 ? dy : 0 }
+            return try FusedActivation.relu.backward(output: y, outputGradient: dy)
         case let .leakyReLU(alpha):
             return try y.zip(dy) { y, dy in y > 0 ? dy : alpha * dy }
         case let .elu(alpha):

@@ -12,13 +12,46 @@ public enum FusedActivation: String, Sendable, Equatable, CaseIterable {
 }
 
 extension FusedActivation {
+    /// The activation of every element of `x`, in one pass split across threads (the pass an
+    /// activation layer makes when no kernel before it applied the activation).
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        guard self != .identity else { return x }
+        let result = Tensor(uninitializedShape: x.shape)
+        let (input, output) = (x.storage.pointer, result.storage.pointer)
+        parallelChunks(count: x.count, costPerItem: 1, minimumCostPerChunk: 1 << 16) { range in
+            let offset = range.lowerBound
+            forEachLane(count: range.count) { lane, lanes in apply(lane, input + offset, lanes, bias: nil, into: output + offset) }
+        }
+        return result
+    }
+
+    /// The gradient with respect to the activation's input, from its `output` and the gradient
+    /// `outputGradient` with respect to that output, split across threads.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when the shapes differ.
+    public func backward(output: Tensor, outputGradient: Tensor) throws -> Tensor {
+        guard output.shape == outputGradient.shape else {
+            throw TensorError.shapeMismatch(operation: "\(rawValue) backward output gradient", expected: output.shape,
+                                            found: outputGradient.shape)
+        }
+        guard self != .identity else { return outputGradient }
+        let result = Tensor(uninitializedShape: output.shape)
+        let (y, dY, dX) = (output.storage.pointer, outputGradient.storage.pointer, result.storage.pointer)
+        parallelChunks(count: output.count, costPerItem: 2, minimumCostPerChunk: 1 << 16) { range in
+            let offset = range.lowerBound
+            forEachLane(count: range.count) { lane, lanes in
+                gradient(lane, lanes, dY + offset, y + offset, into: dX + offset, sums: nil)
+            }
+        }
+        return result
+    }
+
     /// `activation(z + bias)` along the last axis of a row-major `rows x columns` matrix, in
     /// place, on the calling thread (the kernels call it per block of images).
     func applyWithBias(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>?) {
         guard bias != nil || self != .identity else { return }
         for row in 0..<rows {
             let values = matrix + row * columns
-            forEachLane(count: columns) { lane, range in apply(lane, to: values, range, bias: bias) }
+            forEachLane(count: columns) { lane, range in apply(lane, values, range, bias: bias, into: values) }
         }
     }
 
@@ -43,13 +76,13 @@ extension FusedActivation {
     }
 
     @inline(__always)
-    private func apply(_ lane: any FloatLane.Type, to values: UnsafeMutablePointer<Float>, _ range: Range<Int>,
-                       bias: UnsafePointer<Float>?) {
+    private func apply(_ lane: any FloatLane.Type, _ input: UnsafePointer<Float>, _ range: Range<Int>,
+                       bias: UnsafePointer<Float>?, into output: UnsafeMutablePointer<Float>) {
         func run<L: FloatLane>(_: L.Type) {
             for index in stride(from: range.lowerBound, to: range.upperBound, by: L.width) {
-                var z = L.load(values + index)
+                var z = L.load(input + index)
                 if let bias { z = z + L.load(bias + index) }
-                (self == .relu ? z.rectified() : z).store(to: values + index)
+                (self == .relu ? z.rectified() : z).store(to: output + index)
             }
         }
         lane == Float.self ? run(Float.self) : run(SIMD4<Float>.self)
@@ -58,7 +91,7 @@ extension FusedActivation {
     @inline(__always)
     private func gradient(
         _ lane: any FloatLane.Type, _ range: Range<Int>, _ dY: UnsafePointer<Float>, _ y: UnsafePointer<Float>?,
-        into dZ: UnsafeMutablePointer<Float>?, sums: UnsafeMutablePointer<Float>
+        into dZ: UnsafeMutablePointer<Float>?, sums: UnsafeMutablePointer<Float>?
     ) {
         func run<L: FloatLane>(_: L.Type) {
             for index in stride(from: range.lowerBound, to: range.upperBound, by: L.width) {
@@ -67,7 +100,7 @@ extension FusedActivation {
                     g = g.masked(where: L.load(y + index))
                     g.store(to: dZ + index)
                 }
-                (L.load(sums + index) + g).store(to: sums + index)
+                if let sums { (L.load(sums + index) + g).store(to: sums + index) }
             }
         }
         lane == Float.self ? run(Float.self) : run(SIMD4<Float>.self)

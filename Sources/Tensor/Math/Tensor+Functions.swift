@@ -84,8 +84,8 @@ extension Tensor {
 
 /// The scalar activation functions, shared by the tensor methods and the layers.
 public enum ScalarActivation {
-    /// `max(x, 0)`.
-    @inlinable public static func relu(_ x: Float) -> Float { x > 0 ? x : 0 }
+    /// `max(x, 0)`; NaN stays NaN (as in ``FusedActivation/relu``), so a diverging run is noticed.
+    @inlinable public static func relu(_ x: Float) -> Float { x <= 0 ? 0 : x }
     /// `x` for positive `x`, else `alpha * x`.
     @inlinable public static func leakyReLU(_ x: Float, alpha: Float) -> Float { x > 0 ? x : alpha * x }
     /// `x` for positive `x`, else `alpha * (e^x - 1)`.
