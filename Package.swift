@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "Layers", dependencies: ["Tensor"]),
         .target(
             name: "Datasets",
-            dependencies: ["Tensor", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Tensor", "Layers", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
 
         // MARK: The MNIST example (the `mnist` command and its report)

@@ -6,7 +6,8 @@
 // Usage: PeerComparison [reference|augmented|batchnorm] [layers]; `augmented` is the reference
 // CNN behind `mnist train`'s default augmentation (no peer counterpart: for the epoch-time
 // cost of augmentation). With `layers` it prints instead where a training step's time goes,
-// layer by layer (p50 of each layer's forward and backward within a step at batch 128).
+// layer by layer (p50 of each layer's forward and backward within a step at batch 128), and
+// each layer's forward pass at inference (predict).
 import Datasets
 import Foundation
 import Layers
@@ -74,7 +75,7 @@ func layerBreakdown(_ model: Sequential, x: Tensor) throws -> String {
     var layers = model.layers
     let samples = 25
     var forward = Array(repeating: [Double](), count: layers.count)
-    var backward = forward
+    var (backward, inference) = (forward, forward)
     func milliseconds(_ body: () throws -> Void) rethrows -> Double {
         let start = ContinuousClock.now
         try body()
@@ -98,18 +99,26 @@ func layerBreakdown(_ model: Sequential, x: Tensor) throws -> String {
             if sample >= 5 { backward[index].append(time) }
             if gradient.count == 0 { break }   // the first layer with weights computes no input gradient
         }
+        var inferenceContext = ForwardContext(training: false, generator: RandomGenerator(seed: 0))
+        activation = x
+        for index in layers.indices {
+            let time = try milliseconds { activation = try layers[index].forward(activation, context: &inferenceContext) }
+            if sample >= 5 { inference[index].append(time) }
+        }
     }
     func p50(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
-    let rows = layers.indices.map { (layers[$0], p50(forward[$0]), p50(backward[$0])) }
+    let rows = layers.indices.map { (layers[$0], p50(forward[$0]), p50(backward[$0]), p50(inference[$0])) }
     let total = rows.reduce(0) { $0 + $1.1 + $1.2 }
+    let inferenceTotal = rows.reduce(0) { $0 + $1.3 }
     func cell(_ text: String, _ width: Int) -> String { text.padding(toLength: Swift.max(width, text.count), withPad: " ", startingAt: 0) }
-    var lines = [cell("layer", 44) + cell("output", 12) + "    fwd ms    bwd ms   share"]
-    for (index, (layer, f, b)) in rows.enumerated() {
+    var lines = [cell("layer", 44) + cell("output", 12) + "    fwd ms    bwd ms   share  predict ms"]
+    for (index, (layer, f, b, i)) in rows.enumerated() {
         let shape = model.layerOutputShapes[index].map(String.init).joined(separator: "x")
         lines.append(cell("\(layer.name) (\(type(of: layer).typeName))", 44) + cell(shape, 12)
-                     + String(format: "%10.3f%10.3f%7.1f%%", f, b, 100 * (f + b) / total))
+                     + String(format: "%10.3f%10.3f%7.1f%%%12.3f", f, b, 100 * (f + b) / total, i))
     }
-    lines.append(cell("total (layers only; a step adds the loss and the update)", 56) + String(format: "%20.3f", total))
+    lines.append(cell("total (layers only; a step adds the loss and the update)", 56)
+                 + String(format: "%20.3f%20.3f", total, inferenceTotal))
     return lines.joined(separator: "\n")
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Layers
 import Tensor
 
 /// The MNIST database of handwritten digits (LeCun, Cortes, Burges), as
@@ -8,14 +9,23 @@ import Tensor
 /// let mnist = try MNIST.load(from: MNIST.locate())
 /// mnist.train.images   // [60000, 28, 28, 1], Float32 in [0, 1]
 /// mnist.train.labels   // [Int], 0...9
+/// try model.fit(mnist.train, batchSize: 128, validationSplit: 0.1)   // batches scaled from bytes
 /// ```
+///
+/// A split keeps its images as the file's bytes (47 MB for the training images instead of
+/// 188 MB as Float32) and is a ``SampleSource``: `fit` and `evaluate` read it a batch at a
+/// time, scaled to `[0, 1]` with one-hot targets. ``Split/images`` makes the whole Float32
+/// tensor when it is asked for.
 public struct MNIST: Sendable {
     /// Images and labels of one split.
     public struct Split: Sendable {
-        /// `[N, 28, 28, 1]`, pixel intensities scaled to `[0, 1]`.
-        public let images: Tensor
+        /// The images' pixels, 784 bytes per image (row by row, 0 is white paper, 255 ink).
+        public let pixels: [UInt8]
         /// The digit of each image.
         public let labels: [Int]
+        /// `[N, 28, 28, 1]`, pixel intensities scaled to `[0, 1]`; made from ``pixels`` on each
+        /// access (4 bytes per pixel: keep it in a variable, or train on the split itself).
+        public var images: Tensor { try! Tensor(gatheringRows: 0..<count, of: pixels, rowShape: MNIST.imageShape, scale: 1.0 / 255) }
         /// The labels one-hot encoded, `[N, 10]`.
         public var oneHotLabels: Tensor { try! Tensor.oneHot(labels, classes: 10) }
         /// The labels as a `[N]` tensor of class indices (for sparse losses).
@@ -23,6 +33,9 @@ public struct MNIST: Sendable {
         /// The number of samples.
         public var count: Int { labels.count }
     }
+
+    /// The shape of one image, `[28, 28, 1]`.
+    public static let imageShape = [28, 28, 1]
 
     /// The 60,000 training images.
     public let train: Split
@@ -94,7 +107,14 @@ public struct MNIST: Sendable {
         if let bad = labelFile.bytes.first(where: { $0 > 9 }) {
             throw DatasetError.inconsistent("\(labels) has the label \(bad); expected digits 0 to 9")
         }
-        let tensor = try Tensor(shape: [imageFile.dimensions[0], 28, 28, 1], scalars: imageFile.bytes.lazy.map { Float($0) / 255 })
-        return Split(images: tensor, labels: labelFile.bytes.map(Int.init))
+        return Split(pixels: imageFile.bytes, labels: labelFile.bytes.map(Int.init))
+    }
+}
+
+extension MNIST.Split: SampleSource {
+    /// The images at `indices` scaled to `[0, 1]`, `[n, 28, 28, 1]`, and their labels one-hot, `[n, 10]`.
+    public func batch(at indices: some Collection<Int>) throws -> (x: Tensor, y: Tensor) {
+        (try Tensor(gatheringRows: indices, of: pixels, rowShape: MNIST.imageShape, scale: 1.0 / 255),
+         try Tensor.oneHot(indices.map { labels[$0] }, classes: 10))
     }
 }

@@ -46,8 +46,8 @@ struct DataOptions: ParsableArguments {
 
 /// Prints the test results and writes the report (pictures, history, HTML) into `outputFolder`.
 func reportTestResults(model: Sequential, test: MNIST.Split, history: History?, outputFolder: URL) throws {
-    let results = try model.evaluate(x: test.images, y: test.oneHotLabels, batchSize: 256)
-    let probabilities = try model.predict(test.images, batchSize: 256)
+    let results = try model.evaluate(test, batchSize: 256)
+    let probabilities = try model.predict(test, batchSize: 256)
     let predicted = try probabilities.argmax(alongAxis: -1)
     let matrix = ConfusionMatrix(truth: test.labels, predicted: predicted, classes: 10)
     let testLoss = Double(results[.loss] ?? .nan)
@@ -58,13 +58,12 @@ func reportTestResults(model: Sequential, test: MNIST.Split, history: History?, 
     try text.write(to: outputFolder.appendingPathComponent("test-report.txt"), atomically: true, encoding: .utf8)
 
     let scores = probabilities.scalars
-    let images = test.images.scalars
     let mistakes = predicted.indices.filter { predicted[$0] != test.labels[$0] }
         .map { index in (index, scores[index * 10 + predicted[index]]) }
         .sorted { $0.1 > $1.1 }
         .prefix(24)
         .map { index, confidence in
-            Charts.Mistake(pixels: Array(images[index * 784..<(index + 1) * 784]), truth: test.labels[index],
+            Charts.Mistake(pixels: test.pixels[index * 784..<(index + 1) * 784].map { Float($0) / 255 }, truth: test.labels[index],
                            predicted: predicted[index], confidence: confidence)
         }
     let curves = (history?.history ?? [:]).reduce(into: [String: [Double]]()) { result, entry in
@@ -146,7 +145,7 @@ extension MNISTCommand {
             ]
             let started = Date()
             let history = try model.fit(
-                x: mnist.train.images, y: mnist.train.oneHotLabels, batchSize: batchSize, epochs: epochs,
+                mnist.train, batchSize: batchSize, epochs: epochs,
                 validationSplit: validationSplit, initialEpoch: model.epochsCompleted, callbacks: callbacks)
             let minutes = Date().timeIntervalSince(started) / 60
             print(String(format: "Trained in %.1f minutes", minutes))

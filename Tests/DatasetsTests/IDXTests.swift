@@ -120,6 +120,11 @@ struct MNISTTests {
         #expect(try mnist.train.images.max() <= 1 && mnist.train.images.min() >= 0)
         #expect(mnist.train.images[0, 0, 1, 0] == 1.0 / 255)
         #expect(mnist.train.oneHotLabels.shape == [5, 10] && mnist.train.labels == [0, 1, 2, 3, 4])
+        // As a SampleSource: the images asked for, scaled from the bytes, with one-hot labels.
+        let (x, y) = try mnist.train.batch(at: [3, 1])
+        #expect(x == (try mnist.train.images.gathering(batch: [3, 1])))
+        #expect(y == (try mnist.train.oneHotLabels.gathering(batch: [3, 1])))
+        #expect(mnist.train.pixels.count == 5 * 784)
     }
 
     @Test("files that disagree are reported")

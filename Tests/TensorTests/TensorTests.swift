@@ -74,3 +74,20 @@ struct TensorTests {
         }
     }
 }
+
+@Suite("Tensors from bytes")
+struct ByteTensorTests {
+    @Test("gathering rows of bytes scales them, in the order asked, and checks its arguments")
+    func gatheringRows() throws {
+        let bytes: [UInt8] = [0, 51, 102, 153, 204, 255]
+        let t = try Tensor(gatheringRows: [2, 0], of: bytes, rowShape: [2, 1], scale: 1.0 / 255)
+        #expect(t.shape == [2, 2, 1])
+        #expect(t.scalars == [204, 255, 0, 51].map { Float($0) * Float(1.0 / 255) })
+        #expect(throws: TensorError.invalidArgument(name: "row", value: "3", reason: "expected 0..<3")) {
+            try Tensor(gatheringRows: [3], of: bytes, rowShape: [2], scale: 1)
+        }
+        #expect(throws: TensorError.invalidArgument(name: "bytes", value: "6 bytes", reason: "expected whole rows of 4 bytes for shape [4]")) {
+            try Tensor(gatheringRows: [0], of: bytes, rowShape: [4], scale: 1)
+        }
+    }
+}

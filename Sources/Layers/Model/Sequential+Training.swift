@@ -20,22 +20,55 @@ extension Sequential {
         return result
     }
 
+    /// The model's outputs for the inputs of `data` (its targets are not used), read a batch at
+    /// a time, in inference mode.
+    /// - Throws: ``LayersError`` when a batch does not fit the model, and what `data` throws.
+    public func predict(_ data: some SampleSource, batchSize: Int = 32) throws -> Tensor {
+        try checkBatchSize(batchSize)
+        try checkNotEmpty(data, operation: "predict")
+        var result: Tensor?
+        for start in stride(from: 0, to: data.count, by: batchSize) {
+            let range = start..<Swift.min(start + batchSize, data.count)
+            let x = try wrappingTensorErrors { try data.batch(at: range).x }
+            guard x.shape.first == range.count else {
+                throw LayersError.invalidData("predict: asked the data for \(range.count) samples, received x of shape \(x.shape)")
+            }
+            try prepare(for: x, operation: "predict")
+            let output = try forward(x, training: false)
+            if result == nil { result = try wrappingTensorErrors { try Tensor.zeros([data.count] + output.shape.dropFirst()) } }
+            try wrappingTensorErrors { try result!.writeScalars(of: output, at: start * (output.count / range.count)) }
+        }
+        return result!
+    }
+
     /// The loss and metrics on `x` and `y`, in inference mode, averaged over all samples.
     /// - Throws: ``LayersError`` when the model is not compiled or the data does not fit it.
     public func evaluate(x: Tensor, y: Tensor, batchSize: Int = 32) throws -> Logs {
         try checkBatchSize(batchSize)
         let (loss, _) = try compiled(operation: "evaluate")
         try validate(x: x, y: y, loss: loss, operation: "evaluate")
-        return try evaluate(x: x, y: y, samples: 0..<x.shape[0], batchSize: batchSize)
+        return try evaluate(TensorSamples(x: x, y: y), samples: 0..<x.shape[0], batchSize: batchSize, checked: true)
     }
 
-    /// ``evaluate(x:y:batchSize:)`` over the samples `samples` of checked data.
-    func evaluate(x: Tensor, y: Tensor, samples: Range<Int>, batchSize: Int) throws -> Logs {
+    /// The loss and metrics on the samples of `data`, read a batch at a time, in inference
+    /// mode, averaged over all samples.
+    /// - Throws: ``LayersError`` when the model is not compiled or a batch does not fit it,
+    ///   and what `data` throws.
+    public func evaluate(_ data: some SampleSource, batchSize: Int = 32) throws -> Logs {
+        try checkBatchSize(batchSize)
+        _ = try compiled(operation: "evaluate")
+        try checkNotEmpty(data, operation: "evaluate")
+        return try evaluate(data, samples: 0..<data.count, batchSize: batchSize, checked: false)
+    }
+
+    /// The loss and metrics over the samples `samples` of `data`; `checked` when the data was
+    /// validated as a whole, otherwise each batch is.
+    func evaluate(_ data: some SampleSource, samples: Range<Int>, batchSize: Int, checked: Bool) throws -> Logs {
         guard let loss else { throw LayersError.notReady(operation: "evaluate", reason: "the model is not compiled") }
         var accumulator = LogAccumulator(metrics: metrics)
         for start in stride(from: samples.lowerBound, to: samples.upperBound, by: batchSize) {
             let range = start..<Swift.min(start + batchSize, samples.upperBound)
-            let (xBatch, yBatch) = try wrappingTensorErrors { (try x.slice(batch: range), try y.slice(batch: range)) }
+            let (xBatch, yBatch) = try batch(of: data, at: range, loss: loss, checked: checked, operation: "evaluate")
             let prediction = try forward(xBatch, training: false)
             let value = try wrappingTensorErrors { try loss.compute(prediction: prediction, target: yBatch).value } + regularizationLoss()
             try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
@@ -83,6 +116,44 @@ extension Sequential {
         callbacks: [any Callback] = [], verbose: Verbosity = .auto
     ) throws -> History {
         let (loss, _) = try compiled(operation: "fit")
+        try validate(x: x, y: y, loss: loss, operation: "fit")
+        if let validationData {
+            try validate(x: validationData.x, y: validationData.y, loss: loss, operation: "fit (validationData)")
+        }
+        return try fit(TensorSamples(x: x, y: y), batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
+                       validationData: validationData.map { TensorSamples(x: $0.x, y: $0.y) }, shuffle: shuffle,
+                       initialEpoch: initialEpoch, callbacks: callbacks, verbose: verbose, checked: true)
+    }
+
+    /// ``fit(x:y:batchSize:epochs:validationSplit:validationData:shuffle:initialEpoch:callbacks:verbose:)``
+    /// on data read a batch at a time from `data` (and `validationData`), so that it can stay
+    /// compact between batches. The batches are checked as they are read (shape, finite
+    /// inputs, targets the loss accepts); the first sample is checked before training starts.
+    /// - Throws: ``LayersError`` for bad arguments or a batch that does not fit the model, what
+    ///   the sources throw, or from a callback to stop training.
+    @discardableResult
+    public func fit(
+        _ data: some SampleSource, batchSize: Int = 32, epochs: Int = 1, validationSplit: Float = 0,
+        validationData: (any SampleSource)? = nil, shuffle: Bool = true, initialEpoch: Int = 0,
+        callbacks: [any Callback] = [], verbose: Verbosity = .auto
+    ) throws -> History {
+        let (loss, _) = try compiled(operation: "fit")
+        for (source, operation) in [(data as any SampleSource, "fit"), validationData.map { ($0, "fit (validationData)") }]
+            .compactMap({ $0 }) {
+            try checkNotEmpty(source, operation: operation)
+            _ = try batch(of: source, at: 0..<1, loss: loss, checked: false, operation: operation)
+        }
+        return try fit(data, batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
+                       validationData: validationData, shuffle: shuffle, initialEpoch: initialEpoch,
+                       callbacks: callbacks, verbose: verbose, checked: false)
+    }
+
+    /// The training loop over a source; `checked` when the data was validated as a whole.
+    private func fit(
+        _ data: some SampleSource, batchSize: Int, epochs: Int, validationSplit: Float, validationData: (any SampleSource)?,
+        shuffle: Bool, initialEpoch: Int, callbacks: [any Callback], verbose: Verbosity, checked: Bool
+    ) throws -> History {
+        let (loss, _) = try compiled(operation: "fit")
         try checkBatchSize(batchSize)
         guard epochs >= 0, initialEpoch >= 0, initialEpoch <= epochs else {
             throw LayersError.invalidData("fit: expected 0 <= initialEpoch (\(initialEpoch)) <= epochs (\(epochs))")
@@ -90,20 +161,17 @@ extension Sequential {
         guard validationSplit >= 0, validationSplit < 1 else {
             throw LayersError.invalidData("fit: expected validationSplit in [0, 1), found \(validationSplit)")
         }
-        try validate(x: x, y: y, loss: loss, operation: "fit")
-        // Training and validation samples are ranges of the given tensors, not copies of them.
-        var trainingRange = 0..<x.shape[0]
-        var validation = validationData.map { (x: $0.x, y: $0.y, range: 0..<$0.x.shape[0]) }
-        if let validationData {
-            try validate(x: validationData.x, y: validationData.y, loss: loss, operation: "fit (validationData)")
-        } else if validationSplit > 0 {
-            let samples = x.shape[0]
+        // Training and validation samples are ranges of the sources, not copies of them.
+        var trainingRange = 0..<data.count
+        var validation = validationData.map { (data: $0, range: 0..<$0.count) }
+        if validationData == nil, validationSplit > 0 {
+            let samples = data.count
             let splitAt = Int(Float(samples) * (1 - validationSplit))
             guard splitAt > 0, splitAt < samples else {
                 throw LayersError.invalidData(
                     "fit: validationSplit \(validationSplit) of \(samples) samples leaves \(splitAt) for training and \(samples - splitAt) for validation; both need at least one")
             }
-            validation = (x, y, splitAt..<samples)
+            validation = (data, splitAt..<samples)
             trainingRange = 0..<splitAt
         }
 
@@ -129,9 +197,7 @@ extension Sequential {
             for batch in 0..<stepsPerEpoch {
                 for callback in allCallbacks { try callback.onBatchBegin(batch, model: self) }
                 let indices = order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)]
-                let (xBatch, yBatch) = try wrappingTensorErrors {
-                    (try x.gathering(batch: indices), try y.gathering(batch: indices))
-                }
+                let (xBatch, yBatch) = try self.batch(of: data, at: indices, loss: loss, checked: checked, operation: "fit")
                 let (value, prediction) = try trainStep(x: xBatch, y: yBatch, loss: loss)
                 try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
                 let runningLogs = accumulator.logs
@@ -139,9 +205,8 @@ extension Sequential {
             }
             var logs = accumulator.logs
             if let validation {
-                for (key, value) in try evaluate(x: validation.x, y: validation.y, samples: validation.range, batchSize: batchSize) {
-                    logs[key.validation] = value
-                }
+                let results = try evaluate(validation.data, samples: validation.range, batchSize: batchSize, checked: checked)
+                for (key, value) in results { logs[key.validation] = value }
             }
             if let rate = learningRate { logs[.learningRate] = rate }
             epochsCompleted = epoch + 1
@@ -151,6 +216,24 @@ extension Sequential {
         }
         for callback in allCallbacks { try callback.onTrainEnd(model: self, logs: lastLogs) }
         return history
+    }
+
+    /// The samples `indices` of `data` as tensors, checked against the model and the loss
+    /// unless the whole data set was (`checked`).
+    private func batch(
+        of data: some SampleSource, at indices: some Collection<Int>, loss: Loss, checked: Bool, operation: String
+    ) throws -> (x: Tensor, y: Tensor) {
+        let (x, y) = try wrappingTensorErrors { try data.batch(at: indices) }
+        guard !checked else { return (x, y) }
+        guard x.shape.first == indices.count else {
+            throw LayersError.invalidData("\(operation): asked the data for \(indices.count) samples, received x of shape \(x.shape)")
+        }
+        try validate(x: x, y: y, loss: loss, operation: operation)
+        return (x, y)
+    }
+
+    private func checkNotEmpty(_ data: some SampleSource, operation: String) throws {
+        guard data.count > 0 else { throw LayersError.invalidData("\(operation): expected at least one sample, found none") }
     }
 
     // MARK: The step

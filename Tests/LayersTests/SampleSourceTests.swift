@@ -1,0 +1,65 @@
+import Testing
+import Layers
+import Tensor
+
+/// Blobs kept as bytes, as a data set on disk might be: each feature quantised to 0...255.
+struct ByteBlobs: SampleSource {
+    let bytes: [UInt8]
+    let labels: [Int]
+    var count: Int { labels.count }
+    var wrongShape = false
+
+    func batch(at indices: some Collection<Int>) throws -> (x: Tensor, y: Tensor) {
+        (try Tensor(gatheringRows: indices, of: bytes, rowShape: wrongShape ? [1] : [2], scale: 1.0 / 20),
+         try Tensor.oneHot(indices.map { labels[$0] }, classes: 3))
+    }
+
+    /// The same samples as tensors.
+    var tensors: (x: Tensor, y: Tensor) { (try! batch(at: 0..<count).x, try! Tensor.oneHot(labels, classes: 3)) }
+}
+
+@Suite("Training and evaluating from a SampleSource")
+struct SampleSourceTests {
+    let data: ByteBlobs = {
+        let (x, labels) = SyntheticData.blobs(samples: 150, classes: 3, seed: 1)
+        return ByteBlobs(bytes: x.scalars.map { UInt8(Swift.max(0, Swift.min(255, ($0 + 6) * 20))) }, labels: labels)
+    }()
+
+    func model() throws -> Sequential {
+        let model = Sequential(seed: 9) {
+            Input(shape: [2])
+            Dense(units: 16, activation: .tanh)
+            Dropout(rate: 0.2)
+            Dense(units: 3, activation: .softmax)
+        }
+        try model.compile(optimizer: Adam(learningRate: 0.05), loss: .categoricalCrossentropy, metrics: [.accuracy])
+        return model
+    }
+
+    @Test("fit on a source is fit on the same tensors, bit for bit: shuffling, dropout, validation split")
+    func sameAsTensors() throws {
+        let (fromSource, fromTensors) = (try model(), try model())
+        let first = try fromSource.fit(data, batchSize: 16, epochs: 15, validationSplit: 0.2, verbose: .silent)
+        let (x, y) = data.tensors
+        let second = try fromTensors.fit(x: x, y: y, batchSize: 16, epochs: 15, validationSplit: 0.2, verbose: .silent)
+        #expect(first.history == second.history)
+        #expect(fromSource.weights == fromTensors.weights)
+        #expect(first[.accuracy].last! > 0.9, "\(first.history)")
+        #expect(try fromSource.evaluate(data, batchSize: 7) == fromTensors.evaluate(x: x, y: y, batchSize: 7))
+        #expect(try fromSource.predict(data, batchSize: 7) == fromTensors.predict(x, batchSize: 7))
+        let validated = try fromSource.fit(data, batchSize: 16, epochs: 16, validationData: data, initialEpoch: 15, verbose: .silent)
+        #expect(validated[.valAccuracy].count == 1)
+    }
+
+    @Test("a source whose batches do not fit the model is an error before training, naming the shapes")
+    func badBatches() throws {
+        var bad = data
+        bad.wrongShape = true
+        let model = try model()
+        let error = #expect(throws: LayersError.self) { try model.fit(bad, batchSize: 16, verbose: .silent) }
+        #expect(error?.description == "fit: expected samples of shape [2], found [1] (x has shape [1, 1])")
+        #expect(model.epochsCompleted == 0)
+        #expect(throws: LayersError.self) { try model.evaluate(ByteBlobs(bytes: [], labels: [])) }
+        #expect(throws: LayersError.self) { try model.predict(bad) }
+    }
+}
