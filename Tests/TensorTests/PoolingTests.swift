@@ -23,6 +23,18 @@ let poolingCases: [PoolCase] = [
 
 @Suite("Pooling kernels")
 struct PoolingTests {
+    @Test("max pooling without positions (inference) gives the same maxima and no backward")
+    func maxPoolingWithoutPositions() throws {
+        let x = randomTensor([3, 7, 6, 10], seed: 4)
+        var kernel = try MaxPool2DKernel(inputShape: [7, 6, 10], poolSize: (2, 2), padding: .same)
+        var (kept, bare, dX) = (Tensor([]), Tensor([]), Tensor([]))
+        try kernel.forward(x, into: &kept)
+        try kernel.forward(x, keepingPositions: false, into: &bare)
+        #expect(bare == kept)
+        #expect(bare == Reference.pool(x, window: kernel.window, average: false))
+        #expect(throws: TensorError.self) { try kernel.backward(outputGradient: Tensor.ones(bare.shape), into: &dX) }
+    }
+
     @Test("max pooling forward matches the direct loop", arguments: poolingCases)
     func maxForward(_ c: PoolCase) throws {
         var kernel = try MaxPool2DKernel(inputShape: Array(c.shape.dropFirst()), poolSize: c.pool, strides: c.strides, padding: c.padding)

@@ -79,8 +79,9 @@ final class ConvLayer {
     var output = Tensor([])
     var gradients = Conv2DKernel.Gradients()
 
-    init(height: Int, channels: Int, filters: Int, needsInputGradient: Bool) {
-        kernel = try! Conv2DKernel(inputShape: [height, height, channels], filters: filters, kernelSize: (3, 3))
+    init(height: Int, channels: Int, filters: Int, needsInputGradient: Bool, algorithm: Conv2DKernel.Algorithm = .im2col) {
+        kernel = try! Conv2DKernel(inputShape: [height, height, channels], filters: filters, kernelSize: (3, 3),
+                                   algorithm: algorithm)
         var generator = RandomGenerator(seed: 7)
         input = try! Tensor.uniform([batch, height, height, channels], using: &generator)
         weights = try! Tensor.glorotUniform(kernel.weightShape, using: &generator)
@@ -91,6 +92,8 @@ final class ConvLayer {
         backward()
     }
 
+    /// The FLOPs of the direct convolution (for Winograd, which does fewer, a rate above
+    /// sgemm's is the saving).
     var forwardFlops: Double {
         2 * Double(batch * kernel.outputShape[0] * kernel.outputShape[1]) * Double(kernel.weightShape.reduce(1, *))
     }
@@ -148,7 +151,10 @@ let benchmarks: @Sendable () -> Void = {
 
     let conv2 = Lazy { ConvLayer(height: 13, channels: 32, filters: 64, needsInputGradient: true) }
     convBenchmarks("conv1 28x28x1->32 batch 128") { ConvLayer(height: 28, channels: 1, filters: 32, needsInputGradient: false) }
-    convBenchmarks("conv2 13x13x32->64 batch 128") { conv2.value }
+    convBenchmarks("conv2 13x13x32->64 batch 128 im2col") { conv2.value }
+    convBenchmarks("conv2 13x13x32->64 batch 128 winograd") {
+        ConvLayer(height: 13, channels: 32, filters: 64, needsInputGradient: true, algorithm: .winograd)
+    }
 
     // The targets, measured side by side in every sample: conv2 forward+backward
     // against plain sgemm on its GEMM shapes, and im2col+col2im against those GEMMs.

@@ -33,7 +33,7 @@ public struct MaxPooling2D: SerializableLayer {
 
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         guard pooling != nil else { throw LayersError.notReady(operation: "\(name) forward", reason: "the layer is not built") }
-        try pooling!.forward(input, into: &output)
+        try pooling!.forward(input, keepingPositions: context.training, into: &output)
         return output
     }
 

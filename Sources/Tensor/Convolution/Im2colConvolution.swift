@@ -31,11 +31,12 @@ struct Im2colConvolution: ConvolutionAlgorithm {
         _ input: UnsafePointer<Float>, batch: Int, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         activation: FusedActivation, into output: UnsafeMutablePointer<Float>
     ) {
+        let offsets = PatchOffsets(window: window, channels: channels)
         blocks(batch: batch).run(prepare: { _ in Workspace(self, activation: .identity) }, finish: { $0.deallocate() }) {
             _, block, workspace in
             let rows = block.count * pixelsPerImage
             im2colImages(input + block.lowerBound * inputImageSize, images: block.count, window: window, channels: channels,
-                         into: workspace.columns)
+                         offsets: offsets, into: workspace.columns)
             let target = output + block.lowerBound * outputImageSize
             forwardProduct(rows: rows, columns: workspace.columns, weights: weights, into: target)
             activation.applyWithBias(target, rows: rows, columns: filters, bias: bias)
@@ -51,6 +52,7 @@ struct Im2colConvolution: ConvolutionAlgorithm {
         let (weightSums, biasSums) = (PartialSums(chunks: blocks.plan.chunks, size: patchSize * filters),
                                       PartialSums(chunks: blocks.plan.chunks, size: filters))
         defer { weightSums.deallocate(); biasSums.deallocate() }
+        let offsets = PatchOffsets(window: window, channels: channels)
         blocks.run(prepare: { _ in Workspace(self, activation: activation) }, finish: { $0.deallocate() }) {
             chunk, block, workspace in
             let rows = block.count * pixelsPerImage
@@ -59,7 +61,7 @@ struct Im2colConvolution: ConvolutionAlgorithm {
                 output: output.map { $0 + block.lowerBound * outputImageSize }, rows: rows, columns: filters,
                 preActivationGradient: workspace.preActivationGradient, addingColumnSumsTo: biasSums.accumulator(chunk))
             im2colImages(input + block.lowerBound * inputImageSize, images: block.count, window: window, channels: channels,
-                         into: workspace.columns)
+                         offsets: offsets, into: workspace.columns)
             weightGradientProduct(rows: rows, columns: workspace.columns, preActivationGradient: dZ,
                                   into: weightSums.accumulator(chunk))
             guard let inputGradient else { return }

@@ -29,20 +29,27 @@ public struct MaxPool2DKernel: Sendable {
     /// `[N, OH, OW, C]` (reusing its buffer when it can). Keeps where each maximum was for backward.
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for an input of the wrong shape.
     public mutating func forward(_ input: Tensor, into output: inout Tensor) throws {
+        try forward(input, keepingPositions: true, into: &output)
+    }
+
+    /// ``forward(_:into:)`` that keeps where each maximum was only when `keepingPositions`;
+    /// without them (inference) it writes less, and backward cannot follow.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` for an input of the wrong shape.
+    public mutating func forward(_ input: Tensor, keepingPositions: Bool, into output: inout Tensor) throws {
         let outputShape = try window.pooledShape(of: input, channels: channels, operation: "MaxPool2D forward")
         try output.resizeDiscardingContents(to: outputShape)
-        if argmax.count != output.count { argmax = [Int32](repeating: 0, count: output.count) }
+        if keepingPositions, argmax.count != output.count { argmax = [Int32](repeating: 0, count: output.count) }
         let (x, y, channels, window) = (input.storage.pointer, output.storage.pointer, channels, window)
         let imageSize = window.inputHeight * window.inputWidth * channels
         argmax.withUnsafeMutableBufferPointer { argmax in
-            let argmax = argmax.baseAddress!
+            let argmax = keepingPositions ? argmax.baseAddress : nil
             window.forEachPoolingWindow(batch: outputShape[0], channels: channels) { n, oh, ow, rows, columns in
                 let out = ((n * window.outputHeight + oh) * window.outputWidth + ow) * channels
                 maxOfWindow(image: x + n * imageSize, rows: rows, columns: columns, width: window.inputWidth,
-                            channels: channels, maxima: y + out, positions: argmax + out)
+                            channels: channels, maxima: y + out, positions: argmax.map { $0 + out })
             }
         }
-        lastInputShape = input.shape
+        lastInputShape = keepingPositions ? input.shape : []
     }
 
     /// The gradient with respect to the last forward pass's input, given the gradient with
@@ -77,13 +84,14 @@ public struct MaxPool2DKernel: Sendable {
 }
 
 /// Writes the per-channel maximum of the window `rows x columns` of `image` to `maxima`,
-/// and the flat index (within the image) of the first cell holding it to `positions`.
+/// and, when `positions` is not nil, the flat index (within the image) of the first cell
+/// holding it there.
 /// Eight channels at a time with SIMD blends: branches on the comparisons would be
 /// mispredicted half the time on real data.
 @inline(__always)
 private func maxOfWindow(
     image: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>, width: Int, channels: Int,
-    maxima: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>
+    maxima: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>?
 ) {
     typealias Lanes = SIMD8<Float>
     let laneOffsets = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
@@ -98,11 +106,13 @@ private func maxOfWindow(
                 let values = UnsafeRawPointer(image + cell).loadUnaligned(as: Lanes.self)
                 let larger = values .> best
                 best.replace(with: values, where: larger)
-                bestPosition.replace(with: SIMD8(repeating: Int32(truncatingIfNeeded: cell)) &+ laneOffsets, where: larger)
+                if positions != nil {
+                    bestPosition.replace(with: SIMD8(repeating: Int32(truncatingIfNeeded: cell)) &+ laneOffsets, where: larger)
+                }
             }
         }
         UnsafeMutableRawPointer(maxima + c).storeBytes(of: best, as: Lanes.self)
-        UnsafeMutableRawPointer(positions + c).storeBytes(of: bestPosition, as: SIMD8<Int32>.self)
+        if let positions { UnsafeMutableRawPointer(positions + c).storeBytes(of: bestPosition, as: SIMD8<Int32>.self) }
         c += Lanes.scalarCount
     }
     for c in c..<channels {
@@ -118,7 +128,7 @@ private func maxOfWindow(
             }
         }
         maxima[c] = best
-        positions[c] = Int32(truncatingIfNeeded: bestPosition)
+        positions?[c] = Int32(truncatingIfNeeded: bestPosition)
     }
 }
 
