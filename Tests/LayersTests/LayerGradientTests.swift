@@ -41,9 +41,9 @@ struct LayerGradientTests {
         #expect(check.worst < 2e-2, "\(check)")
     }
 
-    @Test("Conv2D computed by Winograd", arguments: [Padding.valid, .same])
-    func conv2DWinograd(_ padding: Padding) throws {
-        let check = try checkGradients(Conv2D(filters: 3, kernelSize: 3, padding: padding, activation: .tanh, algorithm: .winograd),
+    @Test("Conv2D computed by Winograd", arguments: [Padding.valid, .same], [Conv2DKernel.Algorithm.winograd, .winograd4x4])
+    func conv2DWinograd(_ padding: Padding, _ algorithm: Conv2DKernel.Algorithm) throws {
+        let check = try checkGradients(Conv2D(filters: 3, kernelSize: 3, padding: padding, activation: .tanh, algorithm: algorithm),
                                        sampleShape: [6, 7, 2])
         #expect(check.worst < 1e-2, "\(check)")
     }

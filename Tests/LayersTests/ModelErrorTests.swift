@@ -16,7 +16,7 @@ struct ModelErrorTests {
             "│ flatten (Flatten)", "(None, 1600)", "│ dropout (Dropout)",
             "│ dense (Dense)", "(None, 10)", "16,010 │",
             "Total params: 34,826 (136.04 KB)", "Trainable params: 34,826", "Non-trainable params: 0",
-            "Convolution algorithms: conv2d im2col, conv2d_1 winograd",
+            "Convolution algorithms: conv2d im2col, conv2d_1 winograd4x4",
         ] {
             #expect(summary.contains(expected), "missing \(expected) in\n\(summary)")
         }
@@ -43,14 +43,14 @@ struct ModelErrorTests {
             Conv2D(filters: 8, kernelSize: 3)
             Conv2D(filters: 8, kernelSize: 3, strides: 2)
         }
-        #expect(try model.summary().contains("Convolution algorithms: conv2d im2col, conv2d_1 winograd, conv2d_2 im2col"))
+        #expect(try model.summary().contains("Convolution algorithms: conv2d im2col, conv2d_1 winograd4x4, conv2d_2 im2col"))
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("algorithm-\(UUID()).safetensors").path
         defer { try? FileManager.default.removeItem(atPath: file) }
         try model.compile(optimizer: SGD(), loss: .meanSquaredError)
         try model.save(to: file)
         let loaded = try Sequential.load(from: file)
         #expect(loaded.layers.compactMap { ($0 as? Conv2D)?.algorithm } == [.im2col])
-        #expect(loaded.layers.compactMap { ($0 as? Conv2D)?.computedAlgorithm } == [.im2col, .winograd, .im2col])
+        #expect(loaded.layers.compactMap { ($0 as? Conv2D)?.computedAlgorithm } == [.im2col, .winograd4x4, .im2col])
         let bad = Sequential { Input(shape: [12, 12, 16]); Conv2D(filters: 8, kernelSize: 5, algorithm: .winograd) }
         let error = #expect(throws: LayersError.self) { try bad.summary() }
         #expect(error?.description == "layer 1 'conv2d': Conv2D: invalid algorithm = winograd: "

@@ -21,19 +21,21 @@ struct WinogradTests {
                          padding: c.padding, algorithm: algorithm)
     }
 
-    @Test("output and all three gradients agree with im2col to 1e-5", arguments: layers)
-    func agreesWithIm2col(_ c: ConvCase) throws {
-        var (winograd, im2col) = (try kernel(c, .winograd), try kernel(c, .im2col))
+    @Test("output and all three gradients agree with im2col to 1e-5 (F(4x4) measured 2e-6)",
+          arguments: layers, [Conv2DKernel.Algorithm.winograd, .winograd4x4])
+    func agreesWithIm2col(_ c: ConvCase, _ algorithm: Conv2DKernel.Algorithm) throws {
+        var (winograd, im2col) = (try kernel(c, algorithm), try kernel(c, .im2col))
+        let tolerance: Float = 1e-5
         let x = randomTensor([c.batch, c.height, c.width, c.channels], seed: 1)
         let w = try randomTensor([3, 3, c.channels, c.filters], seed: 2) * 0.2
         let b = randomTensor([c.filters], seed: 3)
         let dy = randomTensor([c.batch] + im2col.outputShape, seed: 4)
-        #expect(relativeError(try winograd.forward(x, weights: w, bias: b), try im2col.forward(x, weights: w, bias: b)) < 1e-5)
-        #expect(relativeError(try winograd.forward(x, weights: w, bias: nil), try im2col.forward(x, weights: w, bias: nil)) < 1e-5)
+        #expect(relativeError(try winograd.forward(x, weights: w, bias: b), try im2col.forward(x, weights: w, bias: b)) < tolerance)
+        #expect(relativeError(try winograd.forward(x, weights: w, bias: nil), try im2col.forward(x, weights: w, bias: nil)) < tolerance)
         let fast = try winograd.backward(input: x, outputGradient: dy, weights: w)
         let reference = try im2col.backward(input: x, outputGradient: dy, weights: w)
-        #expect(relativeError(try #require(fast.input), try #require(reference.input)) < 1e-5)
-        #expect(relativeError(fast.weights, reference.weights) < 1e-5)
+        #expect(relativeError(try #require(fast.input), try #require(reference.input)) < tolerance)
+        #expect(relativeError(fast.weights, reference.weights) < tolerance)
         // The bias gradient, summed in a different order by each algorithm, against a sum in Double
         // (Float sums of 720 terms of both signs are good to about 1e-6 of the result).
         let rows = dy.scalars.count / c.filters
@@ -47,13 +49,17 @@ struct WinogradTests {
         #expect(weightsOnly.weights == fast.weights)
     }
 
-    @Test("the preferred algorithm: Winograd for 3x3 stride-1 kernels over 8 or more channels, im2col otherwise")
+    @Test("the preferred algorithm: im2col unless 3x3 stride 1 over 8+ channels; then F(4x4) where it saves a quarter")
     func preferredAlgorithm() throws {
-        func chosen(_ shape: [Int], _ size: Int, _ stride: Int) throws -> Conv2DKernel.Algorithm {
-            try Conv2DKernel(inputShape: shape, filters: 4, kernelSize: (size, size), strides: (stride, stride)).algorithm
+        func chosen(_ shape: [Int], _ size: Int, _ stride: Int, padding: Padding = .valid) throws -> Conv2DKernel.Algorithm {
+            try Conv2DKernel(inputShape: shape, filters: 4, kernelSize: (size, size), strides: (stride, stride),
+                             padding: padding).algorithm
         }
-        #expect(try chosen([13, 13, 32], 3, 1) == .winograd)
-        #expect(try chosen([13, 13, 8], 3, 1) == .winograd)
+        #expect(try chosen([13, 13, 32], 3, 1) == .winograd4x4)   // 11x11: 9 tiles of 36 against 36 of 16
+        #expect(try chosen([26, 26, 32], 3, 1) == .winograd4x4)   // 24x24
+        #expect(try chosen([10, 10, 64], 3, 1) == .winograd4x4)   // 8x8
+        #expect(try chosen([12, 12, 32], 3, 1) == .winograd)      // 10x10: 25 tiles of 16 fit exactly
+        #expect(try chosen([10, 10, 8], 3, 1, padding: .same) == .winograd)
         #expect(try chosen([13, 13, 7], 3, 1) == .im2col)
         #expect(try chosen([28, 28, 1], 3, 1) == .im2col)
         #expect(try chosen([24, 24, 32], 5, 1) == .im2col)
@@ -67,6 +73,9 @@ struct WinogradTests {
             name: "algorithm", value: "winograd",
             reason: "expected a 3x3 kernel with stride 1 for Winograd, found 5x5 with strides 2x2; use .im2col")) {
             try Conv2DKernel(inputShape: [24, 24, 32], filters: 4, kernelSize: (5, 5), strides: (2, 2), algorithm: .winograd)
+        }
+        #expect(throws: TensorError.self) {
+            try Conv2DKernel(inputShape: [24, 24, 32], filters: 4, kernelSize: (3, 3), strides: (2, 2), algorithm: .winograd4x4)
         }
     }
 }

@@ -60,7 +60,7 @@ public struct Conv2D: ActivatedLayer {
         check.require(activation != .softmax, "activation", "softmax", "softmax over channels is not supported in Conv2D")
         activation.check(&check)
         let winogradFits = kernelSize.height == 3 && kernelSize.width == 3 && strides.height == 1 && strides.width == 1
-        check.require(algorithm != .winograd || winogradFits, "algorithm", "winograd",
+        check.require(algorithm == nil || algorithm == .im2col || winogradFits, "algorithm", algorithm?.rawValue ?? "",
                       "expected a 3x3 kernel with stride 1 for Winograd; use .im2col or leave the choice to the layer")
     }
 
