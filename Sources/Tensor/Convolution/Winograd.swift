@@ -98,13 +98,7 @@ struct Winograd<Tiles: WinogradTiles>: ConvolutionAlgorithm {
             _, block, workspace in
             let tiles = block.count * tilesPerImage
             transformInput(input + block.lowerBound * inputImageSize, images: block.count, workspace: workspace)
-            for point in 0..<Self.points {
-                BLAS.gemmOnThisThread(
-                    transposeA: false, transposeB: false, m: tiles, n: filters, k: channels,
-                    a: workspace.inputs + point * tiles * channels, lda: channels,
-                    b: transformedFilters + point * channels * filters, ldb: filters,
-                    c: workspace.products + point * tiles * filters, ldc: filters)
-            }
+            pointProducts(tiles: tiles, workspace: workspace, transformedFilters: transformedFilters)
             transformOutput(workspace, images: block.count, bias: bias, activation: activation,
                             into: output + block.lowerBound * outputImageSize)
         }
@@ -133,22 +127,9 @@ struct Winograd<Tiles: WinogradTiles>: ConvolutionAlgorithm {
                 addingColumnSumsTo: biasSums.accumulator(chunk))
             transformInput(input + block.lowerBound * inputImageSize, images: block.count, workspace: workspace)
             transformOutputGradient(dZ, images: block.count, workspace: workspace)
-            for point in 0..<Self.points {
-                BLAS.gemmOnThisThread(
-                    transposeA: true, transposeB: false, m: channels, n: filters, k: tiles,
-                    a: workspace.inputs + point * tiles * channels, lda: channels,
-                    b: workspace.products + point * tiles * filters, ldb: filters,
-                    beta: 1, c: filterSums.accumulator(chunk) + point * channels * filters, ldc: filters)
-            }
+            filterGradientProducts(tiles: tiles, workspace: workspace, into: filterSums.accumulator(chunk))
             guard let inputGradient else { return }
-            // dV overwrites V, which dU no longer needs.
-            for point in 0..<Self.points {
-                BLAS.gemmOnThisThread(
-                    transposeA: false, transposeB: true, m: tiles, n: channels, k: filters,
-                    a: workspace.products + point * tiles * filters, lda: filters,
-                    b: transformedFilters + point * channels * filters, ldb: filters,
-                    c: workspace.inputs + point * tiles * channels, ldc: channels)
-            }
+            inputGradientProducts(tiles: tiles, workspace: workspace, transformedFilters: transformedFilters)
             transformInputGradient(workspace, images: block.count, into: inputGradient + block.lowerBound * inputImageSize)
         }
         let transformedGradient = UnsafeMutablePointer<Float>.allocate(capacity: filterSize)
@@ -156,6 +137,41 @@ struct Winograd<Tiles: WinogradTiles>: ConvolutionAlgorithm {
         filterSums.total(into: transformedGradient)
         filterGradient(transformedGradient, into: weightGradient)
         biasSums.total(into: biasGradient)
+    }
+
+    // MARK: The three GEMMs, one per point of the tiles
+
+    /// `M[ξ] = V[ξ] · U[ξ]`, `[tiles, C] · [C, F]`.
+    private func pointProducts(tiles: Int, workspace: Workspace, transformedFilters: UnsafePointer<Float>) {
+        for point in 0..<Self.points {
+            BLAS.gemmOnThisThread(
+                transposeA: false, transposeB: false, m: tiles, n: filters, k: channels,
+                a: workspace.inputs + point * tiles * channels, lda: channels,
+                b: transformedFilters + point * channels * filters, ldb: filters,
+                c: workspace.products + point * tiles * filters, ldc: filters)
+        }
+    }
+
+    /// `dU[ξ] += V[ξ]ᵀ · dM[ξ]`, `[C, tiles] · [tiles, F]`.
+    private func filterGradientProducts(tiles: Int, workspace: Workspace, into transformedGradient: UnsafeMutablePointer<Float>) {
+        for point in 0..<Self.points {
+            BLAS.gemmOnThisThread(
+                transposeA: true, transposeB: false, m: channels, n: filters, k: tiles,
+                a: workspace.inputs + point * tiles * channels, lda: channels,
+                b: workspace.products + point * tiles * filters, ldb: filters,
+                beta: 1, c: transformedGradient + point * channels * filters, ldc: filters)
+        }
+    }
+
+    /// `dV[ξ] = dM[ξ] · U[ξ]ᵀ`, `[tiles, F] · [F, C]`, over V (which dU no longer needs).
+    private func inputGradientProducts(tiles: Int, workspace: Workspace, transformedFilters: UnsafePointer<Float>) {
+        for point in 0..<Self.points {
+            BLAS.gemmOnThisThread(
+                transposeA: false, transposeB: true, m: tiles, n: channels, k: filters,
+                a: workspace.products + point * tiles * filters, lda: filters,
+                b: transformedFilters + point * channels * filters, ldb: filters,
+                c: workspace.inputs + point * tiles * channels, ldc: channels)
+        }
     }
 
     /// One thread's buffers: a block's transformed inputs `[n², tiles, C]` (later their
