@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "Layers", targets: ["Layers"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        // Data-parallel training over MPI; the only product that needs Open MPI to build.
+        .library(name: "Distributed", targets: ["Distributed"]),
         .executable(name: "mnist", targets: ["MNISTExample"]),
     ],
     dependencies: [
@@ -24,6 +26,7 @@ let package = Package(
             name: "Datasets",
             dependencies: ["Tensor", "Layers", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(name: "Distributed", dependencies: ["Tensor", "Layers", "CMPI"]),
 
         // MARK: The MNIST example (the `mnist` command and its report)
         .target(name: "MNISTReport"),
@@ -43,6 +46,12 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
         .systemLibrary(
+            name: "CMPI",
+            path: "Sources/CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
+        .systemLibrary(
             name: "CZlib",
             path: "Sources/CZlib",
             pkgConfig: "zlib",
@@ -55,6 +64,9 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor", "Layers"]),
         .testTarget(name: "MNISTReportTests", dependencies: ["MNISTReport"]),
         .testTarget(name: "MNISTExampleTests", dependencies: ["MNISTExample", "Layers", "Tensor"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "DistributedSelfTest"]),
+        // Run by DistributedTests under `mpirun`: the collectives checked on every rank.
+        .executableTarget(name: "DistributedSelfTest", dependencies: ["Distributed", "Tensor"], path: "Tests/DistributedSelfTest"),
         .target(name: "CMallocStatistics", path: "Tests/CMallocStatistics"),
     ]
 )

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+/// The collectives under a real `mpirun`, started by the test as a subprocess. Skipped with a
+/// reason only where Open MPI's launcher is not installed (`scripts/setup` installs it).
+@Suite("MPI collectives under mpirun", .serialized)
+struct CollectiveTests {
+    static let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// The self-test executable, built beside this test bundle.
+    static var selfTest: String {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("DistributedSelfTest").path
+    }
+
+    /// Runs the self-test on `ranks` ranks; returns the exit status, the output and the seconds it took.
+    func launch(ranks: Int, arguments: [String] = [], timeout: TimeInterval = 60) throws -> (Int32, String, TimeInterval) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Self.mpirun))
+        process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", Self.selfTest] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let start = Date()
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, output, Date().timeIntervalSince(start))
+    }
+
+    @Test("broadcast, allreduce and a bad root on 1, 2 and 3 ranks", .enabled(if: mpirun != nil, "mpirun is not installed"),
+          arguments: [1, 2, 3])
+    func collectives(ranks: Int) throws {
+        let (status, output, _) = try launch(ranks: ranks)
+        #expect(status == 0, "\(output)")
+        for rank in 0..<ranks { #expect(output.contains("rank \(rank) of \(ranks): ok"), "\(output)") }
+    }
+
+    @Test("a rank that aborts ends the whole job within seconds, saying why once",
+          .enabled(if: mpirun != nil, "mpirun is not installed"))
+    func abortEndsTheJob() throws {
+        let (status, output, seconds) = try launch(ranks: 2, arguments: ["abort"])
+        #expect(status != 0)
+        #expect(seconds < 20, "the job took \(seconds) s to end")
+        #expect(output.components(separatedBy: "stopping the job on purpose").count - 1 == 1, "\(output)")
+        #expect(!output.contains("still running"), "\(output)")
+    }
+}
