@@ -3,6 +3,7 @@
 // `abort` as the first argument makes rank 1 abort the job instead, as a failing rank would.
 import Distributed
 import Foundation
+import Layers
 import Tensor
 
 let world = try Communicator.world()
@@ -15,6 +16,44 @@ if CommandLine.arguments.dropFirst().first == "abort" {
     if world.rank == 1 { world.abort("stopping the job on purpose") }
     Thread.sleep(forTimeInterval: 60)   // the others wait: the abort must end them
     fail("still running 60 s after rank 1 aborted")
+}
+
+if CommandLine.arguments.dropFirst().first == "equivalence" {
+    // Data-parallel training with a global batch of 64 split across the ranks must give the
+    // weights one process gets with batch 64, step for step (no dropout or batch statistics).
+    var generator = RandomGenerator(seed: 5)
+    let x = try Tensor.uniform([1280, 6, 6, 1], using: &generator)
+    let labels = (0..<1280).map { index in x.scalars[(index * 36)..<(index * 36 + 18)].reduce(0, +) > 9 ? 1 : 0 }
+    let y = try Tensor.oneHot(labels, classes: 2)
+    func model(seed: UInt64) throws -> Sequential {
+        let model = Sequential(seed: seed) {
+            Input(shape: [6, 6, 1])
+            Conv2D(filters: 4, kernelSize: 3, activation: .relu)
+            Flatten()
+            Dense(units: 2, activation: .softmax)
+        }
+        try model.compile(optimizer: Adam(learningRate: 0.01), loss: .categoricalCrossentropy)
+        return model
+    }
+    // Each rank starts from its own seed: the broadcast must replace weights and shuffle.
+    let distributed = try model(seed: 3 + UInt64(world.rank))
+    distributed.dataParallelism = world
+    try distributed.fit(x: x, y: y, batchSize: 64, epochs: 1, verbose: .silent)   // 20 steps
+    let alone = try model(seed: 3)
+    try alone.fit(x: x, y: y, batchSize: 64, epochs: 1, verbose: .silent)
+    var worst: Float = 0
+    for (a, b) in zip(distributed.weights, alone.weights) {
+        let scale = max(b.scalars.map(abs).max() ?? 0, 1e-12)
+        worst = max(worst, zip(a.scalars, b.scalars).map { abs($0 - $1) }.max()! / scale)
+    }
+    guard worst < 1e-5 else { fail("weights differ from one process's by \(worst) relative") }
+    var flat = try Tensor(shape: [distributed.weights.reduce(0) { $0 + $1.count }],
+                          scalars: distributed.weights.flatMap(\.scalars))
+    let own = flat
+    try world.broadcast(&flat, from: 0)
+    guard flat == own else { fail("rank \(world.rank)'s weights differ from rank 0's") }
+    print("rank \(world.rank) of \(world.size): ok, 20 steps within \(worst) of one process")
+    exit(0)
 }
 
 // Broadcast: every rank starts from its own values and ends with rank 0's.

@@ -42,6 +42,14 @@ struct CollectiveTests {
         for rank in 0..<ranks { #expect(output.contains("rank \(rank) of \(ranks): ok"), "\(output)") }
     }
 
+    @Test("data-parallel fit on 2 and 3 ranks (global batch 64) gives one process's weights after 20 steps, on every rank",
+          .enabled(if: mpirun != nil, "mpirun is not installed"), arguments: [2, 3])
+    func dataParallelEquivalence(ranks: Int) throws {
+        let (status, output, _) = try launch(ranks: ranks, arguments: ["equivalence"])
+        #expect(status == 0, "\(output)")
+        for rank in 0..<ranks { #expect(output.contains("rank \(rank) of \(ranks): ok, 20 steps"), "\(output)") }
+    }
+
     @Test("a rank that aborts ends the whole job within seconds, saying why once",
           .enabled(if: mpirun != nil, "mpirun is not installed"))
     func abortEndsTheJob() throws {

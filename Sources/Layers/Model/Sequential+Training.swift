@@ -185,8 +185,9 @@ extension Sequential {
 
         trainingPlan = TrainingPlan(epochs: epochs, initialEpoch: initialEpoch, stepsPerEpoch: stepsPerEpoch,
                                     samples: samples, batchSize: batchSize)
-        defer { trainingPlan = nil }
+        defer { (trainingPlan, shardWeight) = (nil, 1) }
         stopTraining = false
+        try startFromFirstProcessWeights()
         for callback in allCallbacks { try callback.onTrainBegin(model: self) }
         var lastLogs: Logs = [:]
         for epoch in initialEpoch..<epochs {
@@ -196,7 +197,9 @@ extension Sequential {
             var accumulator = LogAccumulator(metrics: metrics)
             for batch in 0..<stepsPerEpoch {
                 for callback in allCallbacks { try callback.onBatchBegin(batch, model: self) }
-                let indices = order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)]
+                let globalIndices = order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)]
+                let indices = shard(of: globalIndices)
+                shardWeight = Float(indices.count * (dataParallelism?.size ?? 1)) / Float(globalIndices.count)
                 let (xBatch, yBatch) = try self.batch(of: data, at: indices, loss: loss, checked: checked, operation: "fit")
                 let (value, prediction) = try trainStep(x: xBatch, y: yBatch, loss: loss)
                 try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
@@ -216,6 +219,39 @@ extension Sequential {
         }
         for callback in allCallbacks { try callback.onTrainEnd(model: self, logs: lastLogs) }
         return history
+    }
+
+    /// This process's contiguous slice of a batch's indices under ``dataParallelism`` (the
+    /// whole batch otherwise).
+    private func shard(of indices: ArraySlice<Int>) -> ArraySlice<Int> {
+        guard let parallelism = dataParallelism, parallelism.size > 1 else { return indices }
+        let (count, start) = (indices.count, indices.startIndex)
+        return indices[(start + count * parallelism.rank / parallelism.size)..<(start + count * (parallelism.rank + 1) / parallelism.size)]
+    }
+
+    /// Under ``dataParallelism``, replaces every weight and the random generator with the first process's.
+    private func startFromFirstProcessWeights() throws {
+        guard let parallelism = dataParallelism, parallelism.size > 1 else { return }
+        let current = weights
+        var flat = try wrappingTensorErrors { try Tensor.zeros([current.reduce(0) { $0 + $1.count }]) }
+        var offset = 0
+        for tensor in current {
+            try wrappingTensorErrors { try flat.writeScalars(of: tensor, at: offset) }
+            offset += tensor.count
+        }
+        try parallelism.broadcastFromFirst(&flat)
+        offset = 0
+        var received: [Tensor] = []
+        for tensor in current {
+            var copy = tensor
+            try wrappingTensorErrors { try copy.readScalars(from: flat, at: offset) }
+            received.append(copy)
+            offset += tensor.count
+        }
+        try setWeights(received)
+        var state = trainingGenerator.state
+        try parallelism.broadcastFromFirst(&state)
+        trainingGenerator = try wrappingTensorErrors { try RandomGenerator(state: state) }
     }
 
     /// The samples `indices` of `data` as tensors, checked against the model and the loss
@@ -309,6 +345,13 @@ extension Sequential {
             try parameter.regularizer?.addGradient(of: parameter.value, to: &parameter.gradient)
             try flatGradients.writeScalars(of: parameter.gradient, at: offset)
             try flatWeights.writeScalars(of: parameter.value, at: offset)
+        }
+        // Data parallelism: one collective over the flat buffer averages every process's gradients,
+        // each weighted by its shard's share of the batch (shards differ by one when the batch
+        // does not divide), so the result is the whole batch's mean gradient.
+        if let parallelism = dataParallelism, parallelism.size > 1 {
+            if shardWeight != 1 { flatGradients = flatGradients * shardWeight }
+            try parallelism.averageGradients(&flatGradients)
         }
         try optimizer.update(weights: &flatWeights, gradients: &flatGradients, segments: segments, step: step)
         try forEachTrainableParameter(segments) { parameter, offset in

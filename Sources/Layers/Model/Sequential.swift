@@ -46,6 +46,11 @@ public final class Sequential {
     public internal(set) var trainingPlan: TrainingPlan?
 
     var trainingGenerator: RandomGenerator
+    /// The processes this model trains with, one shard of each batch each; nil trains alone.
+    /// See ``DataParallelism``.
+    public var dataParallelism: (any DataParallelism)?
+    /// This process's shard of the current batch over the batch's mean shard (1 training alone).
+    var shardWeight: Float = 1
     /// Every trainable weight and its gradient, one flat buffer each, for the optimizer.
     var flatWeights = Tensor([])
     var flatGradients = Tensor([])
