@@ -53,7 +53,43 @@ if CommandLine.arguments.dropFirst().first == "equivalence" {
     try world.broadcast(&flat, from: 0)
     guard flat == own else { fail("rank \(world.rank)'s weights differ from rank 0's") }
     print("rank \(world.rank) of \(world.size): ok, 20 steps within \(worst) of one process")
+
+    // With dropout and batch normalisation the ranks see different masks and batch
+    // statistics, yet end every epoch with the same model and the same logs.
+    let regularised = Sequential(seed: 11 + UInt64(world.rank)) {
+        Input(shape: [6, 6, 1])
+        Conv2D(filters: 4, kernelSize: 3, useBias: false)
+        BatchNormalization()
+        ReLU()
+        Flatten()
+        Dropout(rate: 0.3)
+        Dense(units: 2, activation: .softmax)
+    }
+    try regularised.compile(optimizer: Adam(learningRate: 0.01), loss: .categoricalCrossentropy, metrics: [.accuracy])
+    regularised.dataParallelism = world
+    let history = try regularised.fit(x: x, y: y, batchSize: 64, epochs: 2, validationSplit: 0.2, verbose: .silent)
+    var everything = try Tensor(shape: [regularised.weights.reduce(0) { $0 + $1.count } + 2],
+                                scalars: regularised.weights.flatMap(\.scalars) + [history[.loss].last!, history[.valAccuracy].last!])
+    let mine = everything
+    try world.broadcast(&everything, from: 0)
+    guard everything == mine else { fail("after fit with dropout and batch normalisation, rank \(world.rank) differs from rank 0") }
+    print("rank \(world.rank) of \(world.size): ok, same model and logs with dropout and batch normalisation")
     exit(0)
+}
+
+if CommandLine.arguments.dropFirst().first == "mismatch" {
+    // Rank 1 asks for another batch size: every rank must stop with the same clear error.
+    let model = Sequential(seed: 1) { Input(shape: [2]); Dense(units: 2, activation: .softmax) }
+    try model.compile(optimizer: SGD(), loss: .categoricalCrossentropy)
+    model.dataParallelism = world
+    let x = try Tensor.zeros([100, 2]), y = try Tensor.oneHot(Array(repeating: 0, count: 100), classes: 2)
+    do {
+        try model.fit(x: x, y: y, batchSize: world.rank == 1 ? 32 : 64, verbose: .silent)
+        fail("training started although rank 1's batch size differs")
+    } catch {
+        print("rank \(world.rank): \(error)")
+        exit(3)
+    }
 }
 
 // Broadcast: every rank starts from its own values and ends with rank 0's.

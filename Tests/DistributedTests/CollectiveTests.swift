@@ -47,7 +47,20 @@ struct CollectiveTests {
     func dataParallelEquivalence(ranks: Int) throws {
         let (status, output, _) = try launch(ranks: ranks, arguments: ["equivalence"])
         #expect(status == 0, "\(output)")
-        for rank in 0..<ranks { #expect(output.contains("rank \(rank) of \(ranks): ok, 20 steps"), "\(output)") }
+        for rank in 0..<ranks {
+            #expect(output.contains("rank \(rank) of \(ranks): ok, 20 steps"), "\(output)")
+            #expect(output.contains("rank \(rank) of \(ranks): ok, same model and logs with dropout"), "\(output)")
+        }
+    }
+
+    @Test("ranks that built different settings stop with the same clear error, none hangs",
+          .enabled(if: mpirun != nil, "mpirun is not installed"))
+    func mismatchedSettings() throws {
+        let (status, output, seconds) = try launch(ranks: 2, arguments: ["mismatch"], timeout: 30)
+        #expect(status != 0)
+        #expect(seconds < 20, "the job took \(seconds) s")
+        #expect(output.contains("rank 0: fit: the processes disagree on the model or its settings (process 0: same as process 0, another differs)"), "\(output)")
+        #expect(output.contains("rank 1: fit: the processes disagree on the model or its settings (process 1: differs from process 0)"), "\(output)")
     }
 
     @Test("a rank that aborts ends the whole job within seconds, saying why once",

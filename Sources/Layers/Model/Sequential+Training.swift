@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 extension Sequential {
@@ -187,6 +188,7 @@ extension Sequential {
                                     samples: samples, batchSize: batchSize)
         defer { (trainingPlan, shardWeight) = (nil, 1) }
         stopTraining = false
+        try checkSameSettingsOnEveryProcess(batchSize: batchSize, samples: data.count, epochs: epochs)
         try startFromFirstProcessWeights()
         for callback in allCallbacks { try callback.onTrainBegin(model: self) }
         var lastLogs: Logs = [:]
@@ -206,7 +208,8 @@ extension Sequential {
                 let runningLogs = accumulator.logs
                 for callback in allCallbacks { try callback.onBatchEnd(batch, logs: runningLogs, model: self) }
             }
-            var logs = accumulator.logs
+            var logs = try averagedOverProcesses(accumulator.logs)
+            try averageNonTrainableParametersOverProcesses()
             if let validation {
                 let results = try evaluate(validation.data, samples: validation.range, batchSize: batchSize, checked: checked)
                 for (key, value) in results { logs[key.validation] = value }
@@ -227,6 +230,66 @@ extension Sequential {
         guard let parallelism = dataParallelism, parallelism.size > 1 else { return indices }
         let (count, start) = (indices.count, indices.startIndex)
         return indices[(start + count * parallelism.rank / parallelism.size)..<(start + count * (parallelism.rank + 1) / parallelism.size)]
+    }
+
+    /// Under ``dataParallelism``, checks that every process built the same model and trains it
+    /// with the same settings, comparing a fingerprint of them with the first process's; a
+    /// difference anywhere is the same error on every process (not a hang, not a silent mix).
+    private func checkSameSettingsOnEveryProcess(batchSize: Int, samples: Int, epochs: Int) throws {
+        guard let parallelism = dataParallelism, parallelism.size > 1 else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var description = "batch \(batchSize) samples \(samples) epochs \(epochs) loss \(loss?.name ?? "-")"
+        description += " optimizer \(optimizer.map { String(describing: type(of: $0)) } ?? "-")"
+        for layer in layers {
+            let configuration = (try? configurationJSON(of: layer)).flatMap { try? encoder.encode($0) }
+            description += " | \(type(of: layer).typeName) \(layer.name) \(configuration.map { String(decoding: $0, as: UTF8.self) } ?? "")"
+            description += " \(layer.parameters.map(\.value.shape))"
+        }
+        // FNV-1a, 64 bits: the same text gives the same number on every process.
+        let own = description.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
+        var first = [own]
+        try parallelism.broadcastFromFirst(&first)
+        var disagreements = try wrappingTensorErrors { try Tensor(shape: [1], scalars: [first[0] == own ? 0 : 1]) }
+        try parallelism.averageGradients(&disagreements)
+        guard disagreements.scalars[0] == 0 else {
+            throw LayersError.invalidData(
+                "fit: the processes disagree on the model or its settings (process \(parallelism.rank): " +
+                (first[0] == own ? "same as process 0, another differs" : "differs from process 0") +
+                "); start every process with the same model, batch size, epochs and data")
+        }
+    }
+
+    /// The epoch's training loss and metrics averaged over the processes (each process saw its
+    /// shards of the same batches), so that every process logs and decides (early stopping,
+    /// learning-rate changes) on the same numbers.
+    private func averagedOverProcesses(_ logs: Logs) throws -> Logs {
+        guard let parallelism = dataParallelism, parallelism.size > 1 else { return logs }
+        let keys = logs.keys.sorted { $0.rawValue < $1.rawValue }
+        var values = try wrappingTensorErrors { try Tensor(shape: [keys.count], scalars: keys.map { logs[$0]! }) }
+        try parallelism.averageGradients(&values)
+        return Dictionary(uniqueKeysWithValues: zip(keys, values.scalars))
+    }
+
+    /// BatchNormalization's moving statistics (and any other non-trainable parameter) averaged
+    /// over the processes at the end of each epoch, so that every process holds the same model.
+    private func averageNonTrainableParametersOverProcesses() throws {
+        guard let parallelism = dataParallelism, parallelism.size > 1 else { return }
+        var values: [Float] = []
+        for layer in layers { for parameter in layer.parameters where !parameter.trainable { values += parameter.value.scalars } }
+        guard !values.isEmpty else { return }
+        var flat = try wrappingTensorErrors { try Tensor(shape: [values.count], scalars: values) }
+        try parallelism.averageGradients(&flat)
+        var offset = 0
+        try withLayers { layers in
+            for index in layers.indices {
+                try layers[index].forEachParameter { parameter in
+                    guard !parameter.trainable else { return }
+                    try wrappingTensorErrors { try parameter.value.readScalars(from: flat, at: offset) }
+                    offset += parameter.value.count
+                }
+            }
+        }
     }
 
     /// Under ``dataParallelism``, replaces every weight and the random generator with the first process's.
@@ -296,14 +359,23 @@ extension Sequential {
 
     /// The forward pass through every layer.
     func forward(_ x: Tensor, training: Bool) throws -> Tensor {
-        var context = ForwardContext(training: training, generator: trainingGenerator)
+        var shared = trainingGenerator
+        var context = ForwardContext(training: training, generator: shared)
+        // Under data parallelism every process draws the same seed from the shared generator
+        // (which also shuffles, so the shuffles stay alike) and makes its own stream of it:
+        // dropout masks and augmentations differ from process to process.
+        let ownStream = training && (dataParallelism?.size ?? 1) > 1
+        if ownStream, let parallelism = dataParallelism {
+            let seed = shared.next()
+            context.generator = RandomGenerator(seed: seed ^ (UInt64(parallelism.rank + 1) &* 0x9E37_79B9_7F4A_7C15))
+        }
         var output = x
         try withLayers { layers in
             for index in layers.indices {
                 try runLayer(index, of: &layers) { layer in output = try layer.forward(output, context: &context) }
             }
         }
-        if training { trainingGenerator = context.generator }
+        if training { trainingGenerator = ownStream ? shared : context.generator }
         return output
     }
 
