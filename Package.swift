@@ -33,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "MNISTExample",
             dependencies: [
-                "Tensor", "Layers", "Datasets", "MNISTReport",
+                "Tensor", "Layers", "Datasets", "Distributed", "MNISTReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

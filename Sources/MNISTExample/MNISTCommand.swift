@@ -1,6 +1,7 @@
 import ArgumentParser
 import MNISTReport
 import Datasets
+import Distributed
 import Foundation
 import Layers
 import Tensor
@@ -91,6 +92,8 @@ extension MNISTCommand {
         @Option(help: "Folder for the model, history and report.") var output = "mnist-output"
         @Option(help: "Compute threads (default: all cores).") var threads: Int?
         @Option(help: "Continue training from a checkpoint or saved model.") var resume: String?
+        @Flag(help: "Train on every rank of an mpirun job (data parallel): --batch-size is split across the ranks, rank 0 prints and writes the files.")
+        var distributed = false
 
         func validate() throws {
             if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive, found \(epochs)") }
@@ -110,7 +113,20 @@ extension MNISTCommand {
         }
 
         func run() throws {
+            let world = distributed ? try Communicator.world() : nil
+            do {
+                try train(world: world)
+            } catch {
+                // One rank's error ends the whole job, said once, instead of leaving the others waiting.
+                if let world, world.size > 1 { world.abort("\(error)") }
+                throw error
+            }
+        }
+
+        func train(world: Communicator?) throws {
             if let threads { ComputeThreads.count = threads }
+            let first = (world?.rank ?? 0) == 0
+            func print(_ text: String) { if first { Swift.print(text) } }
             let outputFolder = URL(fileURLWithPath: output)
             try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
             let mnist = try data.load()
@@ -136,19 +152,24 @@ extension MNISTCommand {
             }
             print(try model.summary())
             print(ComputeThreads.blasDescription)
+            if let world {
+                model.dataParallelism = world
+                print("Data parallel over \(world.size) ranks: \(batchSize) samples per step, about \(batchSize / world.size) on each rank")
+            }
 
             let checkpoint = outputFolder.appendingPathComponent("checkpoint.safetensors").path
-            let callbacks: [any Callback] = [
+            // Only rank 0 writes files; every rank stops on NaN (they hold the same numbers).
+            let callbacks: [any Callback] = (first ? [
                 CSVLogger(path: outputFolder.appendingPathComponent("history.csv").path, append: resume != nil),
                 ModelCheckpoint(path: checkpoint),
-                TerminateOnNaN(),
-            ]
+            ] : []) + [TerminateOnNaN()]
             let started = Date()
             let history = try model.fit(
-                mnist.train, batchSize: batchSize, epochs: epochs,
-                validationSplit: validationSplit, initialEpoch: model.epochsCompleted, callbacks: callbacks)
+                mnist.train, batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
+                initialEpoch: model.epochsCompleted, callbacks: callbacks, verbose: first ? .auto : .silent)
             let minutes = Date().timeIntervalSince(started) / 60
             print(String(format: "Trained in %.1f minutes", minutes))
+            guard first else { return }
 
             let modelPath = outputFolder.appendingPathComponent("model.safetensors").path
             try model.save(to: modelPath)
