@@ -12,6 +12,18 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
+if CommandLine.arguments.dropFirst().first == "killable" {
+    // Rank 1 says its process id and waits to be killed from outside; rank 0 waits for it
+    // in a collective. Open MPI must then end the job instead of letting rank 0 wait forever.
+    if world.rank == 1 {
+        print("rank 1 pid \(ProcessInfo.processInfo.processIdentifier)")
+        fflush(nil)
+        Thread.sleep(forTimeInterval: 60)
+    }
+    try world.barrier()
+    fail("the barrier returned although rank 1 was killed")
+}
+
 if CommandLine.arguments.dropFirst().first == "abort" {
     if world.rank == 1 { world.abort("stopping the job on purpose") }
     Thread.sleep(forTimeInterval: 60)   // the others wait: the abort must end them

@@ -63,3 +63,52 @@ struct SampleSourceTests {
         #expect(throws: LayersError.self) { try model.predict(bad) }
     }
 }
+
+/// A stand-in for a group of processes: it knows its rank and does no communication.
+final class LoneRank: DataParallelism {
+    let rank: Int, size: Int
+    init(rank: Int, size: Int) { (self.rank, self.size) = (rank, size) }
+    func averageGradients(_ gradients: inout Tensor) throws {}
+    func broadcastFromFirst(_ values: inout Tensor) throws {}
+    func broadcastFromFirst(_ words: inout [UInt64]) throws {}
+}
+
+/// Records which samples each batch asked for.
+final class RecordingSource: SampleSource {
+    let inner: ByteBlobs
+    var requests: [[Int]] = []
+    init(_ inner: ByteBlobs) { self.inner = inner }
+    var count: Int { inner.count }
+    func batch(at indices: some Collection<Int>) throws -> (x: Tensor, y: Tensor) {
+        requests.append(Array(indices))
+        return try inner.batch(at: indices)
+    }
+}
+
+@Suite("Data parallelism in fit")
+struct DataParallelFitTests {
+    @Test("the ranks' slices of every batch partition it, so each epoch's slices partition the data")
+    func shardsPartitionTheData() throws {
+        let (x, labels) = SyntheticData.blobs(samples: 103, classes: 3, seed: 1)
+        let data = ByteBlobs(bytes: x.scalars.map { UInt8(Swift.max(0, Swift.min(255, ($0 + 6) * 20))) }, labels: labels)
+        var perRank: [[[Int]]] = []
+        for rank in 0..<3 {
+            let source = RecordingSource(data)
+            let model = Sequential(seed: 4) { Input(shape: [2]); Dense(units: 3, activation: .softmax) }
+            try model.compile(optimizer: SGD(), loss: .categoricalCrossentropy)
+            model.dataParallelism = LoneRank(rank: rank, size: 3)
+            try model.fit(source, batchSize: 10, epochs: 2, verbose: .silent)
+            perRank.append(Array(source.requests.dropFirst()))   // the first is the check of sample 0
+        }
+        #expect(perRank.allSatisfy { $0.count == 2 * 11 })         // 11 batches of 10 (the last 3) per epoch
+        for step in 0..<22 {
+            let slices = perRank.map { $0[step] }
+            #expect(slices.map(\.count).reduce(0, +) == (step % 11 == 10 ? 3 : 10))
+            #expect(Set(slices.joined()).count == slices.map(\.count).reduce(0, +), "slices overlap at step \(step)")
+        }
+        for epoch in 0..<2 {
+            let seen = perRank.flatMap { $0[(epoch * 11)..<((epoch + 1) * 11)].joined() }
+            #expect(seen.sorted() == Array(0..<103), "epoch \(epoch)")
+        }
+    }
+}
