@@ -12,6 +12,31 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
+if CommandLine.arguments.dropFirst().first == "throwing" {
+    // Rank 1's data fails at its fourth batch: fit must end the whole job, not leave rank 0
+    // waiting in the next allreduce.
+    struct Failing: SampleSource {
+        struct Unreadable: Error, CustomStringConvertible { var description: String { "batch 4 is unreadable" } }
+        let inner: TensorSamples
+        let failOnRank1: Bool
+        final class Counter: @unchecked Sendable { var calls = 0 }
+        let counter = Counter()
+        var count: Int { inner.count }
+        func batch(at indices: some Collection<Int>) throws -> (x: Tensor, y: Tensor) {
+            counter.calls += 1
+            if failOnRank1, counter.calls == 5 { throw Unreadable() }   // the first call is fit's check of sample 0
+            return try inner.batch(at: indices)
+        }
+    }
+    let model = Sequential(seed: 1) { Input(shape: [2]); Dense(units: 2, activation: .softmax) }
+    try model.compile(optimizer: SGD(), loss: .categoricalCrossentropy)
+    model.dataParallelism = world
+    let data = Failing(inner: TensorSamples(x: try Tensor.zeros([640, 2]), y: try Tensor.oneHot(Array(repeating: 0, count: 640), classes: 2)),
+                       failOnRank1: world.rank == 1)
+    try model.fit(data, batchSize: 64, epochs: 3, verbose: .silent)
+    fail("fit returned although rank 1's data failed")
+}
+
 if CommandLine.arguments.dropFirst().first == "killable" {
     // Rank 1 says its process id and waits to be killed from outside; rank 0 waits for it
     // in a collective. Open MPI must then end the job instead of letting rank 0 wait forever.

@@ -63,6 +63,16 @@ struct CollectiveTests {
         #expect(output.contains("rank 1: fit: the processes disagree on the model or its settings (process 1: differs from process 0)"), "\(output)")
     }
 
+    @Test("a rank whose data throws inside fit ends the whole job within seconds, saying why once",
+          .enabled(if: mpirun != nil, "mpirun is not installed"))
+    func throwingRankInFitEndsTheJob() throws {
+        let (status, output, seconds) = try launch(ranks: 2, arguments: ["throwing"], timeout: 30)
+        #expect(status != 0)
+        #expect(seconds < 20, "the job took \(seconds) s")
+        #expect(output.components(separatedBy: "rank 1 of 2: fit: batch 4 is unreadable").count - 1 == 1, "\(output)")
+        #expect(!output.contains("FAILED"), "\(output)")
+    }
+
     @Test("a rank killed from outside ends the whole job within seconds", .enabled(if: mpirun != nil, "mpirun is not installed"))
     func killedRankEndsTheJob() throws {
         let process = Process()

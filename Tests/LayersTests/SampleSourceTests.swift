@@ -71,6 +71,7 @@ final class LoneRank: DataParallelism {
     func averageGradients(_ gradients: inout Tensor) throws {}
     func broadcastFromFirst(_ values: inout Tensor) throws {}
     func broadcastFromFirst(_ words: inout [UInt64]) throws {}
+    func abort(_ message: String) -> Never { fatalError(message) }
 }
 
 /// Records which samples each batch asked for.

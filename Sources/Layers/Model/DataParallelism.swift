@@ -9,7 +9,8 @@ import Tensor
 /// first process's weights and random generator (so all shuffle alike), gives process `rank` the `rank`-th of `size` contiguous slices of
 /// each batch of the shared shuffled order (so the batch size is the global one), and
 /// replaces each step's gradients with their mean over the processes before the optimizer
-/// uses them; every process then holds the same weights after every step.
+/// uses them; every process then holds the same weights after every step. An error while
+/// training (bad data, a callback stopping on NaN) ends all of them through ``abort(_:)``.
 public protocol DataParallelism: AnyObject {
     /// This process's index, `0..<size`.
     var rank: Int { get }
@@ -21,4 +22,7 @@ public protocol DataParallelism: AnyObject {
     func broadcastFromFirst(_ values: inout Tensor) throws
     /// Replaces `words` with the first process's (all of them call it together).
     func broadcastFromFirst(_ words: inout [UInt64]) throws
+    /// Ends every process after printing `message` (what `fit` does with an error during
+    /// training, where the other processes would otherwise wait for this one forever).
+    func abort(_ message: String) -> Never
 }

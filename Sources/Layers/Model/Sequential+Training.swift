@@ -192,33 +192,39 @@ extension Sequential {
         try startFromFirstProcessWeights()
         for callback in allCallbacks { try callback.onTrainBegin(model: self) }
         var lastLogs: Logs = [:]
-        for epoch in initialEpoch..<epochs {
-            for callback in allCallbacks { try callback.onEpochBegin(epoch, model: self) }
-            var order = Array(trainingRange)
-            if shuffle { order.shuffle(using: &trainingGenerator) }
-            var accumulator = LogAccumulator(metrics: metrics)
-            for batch in 0..<stepsPerEpoch {
-                for callback in allCallbacks { try callback.onBatchBegin(batch, model: self) }
-                let globalIndices = order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)]
-                let indices = shard(of: globalIndices)
-                shardWeight = Float(indices.count * (dataParallelism?.size ?? 1)) / Float(globalIndices.count)
-                let (xBatch, yBatch) = try self.batch(of: data, at: indices, loss: loss, checked: checked, operation: "fit")
-                let (value, prediction) = try trainStep(x: xBatch, y: yBatch, loss: loss)
-                try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
-                let runningLogs = accumulator.logs
-                for callback in allCallbacks { try callback.onBatchEnd(batch, logs: runningLogs, model: self) }
+        do {
+            for epoch in initialEpoch..<epochs {
+                for callback in allCallbacks { try callback.onEpochBegin(epoch, model: self) }
+                var order = Array(trainingRange)
+                if shuffle { order.shuffle(using: &trainingGenerator) }
+                var accumulator = LogAccumulator(metrics: metrics)
+                for batch in 0..<stepsPerEpoch {
+                    for callback in allCallbacks { try callback.onBatchBegin(batch, model: self) }
+                    let globalIndices = order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)]
+                    let indices = shard(of: globalIndices)
+                    shardWeight = Float(indices.count * (dataParallelism?.size ?? 1)) / Float(globalIndices.count)
+                    let (xBatch, yBatch) = try self.batch(of: data, at: indices, loss: loss, checked: checked, operation: "fit")
+                    let (value, prediction) = try trainStep(x: xBatch, y: yBatch, loss: loss)
+                    try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
+                    let runningLogs = accumulator.logs
+                    for callback in allCallbacks { try callback.onBatchEnd(batch, logs: runningLogs, model: self) }
+                }
+                var logs = try averagedOverProcesses(accumulator.logs)
+                try averageNonTrainableParametersOverProcesses()
+                if let validation {
+                    let results = try evaluate(validation.data, samples: validation.range, batchSize: batchSize, checked: checked)
+                    for (key, value) in results { logs[key.validation] = value }
+                }
+                if let rate = learningRate { logs[.learningRate] = rate }
+                epochsCompleted = epoch + 1
+                for callback in allCallbacks { try callback.onEpochEnd(epoch, logs: logs, model: self) }
+                lastLogs = logs
+                if stopTraining { break }
             }
-            var logs = try averagedOverProcesses(accumulator.logs)
-            try averageNonTrainableParametersOverProcesses()
-            if let validation {
-                let results = try evaluate(validation.data, samples: validation.range, batchSize: batchSize, checked: checked)
-                for (key, value) in results { logs[key.validation] = value }
-            }
-            if let rate = learningRate { logs[.learningRate] = rate }
-            epochsCompleted = epoch + 1
-            for callback in allCallbacks { try callback.onEpochEnd(epoch, logs: logs, model: self) }
-            lastLogs = logs
-            if stopTraining { break }
+        } catch {
+            // Under data parallelism the other processes would wait for this one forever.
+            if let parallelism = dataParallelism, parallelism.size > 1 { parallelism.abort("fit: \(error)") }
+            throw error
         }
         for callback in allCallbacks { try callback.onTrainEnd(model: self, logs: lastLogs) }
         return history
@@ -229,7 +235,8 @@ extension Sequential {
     private func shard(of indices: ArraySlice<Int>) -> ArraySlice<Int> {
         guard let parallelism = dataParallelism, parallelism.size > 1 else { return indices }
         let (count, start) = (indices.count, indices.startIndex)
-        return indices[(start + count * parallelism.rank / parallelism.size)..<(start + count * (parallelism.rank + 1) / parallelism.size)]
+        let (rank, size) = (parallelism.rank, parallelism.size)
+        return indices[(start + count * rank / size)..<(start + count * (rank + 1) / size)]
     }
 
     /// Under ``dataParallelism``, checks that every process built the same model and trains it
@@ -241,9 +248,13 @@ extension Sequential {
         encoder.outputFormatting = .sortedKeys
         var description = "batch \(batchSize) samples \(samples) epochs \(epochs) loss \(loss?.name ?? "-")"
         description += " optimizer \(optimizer.map { String(describing: type(of: $0)) } ?? "-")"
+        for (key, value) in (optimizer?.state ?? [:]).sorted(by: { $0.key < $1.key }) {
+            description += " \(key) \(value.shape)"
+        }
         for layer in layers {
             let configuration = (try? configurationJSON(of: layer)).flatMap { try? encoder.encode($0) }
-            description += " | \(type(of: layer).typeName) \(layer.name) \(configuration.map { String(decoding: $0, as: UTF8.self) } ?? "")"
+            let json = configuration.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            description += " | \(type(of: layer).typeName) \(layer.name) \(json)"
             description += " \(layer.parameters.map(\.value.shape))"
         }
         // FNV-1a, 64 bits: the same text gives the same number on every process.
@@ -276,7 +287,9 @@ extension Sequential {
     private func averageNonTrainableParametersOverProcesses() throws {
         guard let parallelism = dataParallelism, parallelism.size > 1 else { return }
         var values: [Float] = []
-        for layer in layers { for parameter in layer.parameters where !parameter.trainable { values += parameter.value.scalars } }
+        for layer in layers {
+            for parameter in layer.parameters where !parameter.trainable { values += parameter.value.scalars }
+        }
         guard !values.isEmpty else { return }
         var flat = try wrappingTensorErrors { try Tensor(shape: [values.count], scalars: values) }
         try parallelism.averageGradients(&flat)
@@ -292,7 +305,8 @@ extension Sequential {
         }
     }
 
-    /// Under ``dataParallelism``, replaces every weight and the random generator with the first process's.
+    /// Under ``dataParallelism``, replaces every weight, the optimizer's state and the random
+    /// generator with the first process's.
     private func startFromFirstProcessWeights() throws {
         guard let parallelism = dataParallelism, parallelism.size > 1 else { return }
         let current = weights
@@ -312,6 +326,15 @@ extension Sequential {
             offset += tensor.count
         }
         try setWeights(received)
+        if var optimizer {
+            // The optimizer's state too (the same keys and shapes everywhere: the fingerprint has them).
+            for key in optimizer.state.keys.sorted() {
+                var value = optimizer.state[key]!
+                try parallelism.broadcastFromFirst(&value)
+                optimizer.state[key] = value
+            }
+            self.optimizer = optimizer
+        }
         var state = trainingGenerator.state
         try parallelism.broadcastFromFirst(&state)
         trainingGenerator = try wrappingTensorErrors { try RandomGenerator(state: state) }
