@@ -42,7 +42,7 @@ public final class Communicator: @unchecked Sendable {
     /// - Throws: ``DistributedError`` for a bad root or an MPI failure.
     public func broadcast(_ tensor: inout Tensor, from root: Int = 0) throws {
         guard (0..<size).contains(root) else { throw DistributedError.invalidRank(root, size: size) }
-        let count = Int32(tensor.count)
+        let count = try mpiCount(tensor.count)
         try tensor.withUnsafeMutableBufferPointer { buffer in
             try check(MPI_Bcast(buffer.baseAddress, count, swiftlayers_mpi_float(), Int32(root), swiftlayers_mpi_comm_world()),
                       "MPI_Bcast")
@@ -53,7 +53,7 @@ public final class Communicator: @unchecked Sendable {
     /// - Throws: ``DistributedError`` for a bad root or an MPI failure.
     public func broadcast(_ values: inout [UInt64], from root: Int = 0) throws {
         guard (0..<size).contains(root) else { throw DistributedError.invalidRank(root, size: size) }
-        let count = Int32(values.count)
+        let count = try mpiCount(values.count)
         try values.withUnsafeMutableBufferPointer { buffer in
             try check(MPI_Bcast(buffer.baseAddress, count, swiftlayers_mpi_uint64(), Int32(root), swiftlayers_mpi_comm_world()),
                       "MPI_Bcast")
@@ -64,7 +64,7 @@ public final class Communicator: @unchecked Sendable {
     /// over the contiguous buffer).
     /// - Throws: ``DistributedError/mpi(operation:code:)`` when MPI fails.
     public func allreduceSum(_ tensor: inout Tensor) throws {
-        let count = Int32(tensor.count)
+        let count = try mpiCount(tensor.count)
         try tensor.withUnsafeMutableBufferPointer { buffer in
             try check(MPI_Allreduce(swiftlayers_mpi_in_place(), buffer.baseAddress, count, swiftlayers_mpi_float(), swiftlayers_mpi_sum(),
                                     swiftlayers_mpi_comm_world()), "MPI_Allreduce")
@@ -75,7 +75,7 @@ public final class Communicator: @unchecked Sendable {
     /// - Throws: ``DistributedError/mpi(operation:code:)`` when MPI fails.
     public func allreduceAverage(_ tensor: inout Tensor) throws {
         try allreduceSum(&tensor)
-        if size > 1 { tensor = tensor * (1 / Float(size)) }
+        if size > 1 { tensor *= 1 / Float(size) }
     }
 
     /// Waits until every rank has called it.
@@ -99,13 +99,21 @@ public enum DistributedError: Error, Equatable, CustomStringConvertible {
     case mpi(operation: String, code: Int32)
     /// A rank outside `0..<size`.
     case invalidRank(Int, size: Int)
+    /// A buffer longer than one MPI call can send (counts are 32-bit).
+    case tooLarge(count: Int)
 
     public var description: String {
         switch self {
         case let .mpi(operation, code): "\(operation) failed with MPI error code \(code)"
         case let .invalidRank(rank, size): "expected a rank in 0..<\(size), found \(rank)"
+        case let .tooLarge(count): "expected at most \(Int32.max) scalars in one MPI call, found \(count)"
         }
     }
+}
+
+private func mpiCount(_ count: Int) throws(DistributedError) -> Int32 {
+    guard let count = Int32(exactly: count) else { throw DistributedError.tooLarge(count: count) }
+    return count
 }
 
 private func check(_ code: Int32, _ operation: String) throws(DistributedError) {

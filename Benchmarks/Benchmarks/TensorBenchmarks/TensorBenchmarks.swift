@@ -152,8 +152,10 @@ let benchmarks: @Sendable () -> Void = {
     let conv2 = Lazy { ConvLayer(height: 13, channels: 32, filters: 64, needsInputGradient: true) }
     convBenchmarks("conv1 28x28x1->32 batch 128") { ConvLayer(height: 28, channels: 1, filters: 32, needsInputGradient: false) }
     convBenchmarks("conv2 13x13x32->64 batch 128 im2col") { conv2.value }
-    convBenchmarks("conv2 13x13x32->64 batch 128 winograd") {
-        ConvLayer(height: 13, channels: 32, filters: 64, needsInputGradient: true, algorithm: .winograd)
+    for algorithm in [Conv2DKernel.Algorithm.winograd, .winograd4x4] {
+        convBenchmarks("conv2 13x13x32->64 batch 128 \(algorithm)") {
+            ConvLayer(height: 13, channels: 32, filters: 64, needsInputGradient: true, algorithm: algorithm)
+        }
     }
 
     // The targets, measured side by side in every sample: conv2 forward+backward

@@ -445,7 +445,7 @@ extension Sequential {
         // each weighted by its shard's share of the batch (shards differ by one when the batch
         // does not divide), so the result is the whole batch's mean gradient.
         if let parallelism = dataParallelism, parallelism.size > 1 {
-            if shardWeight != 1 { flatGradients = flatGradients * shardWeight }
+            if shardWeight != 1 { flatGradients *= shardWeight }
             try parallelism.averageGradients(&flatGradients)
         }
         try optimizer.update(weights: &flatWeights, gradients: &flatGradients, segments: segments, step: step)
