@@ -15,6 +15,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Only the example's `mnist serve` uses it; no library product links it.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         // Only for `swift package generate-documentation`; nothing links it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -24,21 +26,31 @@ let package = Package(
         .target(name: "Layers", dependencies: ["Tensor"]),
         .target(
             name: "Datasets",
-            dependencies: ["Tensor", "Layers", "CZlib", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "Tensor", "Layers", "CZlib", "CPNG", "CTurboJPEG", .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(name: "Distributed", dependencies: ["Tensor", "Layers", "CMPI"]),
 
         // MARK: The MNIST example (the `mnist` command and its report)
         .target(name: "MNISTReport"),
+        // `mnist serve`: the HTTP API and the drawing page (embedded in the binary).
+        .target(
+            name: "MNISTServer",
+            dependencies: ["Tensor", "Layers", "Datasets", .product(name: "Hummingbird", package: "hummingbird")],
+            resources: [.embedInCode("Resources/index.html")]
+        ),
         .executableTarget(
             name: "MNISTExample",
             dependencies: [
-                "Tensor", "Layers", "Datasets", "Distributed", "MNISTReport",
+                "Tensor", "Layers", "Datasets", "Distributed", "MNISTReport", "MNISTServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // MARK: System libraries
+        // libpng behind a C wrapper: its errors longjmp, which Swift code must never see (apt: libpng-dev).
+        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .systemLibrary(
             name: "CBLAS",
             path: "Sources/CBLAS",
@@ -50,6 +62,12 @@ let package = Package(
             path: "Sources/CMPI",
             pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
+        .systemLibrary(
+            name: "CTurboJPEG",
+            path: "Sources/CTurboJPEG",
+            pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]
         ),
         .systemLibrary(
             name: "CZlib",
@@ -64,6 +82,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor", "Layers"]),
         .testTarget(name: "MNISTReportTests", dependencies: ["MNISTReport"]),
         .testTarget(name: "MNISTExampleTests", dependencies: ["MNISTExample", "Layers", "Tensor"]),
+        .testTarget(name: "MNISTServerTests", dependencies: ["MNISTServer", "Datasets", "Layers", "Tensor"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "DistributedSelfTest"]),
         // Run by DistributedTests under `mpirun`: the collectives checked on every rank.
         .executableTarget(name: "DistributedSelfTest", dependencies: ["Distributed", "Tensor"], path: "Tests/DistributedSelfTest"),

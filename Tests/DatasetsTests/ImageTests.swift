@@ -22,6 +22,119 @@ struct ImageTests {
         #expect(worst < 1e-4, "largest difference \(worst)")
     }
 
+    /// Luminance over white, as the decoder defines it, from 0...1 channel values.
+    static func expectedGray(_ channels: [Double], _ type: PNGWriter.ColorType) -> Float {
+        let (value, alpha): (Double, Double) = switch type {
+        case .gray: (channels[0], 1)
+        case .grayAlpha: (channels[0], channels[1])
+        case .rgb: (0.299 * channels[0] + 0.587 * channels[1] + 0.114 * channels[2], 1)
+        case .rgba: (0.299 * channels[0] + 0.587 * channels[1] + 0.114 * channels[2], channels[3])
+        case .palette: fatalError("palette pixels are looked up by the caller")
+        }
+        return Float(alpha * value + (1 - alpha))
+    }
+
+    @Test("PNG: 16-bit, 1-bit, interlaced and palette-with-transparency files decode to the expected gray values",
+          arguments: [
+            ("16-bit gray", PNGWriter.ColorType.gray, 16, false), ("16-bit RGBA", .rgba, 16, false),
+            ("1-bit gray", .gray, 1, false), ("interlaced gray", .gray, 8, true), ("interlaced 16-bit RGB", .rgb, 16, true),
+            ("interlaced gray+alpha", .grayAlpha, 8, true),
+          ])
+    func pngKinds(name: String, type: PNGWriter.ColorType, depth: Int, interlaced: Bool) throws {
+        let (width, height) = (11, 9)  // 9 rows and 11 columns fill all seven Adam7 passes
+        var state: UInt64 = 12345
+        let maximum = (1 << depth) - 1
+        let channels = [PNGWriter.ColorType.gray: 1, .grayAlpha: 2, .rgb: 3, .rgba: 4][type]!
+        let samples = (0..<width * height).map { _ in
+            (0..<channels).map { _ in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Int(state >> 33) % (maximum + 1)
+            }
+        }
+        let writer = PNGWriter(width: width, height: height, colorType: type, bitDepth: depth, interlaced: interlaced)
+        let image = try GrayscaleImage(data: writer.encode(samples), name: name)
+        #expect(image.width == width && image.height == height)
+        let expected = samples.map { Self.expectedGray($0.map { Double($0) / Double(maximum) }, type) }
+        // libpng hands back 8 bits per channel: one step of 1/255 at most, plus rounding.
+        let worst = zip(image.pixels, expected).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1.01 / 255, "largest difference \(worst)")
+    }
+
+    @Test("PNG: an interlaced 2-bit palette image with transparent entries")
+    func pngPalette() throws {
+        var writer = PNGWriter(width: 10, height: 9, colorType: .palette, bitDepth: 2, interlaced: true)
+        writer.palette = [(0, 0, 0), (255, 0, 0), (10, 200, 30), (255, 255, 255)]
+        writer.paletteAlpha = [255, 128, 0]  // the fourth entry is opaque
+        let indices = (0..<90).map { [($0 * 7 + $0 / 10) % 4] }
+        let image = try GrayscaleImage(data: writer.encode(indices), name: "palette")
+        let expected = indices.map { pixel -> Float in
+            let (r, g, b) = writer.palette[pixel[0]]
+            let alpha = pixel[0] < writer.paletteAlpha.count ? Double(writer.paletteAlpha[pixel[0]]) / 255 : 1
+            return Self.expectedGray([Double(r) / 255, Double(g) / 255, Double(b) / 255, alpha], .rgba)
+        }
+        let worst = zip(image.pixels, expected).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1.01 / 255, "largest difference \(worst)")
+    }
+
+    /// A 48x32 white image whose top-left 16x16 block is black.
+    static func cornerImage() throws -> GrayscaleImage {
+        try GrayscaleImage(width: 48, height: 32, pixels: (0..<48 * 32).map { ($0 % 48 < 16 && $0 / 48 < 16) ? 0 : 1 })
+    }
+
+    @Test("PNG written by the library reads back exactly")
+    func pngRoundTrip() throws {
+        let image = try GrayscaleImage(width: 5, height: 3, bytes: (0..<15).map { UInt8($0 * 17) })
+        #expect(try GrayscaleImage(data: image.pngData()) == image)
+    }
+
+    @Test("JPEG, baseline and progressive, decodes close to the original", arguments: [false, true])
+    func jpeg(progressive: Bool) throws {
+        let gradient = try GrayscaleImage(width: 64, height: 40, pixels: (0..<64 * 40).map { Float($0 % 64) / 63 })
+        let data = try gradient.jpegData(quality: 95, progressive: progressive)
+        // SOF2 marks a progressive frame, SOF0 a baseline one.
+        #expect(data.range(of: Data([0xFF, progressive ? 0xC2 : 0xC0])) != nil)
+        let decoded = try GrayscaleImage(data: data)
+        #expect(decoded.width == 64 && decoded.height == 40)
+        let worst = zip(decoded.pixels, gradient.pixels).map { abs($0 - $1) }.max()!
+        #expect(worst < 0.03, "largest difference \(worst)")
+    }
+
+    /// `jpeg` with an EXIF segment recording `orientation`, right after the start-of-image marker.
+    static func withEXIF(_ jpeg: Data, orientation: Int, bigEndian: Bool) -> Data {
+        func u16(_ v: Int) -> [UInt8] { bigEndian ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)] }
+        func u32(_ v: Int) -> [UInt8] { bigEndian ? [0, 0] + u16(v) : u16(v) + [0, 0] }
+        let tiff = (bigEndian ? [0x4D, 0x4D] : [0x49, 0x49]) + u16(42) + u32(8)
+            + u16(2)                                                   // two entries in IFD0
+            + u16(0x010F) + u16(2) + u32(4) + [0x41, 0x42, 0x43, 0]    // Make: "ABC" (ASCII, inline)
+            + u16(0x0112) + u16(3) + u32(1) + u16(orientation) + [0, 0]  // Orientation (SHORT)
+            + u32(0)
+        let payload = Array("Exif\0\0".utf8) + tiff
+        let segment = [0xFF, 0xE1, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload
+        return jpeg.prefix(2) + Data(segment) + jpeg.dropFirst(2)
+    }
+
+    @Test("JPEG: every EXIF orientation turns the photo upright", arguments: EXIFOrientation.allCases)
+    func exifOrientation(_ orientation: EXIFOrientation) throws {
+        let stored = try Self.cornerImage().jpegData(quality: 95)
+        // Where the stored top-left black block must be shown: (right side?, bottom side?) and the shown size.
+        let (right, bottom): (Bool, Bool) = switch orientation {
+        case .up, .leftMirrored: (false, false)
+        case .mirrored, .right: (true, false)
+        case .upsideDown, .rightMirrored: (true, true)
+        case .upsideDownMirrored, .left: (false, true)
+        }
+        for bigEndian in [false, true] {
+            let image = try GrayscaleImage(data: Self.withEXIF(stored, orientation: orientation.rawValue, bigEndian: bigEndian))
+            let turned = orientation.rawValue >= 5
+            #expect((image.width, image.height) == (turned ? 32 : 48, turned ? 48 : 32))
+            let x = right ? image.width - 8 : 8, y = bottom ? image.height - 8 : 8
+            #expect(image[x, y] < 0.1, "\(orientation): the black block is shown at (\(x), \(y))")
+            #expect(image[image.width - 1 - x, image.height - 1 - y] > 0.9)
+            #expect(EXIFOrientation(jpeg: Self.withEXIF(stored, orientation: orientation.rawValue, bigEndian: bigEndian)) == orientation)
+        }
+        #expect(EXIFOrientation(jpeg: stored) == nil, "no EXIF segment: shown as stored")
+    }
+
     @Test("PGM in binary and text form")
     func pgm() throws {
         let binary = try write(Data("P5\n# a comment\n3 2\n255\n".utf8) + Data([0, 51, 102, 153, 204, 255]), "b.pgm")
@@ -34,11 +147,22 @@ struct ImageTests {
     @Test("damaged and unsupported images are reported, not crashed on")
     func badImages() throws {
         let fixture = Data(base64Encoded: PNGFixtures.all[1].base64)!
+        let jpeg = try Self.cornerImage().jpegData()
+        var huge = PNGWriter(width: 1, height: 1, colorType: .gray, bitDepth: 8).encode([[0]])
+        huge.replaceSubrange(16..<24, with: [0, 1, 0, 0, 0, 1, 0, 0])  // IHDR claims 65536x65536, with a valid CRC
+        var crc = Data()
+        crc.append(bigEndian: PNGWriter.crc32(huge[12..<29]))
+        huge.replaceSubrange(29..<33, with: crc)
         for (name, data) in [("truncated.png", fixture.prefix(fixture.count / 2)), ("text.txt", Data("hello".utf8)),
-                             ("short.pgm", Data("P5\n4 4\n255\n".utf8) + Data([1, 2])), ("empty.png", Data())] {
+                             ("short.pgm", Data("P5\n4 4\n255\n".utf8) + Data([1, 2])), ("empty.png", Data()),
+                             ("truncated.jpg", jpeg.prefix(jpeg.count * 2 / 3)), ("header-only.jpg", jpeg.prefix(4)),
+                             ("huge.pgm", Data("P5\n99999 99999\n255\n".utf8)), ("huge.png", huge)] {
             let url = try write(data, name)
             defer { try? FileManager.default.removeItem(at: url) }
             #expect(throws: DatasetError.self, "\(name)") { try GrayscaleImage(contentsOf: url) }
+            if name.hasPrefix("huge") {
+                #expect { try GrayscaleImage(contentsOf: url) } throws: { "\($0)".contains("at most \(GrayscaleImage.maximumPixelCount) pixels") }
+            }
         }
     }
 

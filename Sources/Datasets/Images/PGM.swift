@@ -29,7 +29,7 @@ enum PGM {
         }
         let binary = bytes[1] == UInt8(ascii: "5")
         let width = try token(), height = try token(), maximum = try token()
-        guard width > 0, height > 0, width * height <= 1 << 26 else { throw bad("size \(width)x\(height) is not supported") }
+        try GrayscaleImage.checkSize(width: width, height: height, path: path)
         guard (1...65535).contains(maximum) else { throw bad("maximum value \(maximum) is out of range") }
         var values: [Int] = []
         values.reserveCapacity(width * height)
