@@ -79,13 +79,15 @@ let package = Package(
         // MARK: Tests (one target per module)
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensor", "CMallocStatistics"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor", "Layers"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor", "Layers", "MNISTTestSupport"]),
         .testTarget(name: "MNISTReportTests", dependencies: ["MNISTReport"]),
-        .testTarget(name: "MNISTExampleTests", dependencies: ["MNISTExample", "Layers", "Tensor"]),
-        .testTarget(name: "MNISTServerTests", dependencies: ["MNISTServer", "Datasets", "Layers", "Tensor"]),
+        .testTarget(name: "MNISTExampleTests", dependencies: ["MNISTExample", "Layers", "Tensor", "Datasets", "MNISTTestSupport"]),
+        .testTarget(name: "MNISTServerTests", dependencies: ["MNISTServer", "Datasets", "Layers", "Tensor", "MNISTTestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "DistributedSelfTest"]),
         // Run by DistributedTests under `mpirun`: the collectives checked on every rank.
         .executableTarget(name: "DistributedSelfTest", dependencies: ["Distributed", "Tensor"], path: "Tests/DistributedSelfTest"),
         .target(name: "CMallocStatistics", path: "Tests/CMallocStatistics"),
+        // A model trained on real MNIST once per test process, and synthetic photos of digits.
+        .target(name: "MNISTTestSupport", dependencies: ["Datasets", "Layers", "Tensor"], path: "Tests/MNISTTestSupport"),
     ]
 )

@@ -4,14 +4,15 @@ import Datasets
 import Distributed
 import Foundation
 import Layers
+import MNISTServer
 import Tensor
 
 @main
-struct MNISTCommand: ParsableCommand {
+struct MNISTCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnist",
         abstract: "Train, evaluate and use a convolutional network on the MNIST digits.",
-        subcommands: [Train.self, Evaluate.self, Predict.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Serve.self],
         defaultSubcommand: Train.self)
 }
 
@@ -201,29 +202,55 @@ extension MNISTCommand {
 extension MNISTCommand {
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Classify your own digit images (PNG or PGM, any size, dark on light or light on dark).")
+            abstract: "Classify your own digit images: photos of paper or drawings (PNG, JPEG or PGM, any size).")
 
         @Option(help: "The saved model.") var model: String
-        @Flag(help: "Also write each image as the model sees it, 28x28, to <image>.mnist.pgm.") var savePreprocessed = false
+        @Flag(help: "Also write each image as the model sees it, 28x28, to <image>.mnist.png.") var savePreprocessed = false
         @Argument(help: "Image files.") var images: [String]
 
         func run() throws {
-            let classifier = try Sequential.load(from: model)
+            let classifier = try DigitClassifier(contentsOf: model)
             var failures = 0
             for path in images {
                 do {
-                    let digit = try DigitPreprocessing.mnistStyle(try GrayscaleImage(contentsOf: URL(fileURLWithPath: path)))
-                    if savePreprocessed { try digit.pgmData().write(to: URL(fileURLWithPath: path + ".mnist.pgm"), options: .atomic) }
-                    let probabilities = try classifier.predict(try DigitPreprocessing.batch([digit])).scalars
-                    let top = probabilities.enumerated().sorted { $0.element > $1.element }.prefix(3)
-                    let text = top.map { String(format: "%d (%.1f%%)", $0.offset, $0.element * 100) }.joined(separator: ", ")
-                    print("\(path): \(text)")
+                    print("\(path): \(try classify(path, with: classifier).summary)")
                 } catch {
                     failures += 1
                     print("\(path): error: \(error)")
                 }
             }
             if failures > 0 { throw ExitCode(1) }
+        }
+
+        /// The prediction for the image at `path`; writes what the model saw with `--save-preprocessed`.
+        func classify(_ path: String, with classifier: DigitClassifier) throws -> DigitPrediction {
+            let prediction = try classifier.classify(try GrayscaleImage(contentsOf: URL(fileURLWithPath: path)))
+            if savePreprocessed {
+                try prediction.input.pngData().write(to: URL(fileURLWithPath: path + ".mnist.png"), options: .atomic)
+            }
+            return prediction
+        }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve a saved model over HTTP: a page to draw digits on, and a JSON prediction API.")
+
+        @Option(help: "The saved model.") var model: String
+        @Option(help: "The address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
+        @Option(help: "The port to listen on (0 picks a free one).") var port = 8080
+
+        func validate() throws {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, found \(port)") }
+        }
+
+        func run() async throws {
+            let server = DigitServer(classifier: try DigitClassifier(contentsOf: model))
+            let host = host
+            try await server.runUntilSignal(host: host, port: port) { port in
+                print("Serving \(server.classifier.modelName) at http://\(host):\(port)/ (Ctrl-C to stop)")
+                fflush(nil)
+            }
         }
     }
 }

@@ -1,1 +1,96 @@
+import Datasets
+import Foundation
 import Hummingbird
+import Logging
+
+/// `mnist serve`: the drawing page and a JSON prediction API over one loaded model.
+///
+/// - `GET /`: the page (self-contained: no CDN, works offline).
+/// - `POST /api/predict`: a PNG or JPEG image (a photo or drawing of one digit, any size), or
+///   JSON `{"pixels": [784 values]}` (a 28x28 MNIST-style image, light ink on black, row by row,
+///   0 to 1). Answers `{"digit", "probabilities", "top", "input"}`.
+/// - `GET /health`: `{"status": "ok", "model", "parameters"}`.
+///
+/// Errors are JSON `{"error", "status"}`: 400 for a malformed image or JSON, 413 for a body over
+/// ``maximumBodySize``, 422 for an image without a digit, 404 and 405 for a wrong path or method.
+public struct DigitServer: Sendable {
+    /// The largest request body accepted: 5 MB, room for a phone photo.
+    public static let maximumBodySize = 5 << 20
+
+    public let classifier: DigitClassifier
+
+    public init(classifier: DigitClassifier) {
+        self.classifier = classifier
+    }
+
+    /// Serves until the task running it is cancelled (or, from ``runUntilSignal``, a signal).
+    /// - Parameter onRunning: called with the bound port once the server accepts connections
+    ///   (useful with port 0, which asks the system for a free one).
+    public func run(host: String, port: Int, logLevel: Logger.Level = .notice,
+                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await application(host: host, port: port, logLevel: logLevel, onRunning: onRunning).run()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+    public func runUntilSignal(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        try await application(host: host, port: port, logLevel: .notice, onRunning: onRunning).runService()
+    }
+
+    private func application(host: String, port: Int, logLevel: Logger.Level,
+                             onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        var logger = Logger(label: "mnist-serve")
+        logger.logLevel = logLevel
+        return Application(
+            router: router(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "mnist-serve"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        let page = PackageResources.index_html
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: page)))
+        }
+        router.get("/health") { _, _ in
+            try Self.json(["status": "ok", "model": classifier.modelName, "parameters": "\(classifier.parameterCount)"])
+        }
+        router.post("/api/predict") { request, context in
+            try await predict(request)
+        }
+        // Every other method on these paths: 405 with the methods that would work.
+        let allowed: [String: [HTTPRequest.Method]] = ["/": [.get], "/health": [.get], "/api/predict": [.post]]
+        for (path, methods) in allowed {
+            for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete, .head, .options] where !methods.contains(method) {
+                router.on(RouterPath(path), method: method) { request, _ -> Response in
+                    throw APIError(.methodNotAllowed, "\(request.method) is not allowed on \(path); use \(methods.map(\.rawValue).joined(separator: " or "))",
+                                   allowed: methods)
+                }
+            }
+        }
+        return router
+    }
+
+    private func predict(_ request: Request) async throws -> Response {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maximumBodySize)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "the request body is over the limit of \(Self.maximumBodySize) bytes")
+        }
+        let bytes = Data(buffer: body)
+        guard !bytes.isEmpty else {
+            throw APIError(.badRequest, "empty request body: send a PNG or JPEG image, or JSON {\"pixels\": [784 values]}")
+        }
+        let prediction = try PredictionRequest(body: bytes, contentType: request.headers[.contentType]).classify(with: classifier)
+        return try Self.json(prediction.response())
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
+    }
+}

@@ -1,10 +1,15 @@
 import Tensor
 
 /// Turns a photo or drawing of one digit into an MNIST-like 28x28 sample, the way the
-/// MNIST images were made: grayscale, bright ink on black, the digit scaled to fit a 20x20
-/// box keeping its aspect ratio, then placed so that its centre of mass is at the centre of
-/// the 28x28 frame.
+/// MNIST images were made: bright ink on black, the digit scaled to fit a 20x20 box keeping its
+/// aspect ratio, then placed so that its centre of mass is at the centre of the 28x28 frame.
+/// The ink is first separated from the paper (``InkMap``), so photos of a digit written on paper
+/// (uneven light, shadows, texture, JPEG noise) work as well as clean drawings.
 public enum DigitPreprocessing {
+    /// Photos are reduced to at most this many pixels on their longer side first: the digit
+    /// ends up 20 pixels tall, and a 12-megapixel photo would only cost time.
+    public static let workingSize = 512
+
     /// The MNIST-style version of `image`.
     /// - Parameters:
     ///   - image: a photo or drawing of one digit, any size.
@@ -12,23 +17,16 @@ public enum DigitPreprocessing {
     ///     light background, which is inverted.
     /// - Throws: ``DatasetError/inconsistent(_:)`` when no ink is found.
     public static func mnistStyle(_ image: GrayscaleImage, invert: Bool? = nil) throws -> GrayscaleImage {
-        var pixels = image.pixels
-        let border = (0..<image.width).flatMap { [image[$0, 0], image[$0, image.height - 1]] }
-            + (0..<image.height).flatMap { [image[0, $0], image[image.width - 1, $0]] }
-        let background = border.reduce(0, +) / Float(border.count)
-        if invert ?? (background > 0.5) { pixels = pixels.map { 1 - $0 } }
-        // Remove the background level and stretch the ink to [0, 1].
-        let floor = invert ?? (background > 0.5) ? 1 - background : background
-        let peak = pixels.max() ?? 0
-        guard peak - floor > 0.1 else {
-            throw DatasetError.inconsistent("no digit found: the image has almost no contrast (background \(background))")
-        }
-        pixels = pixels.map { Swift.max(0, ($0 - floor) / (peak - floor)) }
+        let image = reduced(image, toAtMost: workingSize)
+        let map = try InkMap(image, invert: invert)
+        let pixels = map.ink
 
         // Crop to the ink's bounding box.
         let ink = pixels.indices.filter { pixels[$0] > 0.2 }
         let xs = ink.map { $0 % image.width }, ys = ink.map { $0 / image.width }
-        let (left, right, top, bottom) = (xs.min()!, xs.max()!, ys.min()!, ys.max()!)
+        guard let left = xs.min(), let right = xs.max(), let top = ys.min(), let bottom = ys.max() else {
+            throw DatasetError.inconsistent("no digit found: no pixel is clearly ink")
+        }
         let cropWidth = right - left + 1, cropHeight = bottom - top + 1
 
         // Scale the longer side to 20 pixels, averaging the source area under each target pixel.
@@ -64,6 +62,22 @@ public enum DigitPreprocessing {
             }
         }
         return try GrayscaleImage(width: 28, height: 28, pixels: frame)
+    }
+
+    /// `image` shrunk by a whole factor, averaging each block, until its longer side fits `size`.
+    static func reduced(_ image: GrayscaleImage, toAtMost size: Int) -> GrayscaleImage {
+        let factor = (Swift.max(image.width, image.height) + size - 1) / size
+        guard factor > 1 else { return image }
+        let width = image.width / factor, height = image.height / factor
+        var pixels = [Float](repeating: 0, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                var sum: Float = 0
+                for sy in 0..<factor { for sx in 0..<factor { sum += image[x * factor + sx, y * factor + sy] } }
+                pixels[y * width + x] = sum / Float(factor * factor)
+            }
+        }
+        return GrayscaleImage(checkedWidth: width, height: height, pixels: pixels)
     }
 
     /// A batch `[count, 28, 28, 1]` of 28x28 images, ready for a model trained on MNIST.
