@@ -20,6 +20,9 @@ enum JPEG {
                                       &width, &height, &subsampling, &colorspace) == 0 else {
                 throw failure(decompressor, path: path)
             }
+            guard width > 0, height > 0 else {
+                throw DatasetError.cannotRead(path: path, reason: "bad or unsupported JPEG: no frame header before the data ends")
+            }
             try GrayscaleImage.checkSize(width: Int(width), height: Int(height), path: path)
             var gray = [UInt8](repeating: 0, count: Int(width) * Int(height))
             let status = gray.withUnsafeMutableBufferPointer {
