@@ -81,7 +81,10 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensor", "CMallocStatistics"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor", "Layers", "MNISTTestSupport"]),
         .testTarget(name: "MNISTReportTests", dependencies: ["MNISTReport"]),
-        .testTarget(name: "MNISTExampleTests", dependencies: ["MNISTExample", "Layers", "Tensor", "Datasets", "MNISTTestSupport"]),
+        .testTarget(
+            name: "MNISTExampleTests",
+            dependencies: ["MNISTExample", "MNISTServer", "Layers", "Tensor", "Datasets", "MNISTTestSupport"]
+        ),
         .testTarget(name: "MNISTServerTests", dependencies: ["MNISTServer", "Datasets", "Layers", "Tensor", "MNISTTestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "DistributedSelfTest"]),
         // Run by DistributedTests under `mpirun`: the collectives checked on every rank.

@@ -239,12 +239,15 @@ extension MNISTCommand {
         @Option(help: "The saved model.") var model: String
         @Option(help: "The address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
         @Option(help: "The port to listen on (0 picks a free one).") var port = 8080
+        @Option(help: "Compute threads per prediction (default 1: concurrent requests use the cores).") var threads = 1
 
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, found \(port)") }
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1, found \(threads)") }
         }
 
         func run() async throws {
+            ComputeThreads.count = threads
             let server = DigitServer(classifier: try DigitClassifier(contentsOf: model))
             let host = host
             try await server.runUntilSignal(host: host, port: port) { port in

@@ -1,4 +1,5 @@
 import Foundation
+import MNISTTestSupport
 import Testing
 import Datasets
 
@@ -99,20 +100,6 @@ struct ImageTests {
         #expect(worst < 0.03, "largest difference \(worst)")
     }
 
-    /// `jpeg` with an EXIF segment recording `orientation`, right after the start-of-image marker.
-    static func withEXIF(_ jpeg: Data, orientation: Int, bigEndian: Bool) -> Data {
-        func u16(_ v: Int) -> [UInt8] { bigEndian ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)] }
-        func u32(_ v: Int) -> [UInt8] { bigEndian ? [0, 0] + u16(v) : u16(v) + [0, 0] }
-        let tiff = (bigEndian ? [0x4D, 0x4D] : [0x49, 0x49]) + u16(42) + u32(8)
-            + u16(2)                                                   // two entries in IFD0
-            + u16(0x010F) + u16(2) + u32(4) + [0x41, 0x42, 0x43, 0]    // Make: "ABC" (ASCII, inline)
-            + u16(0x0112) + u16(3) + u32(1) + u16(orientation) + [0, 0]  // Orientation (SHORT)
-            + u32(0)
-        let payload = Array("Exif\0\0".utf8) + tiff
-        let segment = [0xFF, 0xE1, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload
-        return jpeg.prefix(2) + Data(segment) + jpeg.dropFirst(2)
-    }
-
     @Test("JPEG: every EXIF orientation turns the photo upright", arguments: EXIFOrientation.allCases)
     func exifOrientation(_ orientation: EXIFOrientation) throws {
         let stored = try Self.cornerImage().jpegData(quality: 95)
@@ -124,13 +111,13 @@ struct ImageTests {
         case .upsideDownMirrored, .left: (false, true)
         }
         for bigEndian in [false, true] {
-            let image = try GrayscaleImage(data: Self.withEXIF(stored, orientation: orientation.rawValue, bigEndian: bigEndian))
+            let image = try GrayscaleImage(data: SyntheticPhoto.withEXIF(stored, orientation: orientation.rawValue, bigEndian: bigEndian))
             let turned = orientation.rawValue >= 5
             #expect((image.width, image.height) == (turned ? 32 : 48, turned ? 48 : 32))
             let x = right ? image.width - 8 : 8, y = bottom ? image.height - 8 : 8
             #expect(image[x, y] < 0.1, "\(orientation): the black block is shown at (\(x), \(y))")
             #expect(image[image.width - 1 - x, image.height - 1 - y] > 0.9)
-            #expect(EXIFOrientation(jpeg: Self.withEXIF(stored, orientation: orientation.rawValue, bigEndian: bigEndian)) == orientation)
+            #expect(EXIFOrientation(jpeg: SyntheticPhoto.withEXIF(stored, orientation: orientation.rawValue, bigEndian: bigEndian)) == orientation)
         }
         #expect(EXIFOrientation(jpeg: stored) == nil, "no EXIF segment: shown as stored")
     }

@@ -1,6 +1,9 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import Layers
+import MNISTServer
+import MNISTTestSupport
 import Tensor
 import Testing
 @testable import MNISTExample
@@ -95,4 +98,35 @@ extension Sequential {
         try? build(inputShape: [28, 28, 1])
         return isBuilt ? parameterCount.total : nil
     }
+}
+
+@Suite("mnist predict on photos", .serialized)
+struct PredictPhotoTests {
+    @Test("a phone-style JPEG photo of a written digit, rotated by its EXIF orientation, is classified correctly",
+          .enabled(if: TrainedDigitModel.mnistFolder != nil, "MNIST is not available (set MNIST_DIR to a folder with the four IDX files)"))
+    func photo() throws {
+        let (model, mnist) = try TrainedDigitModel.shared()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("predict-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let modelPath = folder.appendingPathComponent("model.safetensors").path
+        try model.save(to: modelPath)
+        let command = try #require(try MNISTCommand.parseAsRoot(["predict", "--model", modelPath, "--save-preprocessed", "x"])
+            as? MNISTCommand.Predict)
+        let classifier = try DigitClassifier(contentsOf: modelPath)
+        for index in [0, 1, 2, 3, 4] {  // test digits 7, 2, 1, 0, 4
+            let digit = mnist.test.pixels[index * 784..<(index + 1) * 784].map { Float($0) / 255 }
+            let path = folder.appendingPathComponent("photo-\(index).jpg").path
+            try SyntheticPhoto.jpeg(of: digit, seed: UInt64(index), orientation: index % 2 == 0 ? .right : .left).write(to: URL(fileURLWithPath: path))
+            let prediction = try command.classify(path, with: classifier)
+            #expect(prediction.top(1)[0].digit == mnist.test.labels[index], "\(path): \(prediction.summary)")
+            let seen = try GrayscaleImage(contentsOf: URL(fileURLWithPath: path + ".mnist.png"))
+            #expect(seen == prediction.input.quantized, "--save-preprocessed wrote what the model saw")
+        }
+    }
+}
+
+extension GrayscaleImage {
+    /// The image as an 8-bit file would store it.
+    var quantized: GrayscaleImage { try! GrayscaleImage(width: width, height: height, bytes: bytes()) }
 }

@@ -6,7 +6,10 @@ import Foundation
 /// JPEG. Deterministic for a given seed.
 public enum SyntheticPhoto {
     /// The photo's JPEG bytes; `digit` is 784 MNIST intensities (light ink on black, 0...1).
-    public static func jpeg(of digit: [Float], size: Int = 240, seed: UInt64 = 1, quality: Int = 70) throws -> Data {
+    /// With an `orientation`, the pixels are stored turned the other way and the file's EXIF
+    /// segment says how to turn them back, as phones do.
+    public static func jpeg(of digit: [Float], size: Int = 240, seed: UInt64 = 1, quality: Int = 70,
+                            orientation: EXIFOrientation = .up) throws -> Data {
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         func uniform() -> Float {
             state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -32,8 +35,32 @@ public enum SyntheticPhoto {
                 pixels[y * size + x] = min(max(value, 0), 1)
             }
         }
-        return try GrayscaleImage(width: size, height: size, pixels: pixels).jpegData(quality: quality)
+        let upright = try GrayscaleImage(width: size, height: size, pixels: pixels)
+        guard orientation != .up else { return try upright.jpegData(quality: quality) }
+        let stored = upright.oriented(inverse[orientation]!)
+        return withEXIF(try stored.jpegData(quality: quality), orientation: orientation.rawValue, bigEndian: true)
     }
+
+    /// The turn that undoes each orientation (the quarter turns swap; the rest undo themselves).
+    private static let inverse: [EXIFOrientation: EXIFOrientation] = [
+        .up: .up, .mirrored: .mirrored, .upsideDown: .upsideDown, .upsideDownMirrored: .upsideDownMirrored,
+        .leftMirrored: .leftMirrored, .right: .left, .rightMirrored: .rightMirrored, .left: .right,
+    ]
+
+    /// `jpeg` with an EXIF segment recording `orientation`, right after the start-of-image marker.
+    public static func withEXIF(_ jpeg: Data, orientation: Int, bigEndian: Bool) -> Data {
+        func u16(_ v: Int) -> [UInt8] { bigEndian ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)] }
+        func u32(_ v: Int) -> [UInt8] { bigEndian ? [0, 0] + u16(v) : u16(v) + [0, 0] }
+        let tiff = (bigEndian ? [0x4D, 0x4D] : [0x49, 0x49]) + u16(42) + u32(8)
+            + u16(2)                                                   // two entries in IFD0
+            + u16(0x010F) + u16(2) + u32(4) + [0x41, 0x42, 0x43, 0]    // Make: "ABC" (ASCII, inline)
+            + u16(0x0112) + u16(3) + u32(1) + u16(orientation) + [0, 0]  // Orientation (SHORT)
+            + u32(0)
+        let payload = Array("Exif\0\0".utf8) + tiff
+        let segment = [0xFF, 0xE1, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload
+        return jpeg.prefix(2) + Data(segment) + jpeg.dropFirst(2)
+    }
+
 
     private static func bilinear(_ digit: [Float], _ u: Float, _ v: Float) -> Float {
         func at(_ x: Int, _ y: Int) -> Float { (0..<28).contains(x) && (0..<28).contains(y) ? digit[y * 28 + x] : 0 }
