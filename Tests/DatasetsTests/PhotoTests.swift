@@ -21,7 +21,13 @@ struct PhotoTests {
           .enabled(if: TrainedDigitModel.mnistFolder != nil, "MNIST is not available (set MNIST_DIR to a folder with the four IDX files)"))
     func photos() throws {
         let (model, mnist) = try TrainedDigitModel.shared()
-        let samples = Self.samples(mnist, perClass: 2)
+        // Digits the model reads correctly as scanned, so that a mistake is the photo's fault.
+        let candidates = Self.samples(mnist, perClass: 3)
+        let scanned = try model.predict(try DigitPreprocessing.batch(candidates.map {
+            try GrayscaleImage(width: 28, height: 28, pixels: $0.digit)
+        })).argmax(alongAxis: -1)
+        let samples = zip(candidates, scanned).filter { $0.label == $1 }.map(\.0)
+        #expect(samples.count >= 25)
         var digits: [GrayscaleImage] = []
         for (number, sample) in samples.enumerated() {
             let photo = try GrayscaleImage(data: SyntheticPhoto.jpeg(of: sample.digit, seed: UInt64(number + 1)))
@@ -38,8 +44,7 @@ struct PhotoTests {
             #expect(similarity > 0.65, "digit \(number) (a \(sample.label)) looks like the original: correlation \(similarity)")
         }
         let predicted = try model.predict(try DigitPreprocessing.batch(digits)).argmax(alongAxis: -1)
-        let wrong = zip(predicted, samples).filter { $0 != $1.label }
-        #expect(wrong.isEmpty, "classified \(predicted), expected \(samples.map(\.label))")
+        #expect(predicted == samples.map(\.label))
     }
 
     /// The 3x3 box blur of a 28x28 image.

@@ -23,7 +23,11 @@ struct InkMap {
         let lightPaper = invert ?? (border.reduce(0, +) / Float(border.count) > 0.5)
         let darkness = lightPaper ? image.pixels.map { 1 - $0 } : image.pixels
         let paper = Self.paperLevel(darkness, width: width, height: height)
-        let residual = zip(darkness, paper).map { $0 - $1 }
+        // Light falls on paper and ink alike, so on a light page ink is a fraction of the paper's
+        // brightness (flat-field correction); on a dark board, chalk adds to it.
+        let residual = lightPaper
+            ? zip(image.pixels, paper).map { pixel, paperDarkness in 1 - pixel / Swift.max(1 - paperDarkness, 0.05) }
+            : zip(darkness, paper).map { $0 - $1 }
         let contrast = residual.map { Swift.max(0, $0) }
 
         // Ink must stand out from the paper's texture and the sensor's noise, not just from black:
@@ -39,9 +43,11 @@ struct InkMap {
         let threshold = Self.otsuThreshold(ink)
         let strokes = Self.largeComponents(of: ink.map { $0 > threshold }, width: width, height: height)
         let nearStrokes = Self.dilated(strokes, width: width, height: height, radius: Swift.max(1, Swift.min(width, height) / 100))
-        // Below half the threshold is paper texture; above it, soft edges, rescaled to start at 0.
+        // Below half the threshold is paper texture; above it, soft edges rising to full ink at the
+        // strokes' typical strength, as MNIST's pen strokes saturate.
         let floor = threshold / 2
-        self.ink = ink.indices.map { nearStrokes[$0] ? Swift.max(0, (ink[$0] - floor) / (1 - floor)) : 0 }
+        let full = Swift.max(threshold, Self.percentile(ink.indices.filter { strokes[$0] }.map { ink[$0] }, 0.5))
+        self.ink = ink.indices.map { nearStrokes[$0] ? Swift.min(1, Swift.max(0, (ink[$0] - floor) / (full - floor))) : 0 }
     }
 
     subscript(x: Int, y: Int) -> Float { ink[y * width + x] }
