@@ -10,11 +10,14 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         // Data-parallel training over MPI; the only product that needs Open MPI to build.
         .library(name: "Distributed", targets: ["Distributed"]),
+        // ONNX export (swift-protobuf); kept out of Layers so that it needs no protobuf.
+        .library(name: "ONNX", targets: ["ONNX"]),
         .executable(name: "mnist", targets: ["MNISTExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // Only the example's `mnist serve` uses it; no library product links it.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         // Only for `swift package generate-documentation`; nothing links it.
@@ -31,6 +34,11 @@ let package = Package(
             ]
         ),
         .target(name: "Distributed", dependencies: ["Tensor", "Layers", "CMPI"]),
+        .target(
+            name: "ONNX",
+            dependencies: ["Tensor", "Layers", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Proto/onnx-subset.proto"]
+        ),
 
         // MARK: The MNIST example (the `mnist` command and its report)
         .target(name: "MNISTReport"),
@@ -43,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "MNISTExample",
             dependencies: [
-                "Tensor", "Layers", "Datasets", "Distributed", "MNISTReport", "MNISTServer",
+                "Tensor", "Layers", "Datasets", "Distributed", "MNISTReport", "MNISTServer", "ONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -81,6 +89,7 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensor", "CMallocStatistics"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor", "Layers", "MNISTTestSupport"]),
         .testTarget(name: "MNISTReportTests", dependencies: ["MNISTReport"]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Layers", "Tensor", "MNISTTestSupport"]),
         .testTarget(
             name: "MNISTExampleTests",
             dependencies: ["MNISTExample", "MNISTServer", "Layers", "Tensor", "Datasets", "MNISTTestSupport"]

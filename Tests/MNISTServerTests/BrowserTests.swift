@@ -18,35 +18,12 @@ struct BrowserTests {
         if !fileManager.isExecutableFile(atPath: "/usr/bin/chromium") || !fileManager.isExecutableFile(atPath: "/usr/bin/chromedriver") {
             return "no browser: install Debian's chromium and chromium-driver (scripts/setup does)"
         }
-        if !fileManager.isExecutableFile(atPath: python) || (try? run(python, ["-c", "import selenium"], timeout: 60))?.status != 0 {
+        if !fileManager.isExecutableFile(atPath: python) || (try? runChildProcess([python, "-c", "import selenium"], timeout: 60))?.status != 0 {
             return "no Selenium: scripts/setup makes .venv with it (python3 -m venv .venv && .venv/bin/pip install selenium)"
         }
         if TrainedDigitModel.mnistFolder == nil { return "MNIST is not available (set MNIST_DIR to a folder with the four IDX files)" }
         return nil
     }()
-
-    /// Runs a program to its end or `timeout` seconds (then kills it); its status and output.
-    static func run(_ program: String, _ arguments: [String], timeout: TimeInterval) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        // Read while it runs: a full pipe would block it.
-        let collected = DispatchQueue.global()
-        nonisolated(unsafe) var outputData = Data(), errorData = Data()
-        let group = DispatchGroup()
-        collected.async(group: group) { outputData = output.fileHandleForReading.readDataToEndOfFile() }
-        collected.async(group: group) { errorData = errors.fileHandleForReading.readDataToEndOfFile() }
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        group.wait()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
-    }
 
     @Test("drawing 7, 1, 0 and 4 on the canvas shows each digit, its top-3 bars and the 28x28 input",
           .enabled(if: missing == nil, Comment(rawValue: missing ?? "")))
@@ -56,7 +33,7 @@ struct BrowserTests {
         defer { Task { await server.stop() } }
         let digits = ["7", "1", "0", "4"]
         let script = Self.packageRoot.appendingPathComponent("Tests/Browser/draw_digits.py").path
-        let result = try Self.run(Self.python, [script, server.base.absoluteString + "/"] + digits, timeout: 180)
+        let result = try runChildProcess([Self.python, script, server.base.absoluteString + "/"] + digits, timeout: 180)
         try #require(result.status == 0, "the browser script failed: \(result.errors)")
         let shown = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: [String: Any]])
         for digit in digits {

@@ -1,0 +1,172 @@
+import Layers
+import Tensor
+
+/// A layer that knows its ONNX form: it appends its operators to the graph, reading the
+/// graph's current value and leaving its own output as the current value.
+protocol ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws
+}
+
+extension ActivationFunction {
+    /// The operator after a layer with this activation (none for `.linear`).
+    func exportONNX(into graph: inout ONNXGraphBuilder, name: String) {
+        switch self {
+        case .linear: break
+        case .relu: graph.activate("Relu", name: name + "_relu")
+        case let .leakyReLU(alpha): graph.activate("LeakyRelu", alpha: alpha, name: name + "_leaky_relu")
+        case let .elu(alpha): graph.activate("Elu", alpha: alpha, name: name + "_elu")
+        case .sigmoid: graph.activate("Sigmoid", name: name + "_sigmoid")
+        case .tanh: graph.activate("Tanh", name: name + "_tanh")
+        case .softmax:
+            // Over the last axis as the model sees it: channels of NHWC images.
+            graph.requireModelLayout()
+            graph.apply("Softmax", name: name + "_softmax", attributes: [.int("axis", -1)])
+        }
+    }
+}
+
+/// Kernel shape, strides and explicit pads (`[top, left, bottom, right]`, the extra cell of
+/// `.same` at the bottom and right, as Keras pads) of a window over the current NHWC shape.
+private func windowAttributes(_ shape: [Int], window: Size2D, strides: Size2D, padding: Padding) throws
+    -> [Onnx_AttributeProto] {
+    let geometry = try WindowGeometry(
+        inputHeight: shape[0], inputWidth: shape[1], windowHeight: window.height, windowWidth: window.width,
+        strideHeight: strides.height, strideWidth: strides.width, padding: padding)
+    let bottom = max(0, (geometry.outputHeight - 1) * strides.height + window.height - shape[0] - geometry.padTop)
+    let right = max(0, (geometry.outputWidth - 1) * strides.width + window.width - shape[1] - geometry.padLeft)
+    return [.ints("kernel_shape", [window.height, window.width]), .ints("strides", [strides.height, strides.width]),
+            .ints("pads", [geometry.padTop, geometry.padLeft, bottom, right])]
+}
+
+extension Conv2D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        let attributes = try windowAttributes(graph.shape, window: kernelSize, strides: strides, padding: padding)
+        graph.requireChannelsFirst()
+        // [kh, kw, in, out] to ONNX's [out, in, kh, kw].
+        let (kh, kw, inputs, outputs) = (kernel.value.shape[0], kernel.value.shape[1], kernel.value.shape[2], kernel.value.shape[3])
+        let source = kernel.value.scalars
+        var weights = [Float](repeating: 0, count: source.count)
+        for o in 0..<outputs {
+            for i in 0..<inputs {
+                for y in 0..<kh {
+                    for x in 0..<kw { weights[((o * inputs + i) * kh + y) * kw + x] = source[((y * kw + x) * inputs + i) * outputs + o] }
+                }
+            }
+        }
+        var extra = [graph.constant("\(name).kernel", dims: [outputs, inputs, kh, kw], floats: weights)]
+        if useBias { extra.append(graph.constant("\(name).bias", bias.value)) }
+        graph.apply("Conv", name: name, extraInputs: extra, attributes: attributes, shape: outputShape)
+        activation.exportONNX(into: &graph, name: name)
+    }
+}
+
+extension Dense: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        let weights = graph.constant("\(name).kernel", kernel.value)  // [in, units]: Y = X W + b
+        if useBias {
+            graph.apply("Gemm", name: name, extraInputs: [weights, graph.constant("\(name).bias", bias.value)], shape: outputShape)
+        } else {
+            graph.apply("MatMul", name: name, extraInputs: [weights], shape: outputShape)
+        }
+        activation.exportONNX(into: &graph, name: name)
+    }
+}
+
+extension BatchNormalization: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        // ONNX normalises axis 1: the channels once images are NCHW, the features of flat values.
+        guard graph.shape.count == 3 || graph.shape.count == 1 else {
+            throw ONNXExportError.unsupportedLayer(
+                name: name, type: "BatchNormalization",
+                reason: "only images [h, w, c] and flat features are supported, found per-sample shape \(graph.shape)")
+        }
+        graph.requireChannelsFirst()
+        let inputs = [("gamma", gamma), ("beta", beta), ("moving_mean", movingMean), ("moving_variance", movingVariance)]
+            .map { graph.constant("\(name).\($0.0)", $0.1.value) }
+        graph.apply("BatchNormalization", name: name, extraInputs: inputs, attributes: [.float("epsilon", epsilon)],
+                    shape: outputShape)
+    }
+}
+
+extension MaxPooling2D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        let attributes = try windowAttributes(graph.shape, window: poolSize, strides: strides ?? poolSize, padding: padding)
+        graph.requireChannelsFirst()
+        graph.apply("MaxPool", name: name, attributes: attributes, shape: outputShape)
+    }
+}
+
+extension AveragePooling2D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        let attributes = try windowAttributes(graph.shape, window: poolSize, strides: strides ?? poolSize, padding: padding)
+        graph.requireChannelsFirst()
+        // Padded cells never count, as in Keras.
+        graph.apply("AveragePool", name: name, attributes: attributes + [.int("count_include_pad", 0)], shape: outputShape)
+    }
+}
+
+extension GlobalAveragePooling2D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        graph.requireChannelsFirst()
+        graph.apply("GlobalAveragePool", name: name)  // [N, C, 1, 1]
+        graph.apply("Flatten", name: name + "_flatten", attributes: [.int("axis", 1)], shape: outputShape)
+        graph.setLayout(.nhwc)
+    }
+}
+
+extension Flatten: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        graph.requireModelLayout()  // Keras flattens NHWC row by row
+        graph.apply("Flatten", name: name, attributes: [.int("axis", 1)], shape: outputShape)
+    }
+}
+
+extension Reshape: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        graph.requireModelLayout()
+        let target = graph.constant("\(name).shape", int64s: [-1] + outputShape.map(Int64.init))
+        graph.apply("Reshape", name: name, extraInputs: [target], shape: outputShape)
+        graph.setLayout(.nhwc)
+    }
+}
+
+/// Layers that only act while training (dropout, augmentation) and the input marker: nothing
+/// in an inference graph.
+extension Dropout: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {}
+}
+
+extension Input: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {}
+}
+
+extension RandomFlip: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {}
+}
+
+extension RandomRotation: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {}
+}
+
+extension RandomTranslation: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {}
+}
+
+extension RandomZoom: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {}
+}
+
+/// The activation layers (`Activation`, `ReLU`, `LeakyReLU`, `ELU`, `Sigmoid`, `Tanh`, `Softmax`).
+extension Activation: ONNXExportable {}
+extension ReLU: ONNXExportable {}
+extension LeakyReLU: ONNXExportable {}
+extension ELU: ONNXExportable {}
+extension Sigmoid: ONNXExportable {}
+extension Tanh: ONNXExportable {}
+extension Softmax: ONNXExportable {}
+
+extension ONNXExportable where Self: ActivationLayer {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        activation.exportONNX(into: &graph, name: name)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Layers
+import SwiftProtobuf
+
+extension Sequential {
+    /// The ONNX opset the exported graphs use.
+    public static let onnxOpset = 13
+
+    /// Writes the model's inference graph as an ONNX file that ONNX Runtime (and other
+    /// ONNX consumers) can run: input `input` of shape `[N, h, w, c]` (NHWC, as the model is fed;
+    /// `N` is symbolic), output `output`. Dropout and augmentation layers are left out.
+    /// - Throws: ``ONNXExportError`` naming a layer without an ONNX form, or when the model is
+    ///   not built or the file cannot be written.
+    public func exportONNX(to path: String) throws {
+        let data = try onnxData()
+        do {
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw ONNXExportError.cannotWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    /// The ONNX file's bytes (see ``exportONNX(to:)``).
+    public func onnxData() throws -> Data {
+        guard let inputShape, isBuilt else { throw ONNXExportError.notBuilt }
+        var graph = ONNXGraphBuilder(inputShape: inputShape)
+        for (layer, outputShape) in zip(layers, layerOutputShapes) {
+            guard let exportable = layer as? any ONNXExportable else {
+                throw ONNXExportError.unsupportedLayer(
+                    name: layer.name, type: "\(type(of: layer))", reason: "it has no ONNX form; remove it or export without it")
+            }
+            try exportable.exportONNX(into: &graph, outputShape: outputShape)
+        }
+        graph.requireModelLayout()
+
+        var proto = Onnx_GraphProto()
+        proto.name = name
+        proto.node = graph.nodes
+        proto.initializer = graph.initializers
+        proto.input = [Self.valueInfo("input", shape: inputShape)]
+        // The last value is renamed by an Identity so that the output has a stable name.
+        var identity = Onnx_NodeProto()
+        identity.opType = "Identity"
+        identity.name = "output"
+        identity.input = [graph.current]
+        identity.output = ["output"]
+        proto.node.append(identity)
+        proto.output = [Self.valueInfo("output", shape: outputShape ?? graph.shape)]
+
+        var model = Onnx_ModelProto()
+        model.irVersion = 8
+        var opset = Onnx_OperatorSetIdProto()
+        opset.domain = ""
+        opset.version = Int64(Self.onnxOpset)
+        model.opsetImport = [opset]
+        model.producerName = "SwiftLayers"
+        model.docString = "\(name), exported for inference (NHWC input)"
+        model.graph = proto
+        return try model.serializedData()
+    }
+
+    private static func valueInfo(_ name: String, shape: [Int]) -> Onnx_ValueInfoProto {
+        var batch = Onnx_TensorShapeProto.Dimension()
+        batch.dimParam = "N"
+        var tensor = Onnx_TypeProto.Tensor()
+        tensor.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        tensor.shape.dim = [batch] + shape.map { size in
+            var dimension = Onnx_TensorShapeProto.Dimension()
+            dimension.dimValue = Int64(size)
+            return dimension
+        }
+        var info = Onnx_ValueInfoProto()
+        info.name = name
+        info.type.tensorType = tensor
+        return info
+    }
+}

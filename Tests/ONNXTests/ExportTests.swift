@@ -1,0 +1,102 @@
+import Foundation
+import Layers
+import MNISTTestSupport
+import ONNX
+import Tensor
+import Testing
+
+/// Exports `model`, runs the file in ONNX Runtime on `input` and returns the largest
+/// difference from `predict`, relative to the output's scale.
+func onnxDifference(_ model: Sequential, input: Tensor) throws -> Float {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent("model.onnx")
+    try model.exportONNX(to: file.path)
+    let expected = try model.predict(input)
+    let actual = try ONNXRuntimeRunner.outputs(of: file, input: input)
+    #expect(actual.shape == expected.shape)
+    return zip(actual.scalars, expected.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
+}
+
+/// `model` after a short fit on random data, so that every weight, including batch
+/// normalisation's moving statistics, is away from its initial value.
+func perturbed(_ model: Sequential, inputShape: [Int], seed: UInt64 = 5) throws -> (Sequential, Tensor) {
+    var generator = RandomGenerator(seed: seed)
+    let x = try Tensor.uniform([16] + inputShape, using: &generator)
+    try model.build(inputShape: inputShape)
+    let outputs = model.outputShape!.reduce(1, *)
+    let y = try Tensor.uniform([16] + model.outputShape!, using: &generator)
+    try model.compile(optimizer: Adam(learningRate: 0.05), loss: outputs > 1 ? .meanSquaredError : .meanSquaredError)
+    try model.fit(x: x, y: y, batchSize: 8, epochs: 2, verbose: .silent)
+    return (model, try Tensor.uniform([5] + inputShape, using: &generator))
+}
+
+@Suite("ONNX export, checked by ONNX Runtime", .serialized, .enabled(if: ONNXRuntimeRunner.missing == nil,
+       Comment(rawValue: ONNXRuntimeRunner.missing ?? "")))
+struct ExportTests {
+    /// One small model per exportable layer type (and per variant that changes the graph).
+    nonisolated(unsafe) static let models: [(String, [Int], () -> Sequential)] = [
+        ("Conv2D valid, ReLU", [9, 9, 3], { Sequential { Conv2D(filters: 4, kernelSize: 3, activation: .relu) } }),
+        ("Conv2D same, stride 2, no bias", [9, 8, 2],
+         { Sequential { Conv2D(filters: 3, kernelSize: 4, strides: 2, padding: .same, useBias: false) } }),
+        ("Conv2D Winograd F(4x4)", [12, 12, 8],
+         { Sequential { Conv2D(filters: 8, kernelSize: 3, padding: .same, activation: .elu(alpha: 0.7), algorithm: .winograd4x4) } }),
+        ("MaxPooling2D valid", [8, 8, 3], { Sequential { MaxPooling2D(poolSize: 2) } }),
+        ("MaxPooling2D same 3, stride 2", [9, 8, 2], { Sequential { MaxPooling2D(poolSize: 3, strides: 2, padding: .same) } }),
+        ("AveragePooling2D same 3, stride 2", [9, 8, 2], { Sequential { AveragePooling2D(poolSize: 3, strides: 2, padding: .same) } }),
+        ("GlobalAveragePooling2D", [6, 5, 4], { Sequential { GlobalAveragePooling2D() } }),
+        ("BatchNormalization on images", [6, 6, 3],
+         { Sequential { Conv2D(filters: 4, kernelSize: 3); BatchNormalization(momentum: 0.5) } }),
+        ("BatchNormalization on features", [7], { Sequential { Dense(units: 6); BatchNormalization(momentum: 0.5) } }),
+        ("Dense with bias, softmax", [10], { Sequential { Dense(units: 5, activation: .softmax) } }),
+        ("Dense without bias, tanh", [10], { Sequential { Dense(units: 5, activation: .tanh, useBias: false) } }),
+        ("Flatten after convolutions (NHWC order)", [6, 5, 3],
+         { Sequential { Conv2D(filters: 4, kernelSize: 2); Flatten(); Dense(units: 3) } }),
+        ("Reshape to images, then a convolution", [48],
+         { Sequential { Reshape([4, 4, 3]); Conv2D(filters: 2, kernelSize: 2); Flatten() } }),
+        ("ReLU, LeakyReLU, ELU", [6, 6, 2], { Sequential { Conv2D(filters: 3, kernelSize: 1); LeakyReLU(alpha: 0.2); ELU(alpha: 0.5); ReLU() } }),
+        ("Sigmoid, Tanh, Activation", [8], { Sequential { Dense(units: 4); Sigmoid(); Tanh(); Activation(.leakyReLU(alpha: 0.1)) } }),
+        ("Softmax over image channels", [4, 4, 5], { Sequential { Conv2D(filters: 5, kernelSize: 1); Softmax() } }),
+        ("Dropout and augmentation are left out", [10, 10, 1], {
+            Sequential {
+                RandomRotation(0.1); RandomTranslation(height: 0.1, width: 0.1); RandomZoom(heightFactor: 0.1)
+                RandomFlip(.horizontal); Conv2D(filters: 2, kernelSize: 3); Dropout(rate: 0.5); Flatten()
+            }
+        }),
+    ]
+
+    @Test("each layer type: ONNX Runtime's outputs match predict", arguments: models.map(\.0))
+    func layer(_ name: String) throws {
+        let (_, shape, make) = Self.models.first { $0.0 == name }!
+        let (model, input) = try perturbed(make(), inputShape: shape)
+        let difference = try onnxDifference(model, input: input)
+        #expect(difference < 1e-5, "\(name): largest relative difference \(difference)")
+    }
+
+    @Test("the graph keeps a symbolic batch: one file runs batches of 1 and 7")
+    func batchSizes() throws {
+        let (model, _) = try perturbed(Sequential { Conv2D(filters: 2, kernelSize: 3); Flatten(); Dense(units: 3) },
+                                       inputShape: [5, 5, 1])
+        var generator = RandomGenerator(seed: 9)
+        for batch in [1, 7] {
+            #expect(try onnxDifference(model, input: try Tensor.uniform([batch, 5, 5, 1], using: &generator)) < 1e-5)
+        }
+    }
+
+    @Test("a model that is not built, or a layer without an ONNX form, is a clear error")
+    func errors() throws {
+        #expect(throws: ONNXExportError.notBuilt) { try Sequential { Dense(units: 2) }.onnxData() }
+        struct Custom: Layer {
+            var name = "my_layer"
+            mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] { inputShape }
+            mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor { input }
+            mutating func backward(_ outputGradient: Tensor) throws -> Tensor { outputGradient }
+        }
+        let model = Sequential { Dense(units: 2); Custom() }
+        try model.build(inputShape: [3])
+        #expect { try model.onnxData() } throws: { error in
+            "\(error)" == "layer 'my_layer' (Custom) cannot be exported to ONNX: it has no ONNX form; remove it or export without it"
+        }
+    }
+}
