@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Layers", "Tensor", "MNISTTestSupport"]),
         .testTarget(
             name: "MNISTExampleTests",
-            dependencies: ["MNISTExample", "MNISTServer", "Layers", "Tensor", "Datasets", "MNISTTestSupport"]
+            dependencies: ["MNISTExample", "MNISTServer", "ONNX", "Layers", "Tensor", "Datasets", "MNISTTestSupport"]
         ),
         .testTarget(name: "MNISTServerTests", dependencies: ["MNISTServer", "Datasets", "Layers", "Tensor", "MNISTTestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "DistributedSelfTest"]),

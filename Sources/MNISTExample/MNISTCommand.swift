@@ -5,6 +5,7 @@ import Distributed
 import Foundation
 import Layers
 import MNISTServer
+import ONNX
 import Tensor
 
 @main
@@ -12,7 +13,7 @@ struct MNISTCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnist",
         abstract: "Train, evaluate and use a convolutional network on the MNIST digits.",
-        subcommands: [Train.self, Evaluate.self, Predict.self, Serve.self],
+        subcommands: [Train.self, Evaluate.self, Predict.self, Serve.self, Export.self],
         defaultSubcommand: Train.self)
 }
 
@@ -254,6 +255,23 @@ extension MNISTCommand {
                 print("Serving \(server.classifier.modelName) at http://\(host):\(port)/ (Ctrl-C to stop)")
                 fflush(nil)
             }
+        }
+    }
+}
+
+extension MNISTCommand {
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a saved model's inference graph as ONNX, for ONNX Runtime and other ONNX consumers.")
+
+        @Option(help: "The saved model.") var model: String
+        @Option(help: "The ONNX file to write.") var onnx: String
+
+        func run() throws {
+            let loaded = try Sequential.load(from: model)
+            try loaded.exportONNX(to: onnx)
+            print("Wrote \(onnx): input \"input\" [N, \((loaded.inputShape ?? []).map(String.init).joined(separator: ", "))], "
+                  + "output \"output\" [N, \((loaded.outputShape ?? []).map(String.init).joined(separator: ", "))], ONNX opset \(Sequential.onnxOpset)")
         }
     }
 }

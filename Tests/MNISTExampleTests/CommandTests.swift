@@ -130,3 +130,31 @@ extension GrayscaleImage {
     /// The image as an 8-bit file would store it.
     var quantized: GrayscaleImage { try! GrayscaleImage(width: width, height: height, bytes: bytes()) }
 }
+
+@Suite("mnist export", .serialized, .enabled(if: ONNXRuntimeRunner.missing == nil, Comment(rawValue: ONNXRuntimeRunner.missing ?? "")))
+struct ExportCommandTests {
+    @Test("both recipes, saved and exported by `mnist export`, give predict's outputs in ONNX Runtime", arguments: Recipe.allCases)
+    func recipe(_ recipe: Recipe) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("export-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A few steps on random digits move every weight, batch normalisation's statistics included.
+        let model = recipe.makeModel(seed: 3, augment: true)
+        try model.compile(optimizer: Adam(), loss: .categoricalCrossentropy)
+        var generator = RandomGenerator(seed: 4)
+        let x = try Tensor.uniform([32, 28, 28, 1], using: &generator)
+        try model.fit(x: x, y: try Tensor.oneHot((0..<32).map { $0 % 10 }, classes: 10), batchSize: 16, epochs: 1, verbose: .silent)
+        let modelPath = folder.appendingPathComponent("model.safetensors").path
+        let onnxPath = folder.appendingPathComponent("model.onnx")
+        try model.save(to: modelPath)
+        var command = try MNISTCommand.parseAsRoot(["export", "--model", modelPath, "--onnx", onnxPath.path])
+        try command.run()
+
+        let input = try Tensor.uniform([6, 28, 28, 1], using: &generator)
+        let expected = try Sequential.load(from: modelPath).predict(input)
+        let actual = try ONNXRuntimeRunner.outputs(of: onnxPath, input: input)
+        #expect(actual.shape == [6, 10])
+        let difference = zip(actual.scalars, expected.scalars).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(difference < 1e-5, "\(recipe): largest difference \(difference)")
+    }
+}
