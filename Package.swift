@@ -1,4 +1,5 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -101,5 +102,18 @@ let package = Package(
         .target(name: "CMallocStatistics", path: "Tests/CMallocStatistics"),
         // A model trained on real MNIST once per test process, and synthetic photos of digits.
         .target(name: "MNISTTestSupport", dependencies: ["Datasets", "Layers", "Tensor"], path: "Tests/MNISTTestSupport"),
+        // What each fuzz harness does with an input; run by libFuzzer (scripts/fuzz) and replayed by the tests.
+        .target(name: "FuzzHarnesses", dependencies: ["Datasets", "Layers", "Tensor", "MNISTServer"], path: "Fuzz/Harnesses"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarnesses"]),
     ]
 )
+
+// MARK: Fuzzing (scripts/fuzz): the libFuzzer entry points, built only with SWIFTLAYERS_FUZZ=1 and
+// the sanitizer flags scripts/fuzz passes (their entry calls libFuzzer's driver, which only that
+// link provides). What each harness does lives in FuzzHarnesses, which the tests replay.
+if ProcessInfo.processInfo.environment["SWIFTLAYERS_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzDriver", dependencies: ["FuzzHarnesses"], path: "Fuzz/Driver"))
+    for name in ["FuzzImages", "FuzzIDX", "FuzzModelFile", "FuzzPredictRequest"] {
+        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzDriver", "FuzzHarnesses"], path: "Fuzz/Main/\(name)"))
+    }
+}

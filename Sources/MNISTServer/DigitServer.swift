@@ -81,12 +81,20 @@ public struct DigitServer: Sendable {
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, "the request body is over the limit of \(Self.maximumBodySize) bytes")
         }
-        let bytes = Data(buffer: body)
-        guard !bytes.isEmpty else {
+        let answer = try answer(toPredictBody: Data(buffer: body), contentType: request.headers[.contentType])
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+    }
+
+    /// The JSON answer of `POST /api/predict` for a request body, without HTTP (the fuzz
+    /// harness calls it the way the route does).
+    /// - Throws: an error with the HTTP status and message the route would answer with.
+    public func answer(toPredictBody body: Data, contentType: String?) throws -> Data {
+        guard !body.isEmpty else {
             throw APIError(.badRequest, "empty request body: send a PNG or JPEG image, or JSON {\"pixels\": [784 values]}")
         }
-        let prediction = try PredictionRequest(body: bytes, contentType: request.headers[.contentType]).classify(with: classifier)
-        return try Self.json(prediction.response())
+        let prediction = try PredictionRequest(body: body, contentType: contentType).classify(with: classifier)
+        return try JSONEncoder().encode(prediction.response())
     }
 
     static func json(_ value: some Encodable) throws -> Response {

@@ -172,6 +172,18 @@ struct ImageTests {
         #expect(try DigitPreprocessing.batch([digit, digit]).shape == [2, 28, 28, 1])
     }
 
+    @Test("images thinner than the reduction factor (found by fuzzing: a 1x166 PGM) are preprocessed, not crashed on",
+          arguments: [(1, 166), (166, 1), (2, 400), (3, 3)])
+    func thinImages(width: Int, height: Int) throws {
+        let stroke = try GrayscaleImage(width: width, height: height, pixels: (0..<width * height).map { $0 % 7 < 3 ? 0 : 1 })
+        do {
+            let digit = try DigitPreprocessing.mnistStyle(stroke)
+            #expect(digit.width == 28 && digit.height == 28)
+        } catch let error as DatasetError {
+            #expect("\(error)".hasPrefix("no digit found"), "\(error)")
+        }
+    }
+
     @Test("light ink on black is not inverted; a blank image is an error")
     func polarity() throws {
         var pixels = [Float](repeating: 0, count: 30 * 30)

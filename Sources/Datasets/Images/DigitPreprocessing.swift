@@ -69,13 +69,16 @@ public enum DigitPreprocessing {
     static func reduced(_ image: GrayscaleImage, toAtMost size: Int) -> GrayscaleImage {
         let factor = (Swift.max(image.width, image.height) + size - 1) / size
         guard factor > 1 else { return image }
-        let width = image.width / factor, height = image.height / factor
+        // A side shorter than the factor (a 1x166 strip) keeps one pixel, averaging what there is.
+        let width = Swift.max(1, image.width / factor), height = Swift.max(1, image.height / factor)
         var pixels = [Float](repeating: 0, count: width * height)
         for y in 0..<height {
+            let rows = y * factor..<Swift.min(image.height, (y + 1) * factor)
             for x in 0..<width {
+                let columns = x * factor..<Swift.min(image.width, (x + 1) * factor)
                 var sum: Float = 0
-                for sy in 0..<factor { for sx in 0..<factor { sum += image[x * factor + sx, y * factor + sy] } }
-                pixels[y * width + x] = sum / Float(factor * factor)
+                for sourceY in rows { for sourceX in columns { sum += image[sourceX, sourceY] } }
+                pixels[y * width + x] = sum / Float(rows.count * columns.count)
             }
         }
         return GrayscaleImage(checkedWidth: width, height: height, pixels: pixels)

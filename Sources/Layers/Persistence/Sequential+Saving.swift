@@ -80,6 +80,13 @@ extension Sequential {
             throw ModelFileError.cannotRead(path: path, reason: FileManager.default.fileExists(atPath: path)
                                             ? error.localizedDescription : "no such file")
         }
+        return try load(data: data, name: path)
+    }
+
+    /// Loads a model from the bytes of a model file (see ``load(from:)``); `name` stands for
+    /// the file in error messages.
+    /// - Throws: ``ModelFileError`` for truncated, corrupt or incompatible data.
+    public static func load(data: Data, name path: String = "(model in memory)") throws -> Sequential {
         let file = try SafeTensors.decode(data, path: path)
         guard file.metadata["format"] == modelFormatName else {
             throw ModelFileError.corrupt(path: path, reason: "it has no '\(modelFormatName)' format metadata (is it a model file of this library?)")
