@@ -130,31 +130,20 @@ extension Reshape: ONNXExportable {
     }
 }
 
-/// Layers that only act while training (dropout, augmentation) and the input marker: nothing
-/// in an inference graph.
-extension Dropout: ONNXExportable {
+/// Layers that are the identity at inference: dropout and augmentation (which only act while
+/// training) and the input marker. They add nothing to the graph.
+protocol InferenceIdentity: ONNXExportable {}
+
+extension InferenceIdentity {
     func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {}
 }
 
-extension Input: ONNXExportable {
-    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {}
-}
-
-extension RandomFlip: ONNXExportable {
-    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {}
-}
-
-extension RandomRotation: ONNXExportable {
-    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {}
-}
-
-extension RandomTranslation: ONNXExportable {
-    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {}
-}
-
-extension RandomZoom: ONNXExportable {
-    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {}
-}
+extension Dropout: InferenceIdentity {}
+extension Input: InferenceIdentity {}
+extension RandomFlip: InferenceIdentity {}
+extension RandomRotation: InferenceIdentity {}
+extension RandomTranslation: InferenceIdentity {}
+extension RandomZoom: InferenceIdentity {}
 
 /// The activation layers (`Activation`, `ReLU`, `LeakyReLU`, `ELU`, `Sigmoid`, `Tanh`, `Softmax`).
 extension Activation: ONNXExportable {}

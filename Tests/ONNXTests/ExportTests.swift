@@ -49,7 +49,7 @@ struct ExportTests {
         ("BatchNormalization on images", [6, 6, 3],
          { Sequential { Conv2D(filters: 4, kernelSize: 3); BatchNormalization(momentum: 0.5) } }),
         ("BatchNormalization on features", [7], { Sequential { Dense(units: 6); BatchNormalization(momentum: 0.5) } }),
-        ("Dense with bias, softmax", [10], { Sequential { Dense(units: 5, activation: .softmax) } }),
+        ("Input, then Dense with bias, softmax", [10], { Sequential { Input(shape: [10]); Dense(units: 5, activation: .softmax) } }),
         ("Dense without bias, tanh", [10], { Sequential { Dense(units: 5, activation: .tanh, useBias: false) } }),
         ("Flatten after convolutions (NHWC order)", [6, 5, 3],
          { Sequential { Conv2D(filters: 4, kernelSize: 2); Flatten(); Dense(units: 3) } }),
@@ -72,6 +72,13 @@ struct ExportTests {
         let (model, input) = try perturbed(make(), inputShape: shape)
         let difference = try onnxDifference(model, input: input)
         #expect(difference < 1e-5, "\(name): largest relative difference \(difference)")
+    }
+
+    @Test("the table above has a model for every built-in layer type")
+    func everyLayerType() {
+        let covered = Set(Self.models.flatMap { $0.2().layers.map { type(of: $0).typeName } })
+        let missing = LayerRegistry.builtInTypes.map { $0.typeName }.filter { !covered.contains($0) }
+        #expect(missing.isEmpty, "no export test for \(missing)")
     }
 
     @Test("the graph keeps a symbolic batch: one file runs batches of 1 and 7")
