@@ -31,7 +31,7 @@ final class TypeRegistry<Product>: Sendable {
 
     /// The factory for a type with a `Codable` configuration: decodes it, then calls `initializer`.
     /// A decoding error becomes ``ModelFileError/invalidArchitecture(_:)`` naming the field.
-    static func factory<Configuration: Decodable>(
+    static func factory<Configuration: Decodable & SendableMetatype>(
         _ what: String, _ initializer: @escaping @Sendable (Configuration) throws -> Product
     ) -> Factory {
         { json in
