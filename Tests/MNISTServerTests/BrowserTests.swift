@@ -29,19 +29,19 @@ struct BrowserTests {
           .enabled(if: missing == nil, Comment(rawValue: missing ?? "")))
     func drawDigits() async throws {
         let (model, _) = try TrainedDigitModel.shared()
-        let server = try await RunningServer.start(try DigitClassifier(model: model))
-        defer { Task { await server.stop() } }
-        let digits = ["7", "1", "0", "4"]
-        let script = Self.packageRoot.appendingPathComponent("Tests/Browser/draw_digits.py").path
-        let result = try runChildProcess([Self.python, script, server.base.absoluteString + "/"] + digits, timeout: 180)
-        try #require(result.status == 0, "the browser script failed: \(result.errors)")
-        let shown = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: [String: Any]])
-        for digit in digits {
-            let page = try #require(shown[digit], "no result for \(digit): \(result.output)")
-            #expect(page["shown"] as? String == digit, "drew a \(digit), the page shows \(page)")
-            let top = page["top"] as? [String] ?? []
-            #expect(top.count == 3 && top.first?.hasPrefix(digit + " ") == true, "\(top)")
-            #expect(page["input"] as? Bool == true, "the page shows the 28x28 image the model saw")
+        try await RunningServer.with(try DigitClassifier(model: model)) { server in
+            let digits = ["7", "1", "0", "4"]
+            let script = Self.packageRoot.appendingPathComponent("Tests/Browser/draw_digits.py").path
+            let result = try runChildProcess([Self.python, script, server.base.absoluteString + "/"] + digits, timeout: 180)
+            try #require(result.status == 0, "the browser script failed: \(result.errors)")
+            let shown = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: [String: Any]])
+            for digit in digits {
+                let page = try #require(shown[digit], "no result for \(digit): \(result.output)")
+                #expect(page["shown"] as? String == digit, "drew a \(digit), the page shows \(page)")
+                let top = page["top"] as? [String] ?? []
+                #expect(top.count == 3 && top.first?.hasPrefix(digit + " ") == true, "\(top)")
+                #expect(page["input"] as? Bool == true, "the page shows the 28x28 image the model saw")
+            }
         }
     }
 }

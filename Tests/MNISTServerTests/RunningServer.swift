@@ -26,6 +26,19 @@ struct RunningServer {
         return RunningServer(base: URL(string: "http://127.0.0.1:\(port)")!, task: task)
     }
 
+    /// Runs `body` with `classifier`'s server, then stops the server, whether `body` threw or not.
+    static func with<Result>(_ classifier: DigitClassifier, _ body: (RunningServer) async throws -> Result) async throws -> Result {
+        let server = try await start(classifier)
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
     func stop() async {
         task.cancel()
         _ = try? await task.value
