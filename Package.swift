@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // Only the example's `mnist serve` uses it; no library product links it.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
         // Only for `swift package generate-documentation`; nothing links it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -46,7 +47,10 @@ let package = Package(
         // `mnist serve`: the HTTP API and the drawing page (embedded in the binary).
         .target(
             name: "MNISTServer",
-            dependencies: ["Tensor", "Layers", "Datasets", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "Tensor", "Layers", "Datasets",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+            ],
             resources: [.embedInCode("Resources/index.html")]
         ),
         .executableTarget(

@@ -250,10 +250,14 @@ extension MNISTCommand {
         func run() async throws {
             ComputeThreads.count = threads
             let server = DigitServer(classifier: try DigitClassifier(contentsOf: model))
-            let host = host
-            try await server.runUntilSignal(host: host, port: port) { port in
-                print("Serving \(server.classifier.modelName) at http://\(host):\(port)/ (Ctrl-C to stop)")
-                fflush(nil)
+            let (host, port) = (host, port)
+            do {
+                try await server.runUntilSignal(host: host, port: port) { port in
+                    print("Serving \(server.classifier.modelName) at http://\(host):\(port)/ (Ctrl-C to stop)")
+                    fflush(nil)
+                }
+            } catch {
+                throw CommandError("cannot serve on \(host):\(port): \(error)")
             }
         }
     }
