@@ -56,6 +56,10 @@ struct CommandLineTests {
         (["train", "--recipe", "fancy"], "'fancy'"),
         (["train", "--epochs", "ten"], "'ten'"),
         (["predict", "--model", "m.safetensors"], "Missing expected argument '<images> ...'"),
+        (["serve", "--model", "m.safetensors", "--port", "70000"], "--port must be between 0 and 65535, found 70000"),
+        (["serve", "--model", "m.safetensors", "--threads", "0"], "--threads must be at least 1, found 0"),
+        (["serve"], "Missing expected argument '--model <model>'"),
+        (["export", "--model", "m.safetensors"], "Missing expected argument '--onnx <onnx>'"),
     ])
     func badFlags(arguments: [String], expected: String) throws {
         let message = try #require(parseError(arguments))

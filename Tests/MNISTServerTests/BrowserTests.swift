@@ -7,10 +7,8 @@ import Testing
 /// draws digits with pointer events and reads what the page shows.
 @Suite("mnist serve: the page in a browser", .serialized)
 struct BrowserTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
     /// The virtual environment `scripts/setup` makes, with Selenium.
-    static let python = packageRoot.appendingPathComponent(".venv/bin/python3").path
+    static let python = PackageFolder.python
 
     /// Why the browser test cannot run here, or nil when it can.
     static let missing: String? = {
@@ -31,7 +29,7 @@ struct BrowserTests {
         let (model, _) = try TrainedDigitModel.shared()
         try await RunningServer.with(try DigitClassifier(model: model)) { server in
             let digits = ["7", "1", "0", "4"]
-            let script = Self.packageRoot.appendingPathComponent("Tests/Browser/draw_digits.py").path
+            let script = PackageFolder.root.appendingPathComponent("Tests/Browser/draw_digits.py").path
             let result = try runChildProcess([Self.python, script, server.base.absoluteString + "/"] + digits, timeout: 180)
             try #require(result.status == 0, "the browser script failed: \(result.errors)")
             let shown = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: [String: Any]])

@@ -1,5 +1,13 @@
 import Foundation
 
+/// The package's folder, and the Python of the virtual environment `scripts/setup` makes there
+/// (Selenium, ONNX, ONNX Runtime, NumPy).
+public enum PackageFolder {
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    public static let python = root.appendingPathComponent(".venv/bin/python3").path
+}
+
 /// Runs a program to its end, or for at most `timeout` seconds (then ends it), and returns its
 /// exit status and what it printed; both pipes are read while it runs, so it never blocks on a
 /// full pipe.

@@ -5,9 +5,7 @@ import Tensor
 /// Runs exported ONNX models in ONNX Runtime (through Tests/ONNX/run_onnx.py, which also runs
 /// `onnx.checker`) with the Python environment `scripts/setup` makes in `.venv/`.
 public enum ONNXRuntimeRunner {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let python = packageRoot.appendingPathComponent(".venv/bin/python3").path
+    static let python = PackageFolder.python
 
     /// Why ONNX Runtime cannot be used here, or nil when it can.
     public static let missing: String? = {
@@ -26,7 +24,7 @@ public enum ONNXRuntimeRunner {
         defer { for url in [inputFile, outputFile] { try? FileManager.default.removeItem(at: url) } }
         try input.scalars.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: inputFile)
         let sampleShape = input.shape.dropFirst().map(String.init).joined(separator: ",")
-        let script = packageRoot.appendingPathComponent("Tests/ONNX/run_onnx.py").path
+        let script = PackageFolder.root.appendingPathComponent("Tests/ONNX/run_onnx.py").path
         let result = try runChildProcess([python, script, file.path, inputFile.path, outputFile.path, sampleShape])
         guard result.status == 0 else { throw RunnerError(message: result.errors) }
         struct Answer: Decodable { let shape: [Int] }

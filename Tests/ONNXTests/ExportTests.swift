@@ -105,5 +105,10 @@ struct ExportTests {
         #expect { try model.onnxData() } throws: { error in
             "\(error)" == "layer 'my_layer' (Custom) cannot be exported to ONNX: it has no ONNX form; remove it or export without it"
         }
+        let exportable = Sequential { Dense(units: 2) }
+        try exportable.build(inputShape: [3])
+        #expect { try exportable.exportONNX(to: "/no/such/folder/model.onnx") } throws: { error in
+            "\(error)".hasPrefix("cannot write /no/such/folder/model.onnx: ")
+        }
     }
 }

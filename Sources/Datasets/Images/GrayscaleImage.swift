@@ -82,11 +82,4 @@ public struct GrayscaleImage: Sendable, Equatable {
     public func jpegData(quality: Int = 90, progressive: Bool = false) throws -> Data {
         try JPEG.encode(self, quality: quality, progressive: progressive)
     }
-
-    /// The image as a binary 8-bit PGM file (`P5`), which every image viewer opens.
-    public func pgmData() -> Data {
-        var data = Data("P5\n\(width) \(height)\n255\n".utf8)
-        data.append(contentsOf: bytes())
-        return data
-    }
 }

@@ -9,15 +9,12 @@
 /// 3. Otsu's threshold splits what is left into ink and paper; ink specks far smaller than the
 ///    largest stroke are dropped; the ink keeps its soft edges near the strokes that stay.
 struct InkMap {
-    let width, height: Int
     /// Ink per pixel, row-major: 0 is paper, 1 the strongest ink.
     let ink: [Float]
 
     /// The ink of `image`; `invert` nil decides from the border (a light border means dark ink).
     init(_ image: GrayscaleImage, invert: Bool?) throws {
         let (width, height) = (image.width, image.height)
-        self.width = width
-        self.height = height
         let border = (0..<width).flatMap { [image[$0, 0], image[$0, height - 1]] }
             + (0..<height).flatMap { [image[0, $0], image[width - 1, $0]] }
         let lightPaper = invert ?? (border.reduce(0, +) / Float(border.count) > 0.5)
@@ -49,8 +46,6 @@ struct InkMap {
         let full = Swift.max(threshold, Self.percentile(ink.indices.filter { strokes[$0] }.map { ink[$0] }, 0.5))
         self.ink = ink.indices.map { nearStrokes[$0] ? Swift.min(1, Swift.max(0, (ink[$0] - floor) / (full - floor))) : 0 }
     }
-
-    subscript(x: Int, y: Int) -> Float { ink[y * width + x] }
 
     /// The paper's darkness under every pixel, smooth over the image: a morphological opening
     /// (the largest minimum over a window wider than any stroke) of the image's cell medians.
