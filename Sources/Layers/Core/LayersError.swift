@@ -17,6 +17,8 @@ public enum LayersError: Error, Equatable, Sendable, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, batch: Int, value: Float)
     /// A callback monitors a log key that the training run does not produce.
     case unknownLogKey(String, available: [String])
+    /// A backward pass returned gradients that do not fit its operation's operands.
+    case invalidGradient(operation: String, reason: String)
     /// A tensor operation failed.
     case tensor(TensorError)
 
@@ -38,6 +40,8 @@ public enum LayersError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "Try a lower learning rate, gradient clipping, or check the data for NaN values"
         case let .unknownLogKey(key, available):
             return "no log value '\(key)'; the available keys are \(available.sorted().joined(separator: ", "))"
+        case let .invalidGradient(operation, reason):
+            return "the backward pass of '\(operation)' is wrong: \(reason)"
         case let .tensor(error):
             return error.description
         }

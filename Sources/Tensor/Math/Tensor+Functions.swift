@@ -29,6 +29,23 @@ extension Tensor {
     public func tanh() -> Tensor { map { Foundation.tanh($0) } }
     /// `log(1 + e^x)`, computed without overflow.
     public func softplus() -> Tensor { map(ScalarActivation.softplus) }
+    /// Every element raised to `exponent`.
+    public func pow(_ exponent: Float) -> Tensor {
+        exponent == 2 ? squared() : map { Foundation.pow($0, exponent) }
+    }
+    /// The Gaussian error linear unit `x · Φ(x)`, or with `approximate` its tanh form
+    /// `0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))`, as Keras's `gelu(approximate:)`.
+    public func gelu(approximate: Bool = false) -> Tensor {
+        approximate ? map(ScalarActivation.geluTanh) : map(ScalarActivation.gelu)
+    }
+
+    /// The log of the softmax along the last axis, `x − logΣexp(x)`, computed without
+    /// overflow (and without the log of a rounded-to-zero probability).
+    /// - Throws: ``TensorError/empty(operation:shape:)`` for a tensor with an empty last axis.
+    public func logSoftmax() throws -> Tensor {
+        let normalizer = try logSumExp()
+        return try Tensor.broadcasting(self, try normalizer.reshaped(normalizer.shape + [1]), operation: "logSoftmax", -)
+    }
 
     /// The softmax along the last axis: each row becomes probabilities summing to 1.
     /// Stable for large inputs (the row maximum is subtracted first).
@@ -95,6 +112,22 @@ public enum ScalarActivation {
         if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
         let e = Foundation.exp(x)
         return e / (1 + e)
+    }
+    /// `x · Φ(x)`, with Φ the standard normal distribution function.
+    @inlinable public static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752)) }
+    /// GELU's tanh approximation.
+    @inlinable public static func geluTanh(_ x: Float) -> Float {
+        0.5 * x * (1 + Foundation.tanh(0.79788456080286536 * (x + 0.044715 * x * x * x)))
+    }
+    /// The derivative of ``gelu(_:)``: `Φ(x) + x·φ(x)`.
+    @inlinable public static func geluDerivative(_ x: Float) -> Float {
+        0.5 * (1 + Foundation.erf(x * 0.70710678118654752)) + x * 0.39894228040143268 * Foundation.exp(-0.5 * x * x)
+    }
+    /// The derivative of ``geluTanh(_:)``.
+    @inlinable public static func geluTanhDerivative(_ x: Float) -> Float {
+        let inner = 0.79788456080286536 * (x + 0.044715 * x * x * x)
+        let t = Foundation.tanh(inner)
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.79788456080286536 * (1 + 3 * 0.044715 * x * x)
     }
     /// `log(1 + e^x)` without overflow.
     @inlinable public static func softplus(_ x: Float) -> Float {

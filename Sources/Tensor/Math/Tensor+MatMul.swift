@@ -1,12 +1,53 @@
 extension Tensor {
-    /// The matrix product `op(self) · op(other)` through one `cblas_sgemm`, where `op`
-    /// transposes its operand when the matching flag is set.
+    /// The matrix product `op(self) · op(other)`, where `op` transposes the last two axes of
+    /// its operand when the matching flag is set.
     ///
-    /// - Throws: ``TensorError/invalidShape(operation:shape:reason:)`` unless both are rank 2,
-    ///   ``TensorError/shapeMismatch(operation:expected:found:)`` when the inner dimensions differ.
+    /// Two matrices take one `cblas_sgemm`. Above rank 2 the leading axes are a batch of
+    /// matrices (NumPy's `matmul`): both operands have the same batch axes, or one of them is a
+    /// single matrix used for every matrix of the other's batch (a batch times a rank-2 weight
+    /// matrix is then one GEMM over all rows).
+    /// - Throws: ``TensorError/invalidShape(operation:shape:reason:)`` below rank 2,
+    ///   ``TensorError/shapeMismatch(operation:expected:found:)`` when the inner dimensions or
+    ///   the batch axes differ.
     public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) throws -> Tensor {
         var result = Tensor(uninitializedShape: [])
-        try Tensor.matmul(self, transposed: transposeSelf, other, transposed: transposeOther, into: &result)
+        if rank == 2 && other.rank == 2 {
+            try Tensor.matmul(self, transposed: transposeSelf, other, transposed: transposeOther, into: &result)
+            return result
+        }
+        for operand in [self, other] where operand.rank < 2 {
+            throw TensorError.invalidShape(operation: "matmul", shape: operand.shape, reason: "expected rank >= 2")
+        }
+        let batchShape = rank > 2 ? Array(shape.dropLast(2)) : Array(other.shape.dropLast(2))
+        if rank > 2 && other.rank > 2 && shape.dropLast(2) != other.shape.dropLast(2) {
+            throw TensorError.shapeMismatch(
+                operation: "matmul: batch axes of \(shape) and \(other.shape)", expected: Array(shape.dropLast(2)),
+                found: Array(other.shape.dropLast(2)))
+        }
+        if other.rank == 2 && !transposeSelf {
+            // Every matrix of the batch times one matrix: one GEMM over all the batch's rows.
+            let rows = try reshaped([-1, shape[rank - 1]])
+            try Tensor.matmul(rows, transposed: false, other, transposed: transposeOther, into: &result)
+            return try result.reshaped(Array(shape.dropLast()) + [result.shape[1]])
+        }
+        let a = try reshaped([-1, shape[rank - 2], shape[rank - 1]])
+        let b = try other.reshaped([-1, other.shape[other.rank - 2], other.shape[other.rank - 1]])
+        let (m, k) = transposeSelf ? (a.shape[2], a.shape[1]) : (a.shape[1], a.shape[2])
+        let (kB, n) = transposeOther ? (b.shape[2], b.shape[1]) : (b.shape[1], b.shape[2])
+        guard k == kB else {
+            throw TensorError.shapeMismatch(
+                operation: "matmul: inner dimensions of \(shape)\(transposeSelf ? "ᵀ" : "") and \(other.shape)\(transposeOther ? "ᵀ" : "")",
+                expected: [k, n], found: [kB, n])
+        }
+        let count = Swift.max(a.shape[0], b.shape[0])
+        result = Tensor(uninitializedShape: batchShape + [m, n])
+        for index in 0..<count {
+            let aMatrix = a.storage.pointer + (a.shape[0] == 1 ? 0 : index * a.shape[1] * a.shape[2])
+            let bMatrix = b.storage.pointer + (b.shape[0] == 1 ? 0 : index * b.shape[1] * b.shape[2])
+            BLAS.gemm(transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k, alpha: 1,
+                      a: aMatrix, lda: a.shape[2], b: bMatrix, ldb: b.shape[2],
+                      beta: 0, c: result.storage.pointer + index * m * n, ldc: n)
+        }
         return result
     }
 

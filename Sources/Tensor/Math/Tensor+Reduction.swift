@@ -47,6 +47,42 @@ extension Tensor {
         return try reduce(alongAxis: axis, operation: "max(alongAxis:)", initial: -.infinity) { Swift.max($0, $1) }
     }
 
+    /// The minimum along `axis`, which is removed from the shape.
+    /// - Throws: ``TensorError/invalidAxis(operation:axis:rank:)``, or ``TensorError/empty(operation:shape:)``
+    ///   when the axis has length 0.
+    public func min(alongAxis axis: Int) throws -> Tensor {
+        _ = try axisLength(axis, operation: "min(alongAxis:)", nonEmpty: true)
+        return try reduce(alongAxis: axis, operation: "min(alongAxis:)", initial: .infinity) { Swift.min($0, $1) }
+    }
+
+    /// Sums along each of `axes` (all axes when nil); the summed axes are kept with length 1
+    /// when `keepingDimensions` is true, as NumPy's `keepdims`, and removed otherwise.
+    /// - Throws: ``TensorError/invalidAxis(operation:axis:rank:)`` for an axis out of range.
+    public func sum(alongAxes axes: [Int]?, keepingDimensions: Bool = false) throws -> Tensor {
+        try reduce(alongAxes: axes, keepingDimensions: keepingDimensions, operation: "sum(alongAxes:)") {
+            try $0.sum(alongAxis: $1)
+        }
+    }
+
+    /// Applies the single-axis reduction `reduce` along each of `axes` (all when nil), last
+    /// first, keeping each reduced axis with length 1 or removing it.
+    public func reduce(
+        alongAxes axes: [Int]?, keepingDimensions: Bool, operation: String, _ reduce: (Tensor, Int) throws -> Tensor
+    ) throws -> Tensor {
+        let normalized = try Set((axes ?? Array(0..<rank)).map { axis in
+            let value = normalizedAxis(axis)
+            guard value >= 0, value < rank else { throw TensorError.invalidAxis(operation: operation, axis: axis, rank: rank) }
+            return value
+        })
+        var result = self
+        for axis in normalized.sorted(by: >) {
+            result = try reduce(result, axis)
+            result = try result.reshaped(Array(result.shape[..<axis]) + [1] + result.shape[axis...])
+        }
+        let kept = result.shape
+        return keepingDimensions ? result : try result.reshaped(kept.indices.filter { !normalized.contains($0) }.map { kept[$0] })
+    }
+
     /// The index of the maximum along `axis` (the first one on ties), for every position of
     /// the other axes in row-major order. For a `[batch, classes]` tensor and axis `-1`, the
     /// predicted class of each row.
