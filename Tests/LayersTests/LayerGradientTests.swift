@@ -36,7 +36,7 @@ struct LayerGradientTests {
         // Inputs away from zero do not keep pre-activations away from zero, so use a step
         // small enough that no pre-activation crosses it for this seed.
         let layer = algorithm == .im2col ? Conv2D(filters: 2, kernelSize: Size2D(2, 3), activation: .relu)
-            : Conv2D(filters: 2, kernelSize: 3, padding: .same, activation: .relu, algorithm: .winograd)
+            : Conv2D(filters: 2, kernelSize: 3, padding: .same, activation: .relu, algorithm: algorithm)
         let check = try checkGradients(layer, sampleShape: [5, 5, 2], step: 1e-3)
         #expect(check.worst < 2e-2, "\(check)")
     }

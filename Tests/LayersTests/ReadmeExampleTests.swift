@@ -1,8 +1,9 @@
+import Foundation
 import Testing
 import Layers
 import Tensor
 
-/// The README's example, verbatim between the markers, so that it keeps compiling.
+/// The README's example, verbatim between the markers (checked by `verbatim()`), so that it keeps compiling.
 /// `xTrain`, `yTrain` (one-hot), `xTest` and `yTest` are MNIST-shaped tensors.
 func readmeExample(xTrain: Tensor, yTrain: Tensor, xTest: Tensor, yTest: Tensor, epochs: Int) throws -> (Logs, Tensor) {
     // README example begins
@@ -40,6 +41,22 @@ func readmeExample(xTrain: Tensor, yTrain: Tensor, xTest: Tensor, yTest: Tensor,
 
 @Suite("README example")
 struct ReadmeExampleTests {
+    @Test("the code between the markers above is the README's example, line for line")
+    func verbatim() throws {
+        let thisFile = URL(fileURLWithPath: #filePath)
+        let readme = thisFile.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("README.md")
+        let readmeLines = try String(contentsOf: readme, encoding: .utf8).components(separatedBy: "\n")
+        // The README's example: from `let model = Sequential(seed: 42) {` to the end of its code block.
+        let start = try #require(readmeLines.firstIndex(of: "let model = Sequential(seed: 42) {"))
+        let end = try #require(readmeLines[start...].firstIndex(of: "```"))
+        let testLines = try String(contentsOf: thisFile, encoding: .utf8).components(separatedBy: "\n")
+        let begin = try #require(testLines.firstIndex { $0.hasSuffix("// README example begins") })
+        let finish = try #require(testLines.firstIndex { $0.hasSuffix("// README example ends") })
+        let example = testLines[(begin + 1)..<finish].map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : $0 }
+        #expect(example == Array(readmeLines[start..<end]))
+    }
+
     @Test("the README's example runs on MNIST-shaped data")
     func runs() throws {
         let x = randomTensor([40, 28, 28, 1], seed: 1).map { abs($0) }
