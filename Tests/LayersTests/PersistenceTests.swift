@@ -3,6 +3,7 @@ import Testing
 @testable import Layers
 import Tensor
 
+/// The README's forward-only `Scale` (CustomLayerTests), made saveable.
 extension Scale: SerializableLayer {
     struct Configuration: Codable {}
     var configuration: Configuration { Configuration() }

@@ -13,34 +13,32 @@ import Tensor
 ///    `backward` needs; `backward` gets dLoss/dOutput, stores the gradients of the
 ///    parameters and returns dLoss/dInput.
 ///
-/// Write your own layer by conforming to this protocol:
+/// Write your own layer forward-only by conforming to ``DifferentiableLayer``: its `call`
+/// composes ``Variable`` operations and the model's ``GradientTape`` differentiates it:
 ///
 /// ```swift
 /// /// y = x · scale, with one trainable scale per feature.
-/// struct Scale: Layer {
+/// struct Scale: DifferentiableLayer {
 ///     var name = ""
 ///     var scale = Parameter(name: "scale")
-///     private var input = Tensor([])
 ///
 ///     mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
 ///         scale.value = try Tensor.ones([inputShape.last ?? 1])
 ///         return inputShape
 ///     }
-///     mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-///         self.input = input
-///         return try input.broadcastingLastAxis(scale.value, *)
-///     }
-///     mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
-///         scale.gradient = try (outputGradient * input).reshaped([-1, scale.value.count]).sum(alongAxis: 0)
-///         return try outputGradient.broadcastingLastAxis(scale.value, *)
+///     mutating func call(_ input: Variable, context: inout ForwardContext) throws -> Variable {
+///         try input * context[scale]
 ///     }
 ///     mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {
 ///         try body(&scale)
 ///     }
 /// }
 /// ```
-/// `LayersTests/CustomLayerTests.swift` checks this layer against finite differences and
-/// trains it inside a ``Sequential``.
+/// A layer with a faster hand-written backward pass conforms to `Layer` itself and
+/// implements ``forward(_:context:)`` (keeping what backward needs) and ``backward(_:)``
+/// (assigning its parameters' gradients), as the built-in layers do.
+/// `LayersTests/CustomLayerTests.swift` checks both kinds against finite differences and
+/// trains them inside a ``Sequential``.
 public protocol Layer {
     /// The layer's name in summaries, logs and saved files. Left empty, the model names it
     /// after its type, Keras style (`conv2d`, `conv2d_1`, ...).
@@ -139,11 +137,30 @@ public struct ForwardContext {
     public var training: Bool
     /// The generator for dropout masks and augmentation (seeded by the model).
     public var generator: RandomGenerator
+    /// While a ``DifferentiableLayer`` runs on a tape: its parameters' variables by name.
+    var parameterVariables: [String: Variable]?
 
     /// A context for training or inference.
     public init(training: Bool, generator: RandomGenerator = RandomGenerator(seed: 0)) {
         self.training = training
         self.generator = generator
+    }
+
+    /// The variable of one of the layer's parameters inside
+    /// ``DifferentiableLayer/call(_:context:)``: watched by the call's tape while the model
+    /// trains (so the parameter gets its gradient), a constant otherwise.
+    /// - Throws: ``LayersError/notReady(operation:reason:)`` while training when the layer's
+    ///   ``Layer/forEachParameter(_:)`` does not list the parameter (it would get no gradient).
+    public subscript(parameter: Parameter) -> Variable {
+        get throws {
+            guard let parameterVariables else { return Variable(parameter.value) }
+            guard let variable = parameterVariables[parameter.name] else {
+                throw LayersError.notReady(
+                    operation: "parameter '\(parameter.name)'",
+                    reason: "the layer's forEachParameter does not list it, so it would get no gradient; list it there")
+            }
+            return variable
+        }
     }
 }
 

@@ -364,15 +364,26 @@ extension Sequential {
     func trainStep(x: Tensor, y: Tensor, loss: Loss) throws -> (loss: Float, prediction: Tensor) {
         let prediction = try forward(x, training: true)
         let last = layers.count - 1
-        let fuse = loss.fusableActivation != nil && (layers[last] as? any ActivatedLayer)?.activation == loss.fusableActivation
+        let fuse = loss.fusableActivation != nil && layerCalls[last] == nil
+            && (layers[last] as? any ActivatedLayer)?.activation == loss.fusableActivation
         var (value, gradient) = try wrappingTensorErrors { try loss.compute(prediction: prediction, target: y, fused: fuse) }
         try withLayers { layers in
             try runLayer(last, of: &layers) { layer in
                 // In place on the array's layer: a copy would share its gradient buffers and force new ones.
-                gradient = fuse ? try layer.backward(preActivationGradient: gradient) : try layer.backward(gradient)
+                if let call = layerCalls.removeValue(forKey: last) {
+                    gradient = try call.backward(gradient, layer: &layer) ?? gradient
+                } else {
+                    gradient = fuse ? try layer.backward(preActivationGradient: gradient) : try layer.backward(gradient)
+                }
             }
             for index in stride(from: last - 1, through: firstLayerWithParameters, by: -1) {
-                try runLayer(index, of: &layers) { layer in gradient = try layer.backward(gradient) }
+                try runLayer(index, of: &layers) { layer in
+                    if let call = layerCalls.removeValue(forKey: index) {
+                        gradient = try call.backward(gradient, layer: &layer) ?? gradient
+                    } else {
+                        gradient = try layer.backward(gradient)
+                    }
+                }
             }
         }
         value += regularizationLoss()
@@ -393,9 +404,21 @@ extension Sequential {
             context.generator = RandomGenerator(seed: seed ^ (UInt64(parallelism.rank + 1) &* 0x9E37_79B9_7F4A_7C15))
         }
         var output = x
+        layerCalls.removeAll()
         try withLayers { layers in
             for index in layers.indices {
-                try runLayer(index, of: &layers) { layer in output = try layer.forward(output, context: &context) }
+                try runLayer(index, of: &layers) { layer in
+                    // A forward-only layer that the backward pass reaches runs on a tape of its own.
+                    if training, index >= firstLayerWithParameters, var differentiable = layer as? any DifferentiableLayer {
+                        let call = try differentiable.recordedCall(
+                            output, inputGradient: index > firstLayerWithParameters, context: &context)
+                        layer = differentiable
+                        layerCalls[index] = call
+                        output = call.output.value
+                    } else {
+                        output = try layer.forward(output, context: &context)
+                    }
+                }
             }
         }
         if training { trainingGenerator = ownStream ? shared : context.generator }

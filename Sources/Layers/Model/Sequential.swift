@@ -56,6 +56,9 @@ public final class Sequential {
     var flatGradients = Tensor([])
     /// Index of the first layer with parameters: backward passes stop there.
     var firstLayerWithParameters = 0
+    /// What each recorded call of a ``DifferentiableLayer`` in the last training forward pass
+    /// keeps for its backward pass, by layer index; the backward pass removes it.
+    var layerCalls: [Int: LayerCall] = [:]
 
     /// A model from a list of layers built with ``LayerBuilder``. Without a seed, a random one is drawn.
     public convenience init(seed: UInt64? = nil, name: String = "sequential", @LayerBuilder _ layers: () -> [any Layer]) {
