@@ -140,6 +140,31 @@ struct CustomLayerTests {
         #expect(gated.weights[3].scalars == [1], "one training call counted, none for predict")
     }
 
+    /// A hand-written layer whose backward returns a gradient of the wrong shape.
+    struct WrongGradient: Layer {
+        var name = ""
+        mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] { inputShape }
+        mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor { input }
+        mutating func backward(_ outputGradient: Tensor) throws -> Tensor { try outputGradient.reshaped([-1]) }
+    }
+
+    @Test("a backward pass that returns the wrong shape is blamed on its own layer, with both shapes")
+    func wrongGradientShape() throws {
+        let model = Sequential(seed: 3) {
+            Input(shape: [4])
+            Dense(units: 3)
+            WrongGradient()
+            Dense(units: 2)
+        }
+        try model.compile(optimizer: SGD(), loss: .meanSquaredError)
+        #expect {
+            try model.trainOnBatch(x: randomTensor([5, 4], seed: 2), y: randomTensor([5, 2], seed: 3))
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("'wrong_gradient'") && text.contains("[15]") && text.contains("[5, 3]")
+        }
+    }
+
     @Test("a forward-only layer that does not list a parameter it uses is an error that names the parameter")
     func forgottenParameter() throws {
         let model = Sequential(seed: 3) {

@@ -68,6 +68,26 @@ struct LossTests {
         #expect(gradient.scalars == [0, 2.0 / 3, 2])
     }
 
+    @Test("accuracy with a mean squared error on one output is binary accuracy, not a constant 1")
+    func accuracyForRegression() throws {
+        let prediction = try Tensor(shape: [4, 1], scalars: [0.9, 0.2, 0.7, 0.4])
+        let target = try Tensor(shape: [4, 1], scalars: [1, 0, 0, 0])
+        let counted = try Metric.accuracy.correct(prediction: prediction, target: target, loss: .meanSquaredError)
+        #expect(counted.correct == 3 && counted.total == 4)
+        // A regression target is rarely hit exactly: no 1.0 from an argmax over one column.
+        let regression = try Metric.accuracy.correct(prediction: prediction, target: prediction * 10, loss: .meanSquaredError)
+        #expect(regression.correct == 0)
+    }
+
+    @Test("the logs' accuracy is read the same way whatever kind of accuracy was logged")
+    func logsAccuracy() throws {
+        let binary: Logs = [.loss: 0.3, .metric(.binaryAccuracy): 0.75, LogKey.metric(.binaryAccuracy).validation: 0.5]
+        #expect(binary.accuracy == 0.75 && binary.validationAccuracy == 0.5)
+        let plain: Logs = [.accuracy: 0.9, .metric(.categoricalAccuracy): 0.1]
+        #expect(plain.accuracy == 0.9)
+        #expect(([.loss: 1] as Logs).accuracy == nil)
+    }
+
     @Test("metrics count what Keras counts")
     func metrics() throws {
         let loss = Loss.categoricalCrossentropy

@@ -64,7 +64,7 @@ struct ModelGradientTests {
         }
     }
 
-    func checkStep(_ model: Sequential, loss lossFunction: Loss) throws {
+    func checkStep(_ model: Model, loss lossFunction: Loss) throws {
         try model.compile(optimizer: SGD(learningRate: 1), loss: lossFunction)
         var generator = RandomGenerator(seed: 4)
         let x = try Tensor.uniform([4, 5, 5, 1], lowerBound: -1, upperBound: 1, using: &generator)

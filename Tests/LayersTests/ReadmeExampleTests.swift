@@ -31,7 +31,7 @@ func readmeExample(xTrain: Tensor, yTrain: Tensor, xTest: Tensor, yTest: Tensor,
     print(history[.valAccuracy])
 
     let result = try model.evaluate(x: xTest, y: yTest)
-    print("test accuracy:", result[.accuracy]!)
+    print("test accuracy:", result.accuracy ?? .nan)
     let probabilities = try model.predict(xTest)          // [N, 10]
     let digits = try probabilities.argmax(alongAxis: -1)  // [Int]
     // README example ends

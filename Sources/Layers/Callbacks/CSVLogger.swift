@@ -16,7 +16,7 @@ public final class CSVLogger: Callback {
         self.append = append
     }
 
-    public func onTrainBegin(model: Sequential) throws {
+    public func onTrainBegin(model: Model) throws {
         let exists = FileManager.default.fileExists(atPath: path)
         if !append || !exists {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
@@ -31,7 +31,7 @@ public final class CSVLogger: Callback {
         keys = append && exists ? [] : nil
     }
 
-    public func onEpochEnd(_ epoch: Int, logs: Logs, model: Sequential) throws {
+    public func onEpochEnd(_ epoch: Int, logs: Logs, model: Model) throws {
         guard let handle else { return }
         if keys == nil || keys == [] {
             let writeHeader = keys == nil
@@ -42,7 +42,7 @@ public final class CSVLogger: Callback {
         try write(row.joined(separator: separator), to: handle)
     }
 
-    public func onTrainEnd(model: Sequential, logs: Logs) throws {
+    public func onTrainEnd(model: Model, logs: Logs) throws {
         try handle?.close()
         handle = nil
     }

@@ -5,26 +5,26 @@
 /// and `fit` rethrows the error.
 public protocol Callback: AnyObject {
     /// Before the first epoch.
-    func onTrainBegin(model: Sequential) throws
+    func onTrainBegin(model: Model) throws
     /// After the last epoch, with the last epoch's logs.
-    func onTrainEnd(model: Sequential, logs: Logs) throws
+    func onTrainEnd(model: Model, logs: Logs) throws
     /// Before each epoch (counted from 0).
-    func onEpochBegin(_ epoch: Int, model: Sequential) throws
+    func onEpochBegin(_ epoch: Int, model: Model) throws
     /// After each epoch, with its training means and `val_` validation values.
-    func onEpochEnd(_ epoch: Int, logs: Logs, model: Sequential) throws
+    func onEpochEnd(_ epoch: Int, logs: Logs, model: Model) throws
     /// Before each batch of an epoch.
-    func onBatchBegin(_ batch: Int, model: Sequential) throws
+    func onBatchBegin(_ batch: Int, model: Model) throws
     /// After each batch, with the epoch's running means so far.
-    func onBatchEnd(_ batch: Int, logs: Logs, model: Sequential) throws
+    func onBatchEnd(_ batch: Int, logs: Logs, model: Model) throws
 }
 
 extension Callback {
-    public func onTrainBegin(model: Sequential) throws {}
-    public func onTrainEnd(model: Sequential, logs: Logs) throws {}
-    public func onEpochBegin(_ epoch: Int, model: Sequential) throws {}
-    public func onEpochEnd(_ epoch: Int, logs: Logs, model: Sequential) throws {}
-    public func onBatchBegin(_ batch: Int, model: Sequential) throws {}
-    public func onBatchEnd(_ batch: Int, logs: Logs, model: Sequential) throws {}
+    public func onTrainBegin(model: Model) throws {}
+    public func onTrainEnd(model: Model, logs: Logs) throws {}
+    public func onEpochBegin(_ epoch: Int, model: Model) throws {}
+    public func onEpochEnd(_ epoch: Int, logs: Logs, model: Model) throws {}
+    public func onBatchBegin(_ batch: Int, model: Model) throws {}
+    public func onBatchEnd(_ batch: Int, logs: Logs, model: Model) throws {}
 }
 
 /// Whether a monitored value should go down (a loss) or up (an accuracy).

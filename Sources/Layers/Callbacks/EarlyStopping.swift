@@ -42,7 +42,7 @@ public final class EarlyStopping: Callback {
         self.startFromEpoch = startFromEpoch
     }
 
-    public func onTrainBegin(model: Sequential) throws {
+    public func onTrainBegin(model: Model) throws {
         wait = 0
         stoppedEpoch = nil
         best = nil
@@ -50,7 +50,7 @@ public final class EarlyStopping: Callback {
         bestWeights = nil
     }
 
-    public func onEpochEnd(_ epoch: Int, logs: Logs, model: Sequential) throws {
+    public func onEpochEnd(_ epoch: Int, logs: Logs, model: Model) throws {
         let current = try monitoredValue(monitor, in: logs)
         guard epoch >= startFromEpoch else { return }
         if restoreBestWeights, bestWeights == nil { bestWeights = model.weights }

@@ -16,12 +16,12 @@ public final class History: Callback {
     /// The values of `key`, one per epoch (empty for an unknown key).
     public subscript(key: LogKey) -> [Float] { history[key] ?? [] }
 
-    public func onTrainBegin(model: Sequential) throws {
+    public func onTrainBegin(model: Model) throws {
         epochs = []
         history = [:]
     }
 
-    public func onEpochEnd(_ epoch: Int, logs: Logs, model: Sequential) throws {
+    public func onEpochEnd(_ epoch: Int, logs: Logs, model: Model) throws {
         epochs.append(epoch)
         for (key, value) in logs { history[key, default: []].append(value) }
     }

@@ -8,7 +8,7 @@ public final class LearningRateScheduler: Callback {
         self.schedule = schedule
     }
 
-    public func onEpochBegin(_ epoch: Int, model: Sequential) throws {
+    public func onEpochBegin(_ epoch: Int, model: Model) throws {
         guard let current = model.learningRate else { return }
         let next = schedule(epoch, current)
         guard next > 0, next.isFinite else {

@@ -31,11 +31,11 @@ public final class ModelCheckpoint: Callback {
         self.includeOptimizer = includeOptimizer
     }
 
-    public func onTrainBegin(model: Sequential) throws {
+    public func onTrainBegin(model: Model) throws {
         best = nil
     }
 
-    public func onEpochEnd(_ epoch: Int, logs: Logs, model: Sequential) throws {
+    public func onEpochEnd(_ epoch: Int, logs: Logs, model: Model) throws {
         if saveBestOnly {
             let current = try monitoredValue(monitor, in: logs)
             if let best, !(mode == .max ? current > best : current < best) { return }

@@ -33,18 +33,18 @@ final class ProgressBar: Callback {
         }
     }
 
-    func onTrainBegin(model: Sequential) throws {
+    func onTrainBegin(model: Model) throws {
         epochs = model.trainingPlan?.epochs ?? 0
         steps = model.trainingPlan?.stepsPerEpoch ?? 0
     }
 
-    func onEpochBegin(_ epoch: Int, model: Sequential) throws {
+    func onEpochBegin(_ epoch: Int, model: Model) throws {
         self.epoch = epoch
         epochStart = ContinuousClock.now
         if live { emit("Epoch \(epoch + 1)/\(epochs)\n") }
     }
 
-    func onBatchEnd(_ batch: Int, logs: Logs, model: Sequential) throws {
+    func onBatchEnd(_ batch: Int, logs: Logs, model: Model) throws {
         guard live else { return }
         let now = ContinuousClock.now
         guard batch + 1 == steps || now - lastDraw >= .milliseconds(100) else { return }
@@ -55,7 +55,7 @@ final class ProgressBar: Callback {
         draw("\(counter(batch + 1)) \(bar(batch + 1)) \(duration(eta)) \(milliseconds(perStep))/step\(format(logs))")
     }
 
-    func onEpochEnd(_ epoch: Int, logs: Logs, model: Sequential) throws {
+    func onEpochEnd(_ epoch: Int, logs: Logs, model: Model) throws {
         let elapsed = seconds(ContinuousClock.now - epochStart)
         let perStep = elapsed / Double(Swift.max(steps, 1))
         let summary = "\(duration(elapsed)) \(milliseconds(perStep))/step\(format(logs))"

@@ -28,13 +28,13 @@ public final class ReduceLROnPlateau: Callback {
         self.minLearningRate = minLearningRate
     }
 
-    public func onTrainBegin(model: Sequential) throws {
+    public func onTrainBegin(model: Model) throws {
         best = nil
         wait = 0
         cooldownRemaining = 0
     }
 
-    public func onEpochEnd(_ epoch: Int, logs: Logs, model: Sequential) throws {
+    public func onEpochEnd(_ epoch: Int, logs: Logs, model: Model) throws {
         let current = try monitoredValue(monitor, in: logs)
         if cooldownRemaining > 0 {
             cooldownRemaining -= 1

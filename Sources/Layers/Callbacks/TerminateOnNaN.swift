@@ -6,9 +6,9 @@ public final class TerminateOnNaN: Callback {
     /// The callback.
     public init() {}
 
-    public func onEpochBegin(_ epoch: Int, model: Sequential) throws { self.epoch = epoch }
+    public func onEpochBegin(_ epoch: Int, model: Model) throws { self.epoch = epoch }
 
-    public func onBatchEnd(_ batch: Int, logs: Logs, model: Sequential) throws {
+    public func onBatchEnd(_ batch: Int, logs: Logs, model: Model) throws {
         if let loss = logs[.loss], !loss.isFinite {
             model.stopTraining = true
             throw LayersError.nonFiniteLoss(epoch: epoch, batch: batch, value: loss)

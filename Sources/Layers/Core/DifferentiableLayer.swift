@@ -58,11 +58,31 @@ extension DifferentiableLayer {
                 + "to differentiate it yourself, run call(_:context:) on variables a GradientTape watches")
     }
 
-    /// Runs the call on a new tape, watching `input` when `inputGradient` and every
-    /// trainable parameter, and returns what its backward needs.
+}
+
+extension DifferentiableLayer {
+    /// ``call(_:context:)`` recorded on a tape of its own (see ``Layer/recordedCall(_:inputGradient:context:_:)``).
     mutating func recordedCall(_ input: Tensor, inputGradient: Bool, context: inout ForwardContext) throws -> LayerCall {
+        try recordedCall([input], inputGradient: inputGradient, context: &context) { try $0.call($1[0], context: &$2) }
+    }
+}
+
+extension MergeLayer {
+    /// ``call(_:context:)`` recorded on a tape of its own (see ``Layer/recordedCall(_:inputGradient:context:_:)``).
+    mutating func recordedCall(_ inputs: [Tensor], inputGradient: Bool, context: inout ForwardContext) throws -> LayerCall {
+        try recordedCall(inputs, inputGradient: inputGradient, context: &context) { try $0.call($1, context: &$2) }
+    }
+}
+
+extension Layer {
+    /// Runs `call` on a new tape with the inputs watched when `inputGradient` and every
+    /// trainable parameter watched, and returns what its backward needs.
+    mutating func recordedCall(
+        _ inputs: [Tensor], inputGradient: Bool, context: inout ForwardContext,
+        _ call: (inout Self, [Variable], inout ForwardContext) throws -> Variable
+    ) throws -> LayerCall {
         let tape = GradientTape()
-        let inputVariable = inputGradient ? tape.watch(input) : Variable(input)
+        let inputVariables = inputs.map { inputGradient ? tape.watch($0) : Variable($0) }
         var variables: [String: Variable] = [:]
         var sources: [Variable] = []
         var duplicate: String?
@@ -78,22 +98,23 @@ extension DifferentiableLayer {
         var recording = context
         recording.parameterVariables = variables
         defer { context.generator = recording.generator }
-        let output = try call(inputVariable, context: &recording)
-        return LayerCall(tape: tape, input: inputGradient ? inputVariable : nil, parameters: sources, output: output)
+        let output = try call(&self, inputVariables, &recording)
+        return LayerCall(tape: tape, inputs: inputGradient ? inputVariables : [], parameters: sources, output: output)
     }
 }
 
-/// What one recorded call of a ``DifferentiableLayer`` keeps until its backward pass.
+/// What one recorded call of a forward-only layer keeps until its backward pass.
 struct LayerCall {
     let tape: GradientTape
-    let input: Variable?
+    /// The watched inputs; empty when no input gradient is needed.
+    let inputs: [Variable]
     let parameters: [Variable]
     let output: Variable
 
-    /// dLoss/dInput (nil when the input was not watched), after setting the gradient of each
-    /// trainable parameter of `layer`; frees the tape.
-    func backward(_ outputGradient: Tensor, layer: inout any Layer) throws -> Tensor? {
-        let sources = (input.map { [$0] } ?? []) + parameters
+    /// dLoss/dInput for each input (empty when the inputs were not watched), after setting
+    /// the gradient of each trainable parameter of `layer`; frees the tape.
+    func backward(_ outputGradient: Tensor, layer: inout any Layer) throws -> [Tensor] {
+        let sources = inputs + parameters
         var gradients: [Tensor]
         if output.isRecorded {
             gradients = try tape.gradient(of: output, withRespectTo: sources, outputGradient: outputGradient)
@@ -101,13 +122,13 @@ struct LayerCall {
             // The output depends on nothing watched: every gradient is zero.
             gradients = try sources.map { source in try wrappingTensorErrors { try Tensor.zeros(source.shape) } }
         }
-        let inputGradient = input == nil ? nil : gradients.removeFirst()
-        var next = 0
+        let inputGradients = Array(gradients.prefix(inputs.count))
+        var next = inputs.count
         layer.forEachParameter { parameter in
             guard parameter.trainable else { return }
             parameter.gradient = gradients[next]
             next += 1
         }
-        return inputGradient
+        return inputGradients
     }
 }

@@ -87,6 +87,13 @@ extension Layer {
 
     /// The number of scalars in all parameters.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    /// This layer with the given name (Keras's `name=` argument): `Dense(units: 10).named("logits")`.
+    public func named(_ name: String) -> Self {
+        var copy = self
+        copy.name = name
+        return copy
+    }
 }
 
 /// A weight tensor of a layer with its gradient.
@@ -103,6 +110,9 @@ public struct Parameter: Sendable {
     public var regularizer: Regularizer?
     /// Whether every value must be >= 0 (a variance): a model file breaking it is rejected.
     public var nonNegative: Bool
+    /// Made once per `init` and shared by every copy: what tells that two calls in a
+    /// functional model are of one layer (shared weights) rather than of two equal ones.
+    let identity = Identity()
 
     /// An empty parameter, to be given its value in `build`.
     public init(name: String, trainable: Bool = true, regularizer: Regularizer? = nil, nonNegative: Bool = false) {
@@ -182,3 +192,6 @@ extension ActivatedLayer {
             reason: "\(Self.self) conforms to ActivatedLayer, so it must implement backward(preActivationGradient:)")
     }
 }
+
+/// An object whose only use is its identity (`===`), shared by the copies of a value.
+final class Identity: Sendable {}

@@ -9,6 +9,10 @@ public enum LayersError: Error, Equatable, Sendable, CustomStringConvertible {
     case incompatibleInput(layer: String, expected: String, received: [Int], hint: String?)
     /// An error raised by the layer at `index` (named `name`) of a model.
     indirect case inLayer(name: String, index: Int, error: LayersError)
+    /// An error raised by calling a layer (`name (Type)`) on symbolic tensors, described with their shapes.
+    indirect case inCall(layer: String, inputs: [String], error: LayersError)
+    /// A functional model whose calls do not form a model (a disconnected output, a duplicate name).
+    case invalidGraph(String)
     /// An operation needs something the model does not have yet.
     case notReady(operation: String, reason: String)
     /// Training or evaluation data that does not fit the model or itself.
@@ -31,6 +35,10 @@ public enum LayersError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(layer): expected input \(expected), received shape \(received)" + (hint.map { "; \($0)" } ?? "")
         case let .inLayer(name, index, error):
             return "layer \(index) '\(name)': \(error)"
+        case let .inCall(layer, inputs, error):
+            return "calling \(layer) on \(inputs.joined(separator: " and ")): \(error)"
+        case let .invalidGraph(message):
+            return message
         case let .notReady(operation, reason):
             return "\(operation): \(reason)"
         case let .invalidData(message):

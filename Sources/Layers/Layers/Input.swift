@@ -2,11 +2,16 @@ import Tensor
 
 /// Declares the shape of one input sample (without the batch axis), as the first element
 /// of a ``Sequential``: `Input(shape: [28, 28, 1])`.
+///
+/// In a functional ``Model`` it is the model's input: layers are called on it, and
+/// `Model(inputs:outputs:)` names it. An `Input` and its copies are one input.
 public struct Input: Layer {
     public var name = "input"
     /// The shape of one sample.
     public let shape: [Int]
     private var check = HyperparameterCheck("Input")
+    /// Shared by the copies: every use of this value in a functional model is one input.
+    let identity = Identity()
 
     /// An input of samples shaped `shape` (for images: `[height, width, channels]`).
     public init(shape: [Int]) {

@@ -2,8 +2,9 @@ import Tensor
 
 /// A quality measure reported during training and evaluation, with Keras's names.
 ///
-/// `.accuracy` picks the right accuracy for the loss at compile time, as Keras does:
-/// categorical for one-hot targets, sparse for class indices, binary for 0/1 targets.
+/// `.accuracy` picks the right accuracy for the loss, as Keras does: categorical for one-hot
+/// targets, sparse for class indices, binary for 0/1 targets (and for a mean squared error on
+/// one output). ``Logs/accuracy`` reads whichever accuracy a run logged.
 public struct Metric: Sendable, Equatable, Codable {
     /// The metric functions.
     public enum Kind: Sendable, Equatable, Codable {
@@ -47,6 +48,8 @@ public struct Metric: Sendable, Equatable, Codable {
         switch kind {
         case .accuracy:
             let resolved: Kind = switch loss.kind {
+            // One output column has no argmax to compare (it would always agree): as Keras, binary.
+            case .meanSquaredError where p.shape.last == 1: .binaryAccuracy(threshold: 0.5)
             case .categoricalCrossentropy, .meanSquaredError: .categoricalAccuracy
             case .sparseCategoricalCrossentropy: .sparseCategoricalAccuracy
             case .binaryCrossentropy: .binaryAccuracy(threshold: loss.fromLogits ? 0 : 0.5)
@@ -111,3 +114,14 @@ public struct LogKey: Hashable, Sendable, Codable, Comparable, CustomStringConve
 
 /// The values of one batch, epoch or evaluation, by key.
 public typealias Logs = [LogKey: Float]
+
+extension Logs {
+    /// The accuracy, whichever kind was logged (`accuracy`, `binary_accuracy`,
+    /// `categorical_accuracy`, `sparse_categorical_accuracy`, in that order); nil when none was.
+    public var accuracy: Float? { Self.accuracyKeys.lazy.compactMap { self[$0] }.first }
+    /// The validation accuracy, whichever kind was logged; nil when none was.
+    public var validationAccuracy: Float? { Self.accuracyKeys.lazy.compactMap { self[$0.validation] }.first }
+
+    private static let accuracyKeys: [LogKey] = [.accuracy, .metric(.binaryAccuracy), .metric(.categoricalAccuracy),
+                                                 .metric(.sparseCategoricalAccuracy)]
+}

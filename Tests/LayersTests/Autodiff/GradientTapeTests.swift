@@ -3,7 +3,7 @@ import Layers
 import Tensor
 
 /// Central differences of `loss` with respect to every element of `at`.
-func numericGradient(of loss: (Tensor) throws -> Double, at at: Tensor, step: Float = 1e-2) rethrows -> Tensor {
+func numericGradient(of loss: (Tensor) throws -> Double, at: Tensor, step: Float = 1e-2) rethrows -> Tensor {
     var scalars = at.scalars
     var result = [Float](repeating: 0, count: scalars.count)
     for index in scalars.indices {

@@ -22,7 +22,7 @@ struct ModelRecord: Codable {
     var generator: [String]?
 }
 
-extension Sequential {
+extension Model {
     /// The version of the model file format this library writes; it reads this and older ones.
     /// Version 2 stores the optimizer's state as one flat tensor per kind (`optimizer/m`);
     /// version 1 stored one per parameter (`optimizer/m/0`, ...), which loading still joins.
@@ -42,6 +42,9 @@ extension Sequential {
     public func save(to path: String, includeOptimizer: Bool = true) throws {
         guard isBuilt, let inputShape else {
             throw ModelFileError.unsupported("save: the model is not built yet; compile it with an Input layer, or call build(inputShape:)")
+        }
+        guard graph == .chain(layers.count) else {
+            throw ModelFileError.unsupported("save: model '\(name)' is a graph other than a chain of layers, which this version cannot save yet")
         }
         var record = ModelRecord(
             name: name, seed: String(seed), inputShape: inputShape,
@@ -68,6 +71,9 @@ extension Sequential {
         try AtomicFile.write(try SafeTensors(metadata: metadata, tensors: tensors).encoded(), to: path)
     }
 
+}
+
+extension Sequential {
     /// Loads a model saved by ``save(to:includeOptimizer:)``: architecture, weights and, when
     /// saved, the compiled loss, metrics and optimizer with its state. Custom layer types must
     /// be registered first with ``LayerRegistry/register(_:)``.

@@ -1,5 +1,5 @@
 import Foundation
-extension Sequential {
+extension Model {
     /// A Keras-style table of the layers: name and type, output shape, parameter count,
     /// and the totals; then the algorithm each convolution computes with. Builds the model if
     /// its input shape is known.
@@ -20,24 +20,28 @@ extension Sequential {
                                        reason: "the input shape is unknown; start the model with Input(shape:) or call build(inputShape:)")
         }
         try build(inputShape: inputShape)
-        let rows: [(String, String, String)] = layers.indices.compactMap { index in
-            let layer = layers[index]
-            if layer is Input { return nil }
-            let shape = "(None, " + layerOutputShapes[index].map(String.init).joined(separator: ", ") + ")"
-            return ("\(layer.name) (\(type(of: layer).typeName))", shape, grouped(layer.parameterCount))
+        // A graph other than a chain gets Keras's "Connected to" column: what each call reads.
+        let connected = graph != .chain(layers.count)
+        func source(_ value: Int) -> String { value < graph.inputCount ? "input" : layers[graph.nodes[value - graph.inputCount].layer].name }
+        var rows: [[String]] = []
+        for (index, layer) in layers.enumerated() where !(layer is Input) {
+            let calls = graph.nodes.indices.filter { graph.nodes[$0].layer == index }
+            let shape = "(None, " + nodeOutputShapes[calls[0]].map(String.init).joined(separator: ", ") + ")"
+            var row = ["\(layer.name) (\(type(of: layer).typeName))", shape, grouped(layer.parameterCount)]
+            if connected {
+                row.append(calls.map { graph.nodes[$0].inputs.map(source).joined(separator: ", ") }.joined(separator: "; "))
+            }
+            rows.append(row)
         }
-        let header = ("Layer (type)", "Output Shape", "Param #")
-        let widths = [
-            ([header.0] + rows.map(\.0)).map(\.count).max()!,
-            ([header.1] + rows.map(\.1)).map(\.count).max()!,
-            ([header.2] + rows.map(\.2)).map(\.count).max()!,
-        ]
+        let header = ["Layer (type)", "Output Shape", "Param #"] + (connected ? ["Connected to"] : [])
+        let widths = header.indices.map { column in ([header[column]] + rows.map { $0[column] }).map(\.count).max()! }
         func line(_ left: String, _ middle: String, _ right: String) -> String {
             left + widths.map { String(repeating: "─", count: $0 + 2) }.joined(separator: middle) + right
         }
-        func row(_ cells: (String, String, String)) -> String {
-            "│ " + pad(cells.0, widths[0]) + " │ " + pad(cells.1, widths[1]) + " │ "
-                + String(repeating: " ", count: widths[2] - cells.2.count) + cells.2 + " │"
+        func row(_ cells: [String]) -> String {
+            "│ " + cells.indices.map { column in
+                column == 2 ? String(repeating: " ", count: widths[2] - cells[2].count) + cells[2] : pad(cells[column], widths[column])
+            }.joined(separator: " │ ") + " │"
         }
         let (total, trainable) = parameterCount
         var lines = ["Model: \"\(name)\"", line("┌", "┬", "┐"), row(header), line("├", "┼", "┤")]

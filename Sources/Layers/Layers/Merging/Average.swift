@@ -1,0 +1,11 @@
+import Tensor
+
+/// The element-wise mean of its inputs (Keras's `Average`).
+public struct Average: ElementwiseMerge {
+    public var name = ""
+
+    /// A `Average` layer.
+    public init() {}
+
+    public static func combine(_ inputs: [Variable]) throws -> Variable { try fold(inputs, +) / Float(inputs.count) }
+}

@@ -1,0 +1,64 @@
+/// The calls of a model's layers: each node calls one layer on values computed before it
+/// (Keras's `Node`). Values are numbered: first the model's inputs, then each node's output
+/// in node order, so a node only reads values with smaller numbers and the node order is a
+/// topological order.
+public struct Graph: Sendable, Equatable {
+    /// One call of a layer.
+    public struct Node: Sendable, Equatable {
+        /// The index of the called layer in the model's `layers`.
+        public let layer: Int
+        /// The values the call reads, in order.
+        public let inputs: [Int]
+    }
+
+    /// The number of model inputs (values `0..<inputCount`).
+    public let inputCount: Int
+    /// The calls, in the order they run.
+    public let nodes: [Node]
+    /// The value the model outputs.
+    public let output: Int
+
+    /// The value node `index` computes.
+    public func value(ofNode index: Int) -> Int { inputCount + index }
+
+    /// `count` layers each called once on the output of the one before: a `Sequential`.
+    public static func chain(_ count: Int) -> Graph {
+        Graph(inputCount: 1, nodes: (0..<count).map { Node(layer: $0, inputs: [$0]) }, output: count)
+    }
+
+    /// How many nodes call each layer (indexed by layer); above 1, the layer is shared.
+    var callCounts: [Int] {
+        var counts = [Int](repeating: 0, count: (nodes.map(\.layer).max() ?? -1) + 1)
+        for node in nodes { counts[node.layer] += 1 }
+        return counts
+    }
+
+    /// For each value, the last node that reads it (-1 for none).
+    var lastReaders: [Int] {
+        var result = [Int](repeating: -1, count: inputCount + nodes.count)
+        for (index, node) in nodes.enumerated() {
+            for input in node.inputs { result[input] = index }
+        }
+        return result
+    }
+
+    /// Which nodes a backward pass visits and which pass a gradient back to their inputs.
+    struct BackwardPlan {
+        /// Node `i`'s output leads to the loss through trainable weights (at `i` or before).
+        let visits: [Bool]
+        /// Some value node `i` reads depends on a node with weights: `i` must return dLoss/dInput.
+        let needsInputGradient: [Bool]
+    }
+
+    /// The plan for layers of which `hasParameters[layer]` have weights.
+    func backwardPlan(hasParameters: [Bool]) -> BackwardPlan {
+        var dependsOnWeights = [Bool](repeating: false, count: inputCount + nodes.count)
+        var needsInputGradient: [Bool] = []
+        for (index, node) in nodes.enumerated() {
+            let needs = node.inputs.contains { dependsOnWeights[$0] }
+            needsInputGradient.append(needs)
+            dependsOnWeights[value(ofNode: index)] = needs || hasParameters[node.layer]
+        }
+        return BackwardPlan(visits: Array(dependsOnWeights.dropFirst(inputCount)), needsInputGradient: needsInputGradient)
+    }
+}

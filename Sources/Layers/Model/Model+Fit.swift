@@ -1,0 +1,213 @@
+import Foundation
+import Tensor
+
+extension Model {
+    // MARK: Training
+
+    /// One optimisation step on one batch; returns that batch's loss and metrics.
+    /// - Throws: ``LayersError`` when the model is not compiled or the data does not fit it.
+    @discardableResult
+    public func trainOnBatch(x: Tensor, y: Tensor) throws -> Logs {
+        let (loss, _) = try compiled(operation: "trainOnBatch")
+        try validate(x: x, y: y, loss: loss, operation: "trainOnBatch")
+        var accumulator = LogAccumulator(metrics: metrics)
+        let (value, prediction) = try trainStep(x: x, y: y, loss: loss)
+        try accumulator.add(loss: value, prediction: prediction, target: y, lossFunction: loss)
+        return accumulator.logs
+    }
+
+    /// Trains for `epochs` epochs and returns the per-epoch history of the loss and metrics.
+    ///
+    /// - Parameters:
+    ///   - x: inputs, `[samples] + inputShape`.
+    ///   - y: targets, as the loss expects them (one-hot rows, class indices, ...).
+    ///   - batchSize: samples per optimisation step; the last batch of an epoch may be smaller.
+    ///   - epochs: the epoch to stop at (exclusive), counting from 0 as Keras does, so that
+    ///     `initialEpoch` resumes a run.
+    ///   - validationSplit: the fraction of the data held out for validation. As in Keras it
+    ///     is the **last** fraction of `x` and `y`, taken **before** shuffling: shuffle the
+    ///     data first if it is ordered (by class, say).
+    ///   - validationData: explicit validation data; takes precedence over `validationSplit`.
+    ///   - shuffle: whether to shuffle the training samples before each epoch (seeded).
+    ///   - initialEpoch: the epoch to start from, to resume training.
+    ///   - callbacks: called at the start and end of training, epochs and batches.
+    ///   - verbose: the progress display; `.auto` draws a live bar on a terminal and one line
+    ///     per epoch otherwise.
+    /// - Throws: ``LayersError`` for bad arguments or data (before any training happens),
+    ///   or from a callback (such as ``TerminateOnNaN``) to stop training.
+    @discardableResult
+    public func fit(
+        x: Tensor, y: Tensor, batchSize: Int = 32, epochs: Int = 1, validationSplit: Float = 0,
+        validationData: (x: Tensor, y: Tensor)? = nil, shuffle: Bool = true, initialEpoch: Int = 0,
+        callbacks: [any Callback] = [], verbose: Verbosity = .auto
+    ) throws -> History {
+        let (loss, _) = try compiled(operation: "fit")
+        try validate(x: x, y: y, loss: loss, operation: "fit")
+        if let validationData {
+            try validate(x: validationData.x, y: validationData.y, loss: loss, operation: "fit (validationData)")
+        }
+        return try fit(TensorSamples(x: x, y: y), batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
+                       validationData: validationData.map { TensorSamples(x: $0.x, y: $0.y) }, shuffle: shuffle,
+                       initialEpoch: initialEpoch, callbacks: callbacks, verbose: verbose, checked: true)
+    }
+
+    /// ``fit(x:y:batchSize:epochs:validationSplit:validationData:shuffle:initialEpoch:callbacks:verbose:)``
+    /// on data read a batch at a time from `data` (and `validationData`), so that it can stay
+    /// compact between batches. The batches are checked as they are read (shape, finite
+    /// inputs, targets the loss accepts); the first sample is checked before training starts.
+    /// - Throws: ``LayersError`` for bad arguments or a batch that does not fit the model, what
+    ///   the sources throw, or from a callback to stop training.
+    @discardableResult
+    public func fit(
+        _ data: some SampleSource, batchSize: Int = 32, epochs: Int = 1, validationSplit: Float = 0,
+        validationData: (any SampleSource)? = nil, shuffle: Bool = true, initialEpoch: Int = 0,
+        callbacks: [any Callback] = [], verbose: Verbosity = .auto
+    ) throws -> History {
+        let (loss, _) = try compiled(operation: "fit")
+        for (source, operation) in [(data as any SampleSource, "fit"), validationData.map { ($0, "fit (validationData)") }]
+            .compactMap({ $0 }) {
+            try checkNotEmpty(source, operation: operation)
+            _ = try batch(of: source, at: 0..<1, loss: loss, checked: false, operation: operation)
+        }
+        return try fit(data, batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
+                       validationData: validationData, shuffle: shuffle, initialEpoch: initialEpoch,
+                       callbacks: callbacks, verbose: verbose, checked: false)
+    }
+
+    /// The training loop over a source; `checked` when the data was validated as a whole.
+    func fit(
+        _ data: some SampleSource, batchSize: Int, epochs: Int, validationSplit: Float, validationData: (any SampleSource)?,
+        shuffle: Bool, initialEpoch: Int, callbacks: [any Callback], verbose: Verbosity, checked: Bool
+    ) throws -> History {
+        let (loss, _) = try compiled(operation: "fit")
+        try checkBatchSize(batchSize)
+        guard epochs >= 0, initialEpoch >= 0, initialEpoch <= epochs else {
+            throw LayersError.invalidData("fit: expected 0 <= initialEpoch (\(initialEpoch)) <= epochs (\(epochs))")
+        }
+        guard validationSplit >= 0, validationSplit < 1 else {
+            throw LayersError.invalidData("fit: expected validationSplit in [0, 1), found \(validationSplit)")
+        }
+        // Training and validation samples are ranges of the sources, not copies of them.
+        var trainingRange = 0..<data.count
+        var validation = validationData.map { (data: $0, range: 0..<$0.count) }
+        if validationData == nil, validationSplit > 0 {
+            let samples = data.count
+            let splitAt = Int(Float(samples) * (1 - validationSplit))
+            guard splitAt > 0, splitAt < samples else {
+                throw LayersError.invalidData(
+                    "fit: validationSplit \(validationSplit) of \(samples) samples leaves \(splitAt) for training and \(samples - splitAt) for validation; both need at least one")
+            }
+            validation = (data, splitAt..<samples)
+            trainingRange = 0..<splitAt
+        }
+
+        let samples = trainingRange.count
+        let stepsPerEpoch = (samples + batchSize - 1) / batchSize
+        let history = History()
+        var allCallbacks: [any Callback] = []
+        if let progress = ProgressBar(verbosity: verbose) { allCallbacks.append(progress) }
+        allCallbacks += callbacks
+        allCallbacks.append(history)
+
+        trainingPlan = TrainingPlan(epochs: epochs, initialEpoch: initialEpoch, stepsPerEpoch: stepsPerEpoch,
+                                    samples: samples, batchSize: batchSize)
+        defer { (trainingPlan, shardWeight) = (nil, 1) }
+        stopTraining = false
+        try checkSameSettingsOnEveryProcess(batchSize: batchSize, samples: data.count, epochs: epochs)
+        try startFromFirstProcessWeights()
+        for callback in allCallbacks { try callback.onTrainBegin(model: self) }
+        var lastLogs: Logs = [:]
+        do {
+            for epoch in initialEpoch..<epochs {
+                for callback in allCallbacks { try callback.onEpochBegin(epoch, model: self) }
+                var order = Array(trainingRange)
+                if shuffle { order.shuffle(using: &trainingGenerator) }
+                var accumulator = LogAccumulator(metrics: metrics)
+                for batch in 0..<stepsPerEpoch {
+                    for callback in allCallbacks { try callback.onBatchBegin(batch, model: self) }
+                    let globalIndices = order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)]
+                    let indices = shard(of: globalIndices)
+                    shardWeight = Float(indices.count * (dataParallelism?.size ?? 1)) / Float(globalIndices.count)
+                    let (xBatch, yBatch) = try self.batch(of: data, at: indices, loss: loss, checked: checked, operation: "fit")
+                    let (value, prediction) = try trainStep(x: xBatch, y: yBatch, loss: loss)
+                    try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
+                    let runningLogs = accumulator.logs
+                    for callback in allCallbacks { try callback.onBatchEnd(batch, logs: runningLogs, model: self) }
+                }
+                var logs = try averagedOverProcesses(accumulator.logs)
+                try averageNonTrainableParametersOverProcesses()
+                if let validation {
+                    let results = try evaluate(validation.data, samples: validation.range, batchSize: batchSize, checked: checked)
+                    for (key, value) in results { logs[key.validation] = value }
+                }
+                if let rate = learningRate { logs[.learningRate] = rate }
+                epochsCompleted = epoch + 1
+                for callback in allCallbacks { try callback.onEpochEnd(epoch, logs: logs, model: self) }
+                lastLogs = logs
+                if stopTraining { break }
+            }
+        } catch {
+            // Under data parallelism the other processes would wait for this one forever.
+            if let parallelism = dataParallelism, parallelism.size > 1 { parallelism.abort("fit: \(error)") }
+            throw error
+        }
+        for callback in allCallbacks { try callback.onTrainEnd(model: self, logs: lastLogs) }
+        return history
+    }
+
+    /// This process's contiguous slice of a batch's indices under ``dataParallelism`` (the
+    /// whole batch otherwise).
+
+    func batch(
+        of data: some SampleSource, at indices: some Collection<Int>, loss: Loss, checked: Bool, operation: String
+    ) throws -> (x: Tensor, y: Tensor) {
+        let (x, y) = try wrappingTensorErrors { try data.batch(at: indices) }
+        guard !checked else { return (x, y) }
+        guard x.shape.first == indices.count else {
+            throw LayersError.invalidData("\(operation): asked the data for \(indices.count) samples, received x of shape \(x.shape)")
+        }
+        try validate(x: x, y: y, loss: loss, operation: operation)
+        return (x, y)
+    }
+
+    func checkNotEmpty(_ data: some SampleSource, operation: String) throws {
+        guard data.count > 0 else { throw LayersError.invalidData("\(operation): expected at least one sample, found none") }
+    }
+
+    // MARK: Checks
+
+    func compiled(operation: String) throws -> (Loss, any Optimizer) {
+        guard let loss, let optimizer else {
+            throw LayersError.notReady(operation: operation, reason: "the model is not compiled; call compile(optimizer:loss:metrics:) first")
+        }
+        return (loss, optimizer)
+    }
+
+    func checkBatchSize(_ batchSize: Int) throws {
+        guard batchSize > 0 else { throw LayersError.invalidData("expected a positive batchSize, found \(batchSize)") }
+    }
+
+    /// Builds the model from `x`'s sample shape if needed and checks that `x` fits it.
+    func prepare(for x: Tensor, operation: String) throws {
+        guard x.rank >= 1, x.shape[0] > 0 else {
+            throw LayersError.invalidData("\(operation): expected at least one sample, found x of shape \(x.shape)")
+        }
+        let sampleShape = Array(x.shape.dropFirst())
+        if !isBuilt { try build(inputShape: inputShape ?? sampleShape) }
+        guard sampleShape == inputShape else {
+            throw LayersError.invalidData(
+                "\(operation): expected samples of shape \(inputShape ?? []), found \(sampleShape) (x has shape \(x.shape))")
+        }
+        if let bad = x.firstNonFinite {
+            throw LayersError.invalidData("\(operation): x contains \(bad.value); clean or impute the data first")
+        }
+    }
+
+    func validate(x: Tensor, y: Tensor, loss: Loss, operation: String) throws {
+        try prepare(for: x, operation: operation)
+        guard y.rank >= 1, y.shape[0] == x.shape[0] else {
+            throw LayersError.invalidData("\(operation): x has \(x.shape[0]) samples but y has \(y.shape.first ?? 0) (shape \(y.shape))")
+        }
+        try loss.validate(targets: y, outputShape: outputShape ?? [])
+    }
+}

@@ -1,0 +1,249 @@
+import Tensor
+
+extension Model {
+    // MARK: The step
+
+    /// Forward in training mode, loss, backward, regularisation and one optimizer update.
+    func trainStep(x: Tensor, y: Tensor, loss: Loss) throws -> (loss: Float, prediction: Tensor) {
+        let prediction = try forward(x, training: true)
+        let outputNode = graph.output - graph.inputCount
+        let fuse = loss.fusableActivation != nil && layerCalls[outputNode] == nil
+            && (layers[graph.nodes[outputNode].layer] as? any ActivatedLayer)?.activation == loss.fusableActivation
+        var (value, lossGradient) = try wrappingTensorErrors { try loss.compute(prediction: prediction, target: y, fused: fuse) }
+        try backward(lossGradient, fusedAtOutput: fuse)
+        value += regularizationLoss()
+        try applyOptimizer()
+        return (value, prediction)
+    }
+
+    /// The forward pass: every node in order, each reading the values it names. A value is
+    /// let go after its last reader, so inference holds only what is still to be read.
+    func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+        var shared = trainingGenerator
+        var context = ForwardContext(training: training, generator: shared)
+        // Under data parallelism every process draws the same seed from the shared generator
+        // (which also shuffles, so the shuffles stay alike) and makes its own stream of it:
+        // dropout masks and augmentations differ from process to process.
+        let ownStream = training && (dataParallelism?.size ?? 1) > 1
+        if ownStream, let parallelism = dataParallelism {
+            let seed = shared.next()
+            context.generator = RandomGenerator(seed: seed ^ (UInt64(parallelism.rank + 1) &* 0x9E37_79B9_7F4A_7C15))
+        }
+        layerCalls.removeAll()
+        sharedLayerCalls.removeAll()
+        var values: [Tensor?] = [x]
+        values.reserveCapacity(graph.inputCount + graph.nodes.count)
+        let lastReaders = graph.lastReaders
+        try withLayers { layers in
+            for (index, node) in graph.nodes.enumerated() {
+                let inputs = node.inputs.map { values[$0]! }
+                var output = inputs[0]
+                try runNode(index, of: &layers, training: training) { layer in
+                    output = try forward(layer: &layer, node: index, inputs, training: training, context: &context)
+                }
+                for read in node.inputs where lastReaders[read] == index && read != graph.output { values[read] = nil }
+                values.append(output)
+            }
+        }
+        if training { trainingGenerator = ownStream ? shared : context.generator }
+        return values[graph.output]!
+    }
+
+    /// One node's forward pass. A forward-only layer (or a merge) that the backward pass
+    /// reaches runs on a tape of its own while training; otherwise on constants.
+    private func forward(
+        layer: inout any Layer, node index: Int, _ inputs: [Tensor], training: Bool, context: inout ForwardContext
+    ) throws -> Tensor {
+        let recorded = training && backwardPlan.visits[index]
+        let inputGradient = backwardPlan.needsInputGradient[index]
+        if var merge = layer as? any MergeLayer {
+            defer { layer = merge }
+            guard recorded else {
+                var constants = context
+                defer { context.generator = constants.generator }
+                return try merge.call(inputs.map(Variable.init), context: &constants).value
+            }
+            let call = try merge.recordedCall(inputs, inputGradient: inputGradient, context: &context)
+            layerCalls[index] = call
+            return call.output.value
+        }
+        if recorded, var differentiable = layer as? any DifferentiableLayer {
+            defer { layer = differentiable }
+            let call = try differentiable.recordedCall(inputs[0], inputGradient: inputGradient, context: &context)
+            layerCalls[index] = call
+            return call.output.value
+        }
+        return try layer.forward(inputs[0], context: &context)
+    }
+
+    /// The backward pass: the nodes in reverse, each given dLoss/dOutput (the sum over the
+    /// nodes that read its output), each parameter's gradient set by its layer (summed over the
+    /// calls of a shared layer). With `fusedAtOutput`, `outputGradient` is the gradient before
+    /// the output layer's activation.
+    func backward(_ outputGradient: Tensor, fusedAtOutput: Bool) throws {
+        let outputNode = graph.output - graph.inputCount
+        var gradients = [Tensor?](repeating: nil, count: graph.inputCount + graph.nodes.count)
+        gradients[graph.output] = outputGradient
+        try withLayers { layers in
+            for index in graph.nodes.indices.reversed() where backwardPlan.visits[index] {
+                let value = graph.value(ofNode: index)
+                guard let gradient = gradients[value] else { continue }
+                gradients[value] = nil
+                var inputGradients: [Tensor] = []
+                try runNode(index, of: &layers, training: true) { layer in
+                    // In place on the array's layer: a copy would share its gradient buffers and force new ones.
+                    if let call = layerCalls.removeValue(forKey: index) {
+                        inputGradients = try call.backward(gradient, layer: &layer)
+                    } else if index == outputNode && fusedAtOutput {
+                        inputGradients = [try layer.backward(preActivationGradient: gradient)]
+                    } else {
+                        inputGradients = [try layer.backward(gradient)]
+                    }
+                }
+                guard backwardPlan.needsInputGradient[index] else { continue }
+                for (input, inputGradient) in zip(graph.nodes[index].inputs, inputGradients) {
+                    let sample = input < graph.inputCount ? inputShape ?? [] : nodeOutputShapes[input - graph.inputCount]
+                    guard inputGradient.shape.first == gradient.shape.first, inputGradient.shape.dropFirst().elementsEqual(sample) else {
+                        let layer = graph.nodes[index].layer
+                        throw LayersError.inLayer(name: layers[layer].name, index: layer, error: .invalidGradient(
+                            operation: "\(type(of: layers[layer]).typeName) backward",
+                            reason: "it returned an input gradient of shape \(inputGradient.shape) for an input of shape "
+                                + "\([gradient.shape.first ?? 0] + sample)"))
+                    }
+                    if gradients[input] == nil {
+                        gradients[input] = inputGradient
+                    } else {
+                        try wrappingTensorErrors { try gradients[input]! += inputGradient }
+                    }
+                }
+            }
+            try sumSharedLayerGradients(into: &layers)
+        }
+    }
+
+    /// A shared layer's gradient is the sum of its calls' gradients; each call ran on a copy.
+    private func sumSharedLayerGradients(into layers: inout [any Layer]) throws {
+        for (layer, calls) in sharedLayerCalls {
+            var sums: [Tensor?] = []
+            for var call in calls.values {
+                var position = 0
+                try call.forEachParameter { parameter in
+                    defer { position += 1 }
+                    if sums.count <= position { sums.append(nil) }
+                    guard parameter.trainable, parameter.gradient.shape == parameter.value.shape else { return }
+                    if sums[position] == nil { sums[position] = parameter.gradient } else {
+                        try wrappingTensorErrors { try sums[position]! += parameter.gradient }
+                    }
+                }
+            }
+            var position = 0
+            layers[layer].forEachParameter { parameter in
+                defer { position += 1 }
+                guard parameter.trainable else { return }
+                parameter.gradient = position < sums.count ? sums[position] ?? Tensor.zeros(like: parameter.value)
+                    : Tensor.zeros(like: parameter.value)
+            }
+        }
+    }
+
+    /// The sum of the layers' regularisation penalties.
+    func regularizationLoss() -> Float {
+        layers.flatMap(\.parameters).reduce(0) { total, parameter in
+            total + (parameter.regularizer?.loss(parameter.value) ?? 0)
+        }
+    }
+
+    /// The optimizer's update of every trainable parameter at once: the gradients (plus
+    /// regularisation) and the weights are gathered into flat buffers, the optimizer clips,
+    /// decays and updates those, and the weights are written back.
+    func applyOptimizer() throws {
+        guard var optimizer else { return }
+        // Where each trainable parameter lies in the flat buffers, checked against its gradient.
+        var segments: [Range<Int>] = []
+        try withLayers { layers in
+            for index in layers.indices {
+                let layerName = layers[index].name
+                try layers[index].forEachParameter { parameter in
+                    guard parameter.trainable else { return }
+                    guard parameter.gradient.shape == parameter.value.shape else {
+                        throw LayersError.notReady(
+                            operation: "\(layerName) \(parameter.name)",
+                            reason: "expected a gradient of shape \(parameter.value.shape), found \(parameter.gradient.shape); does the layer's backward set it?")
+                    }
+                    let start = segments.last?.upperBound ?? 0
+                    segments.append(start..<(start + parameter.value.count))
+                }
+            }
+        }
+        let total = segments.last?.upperBound ?? 0
+        try wrappingTensorErrors {
+            try flatWeights.resizeDiscardingContents(to: [total])
+            try flatGradients.resizeDiscardingContents(to: [total])
+        }
+        try forEachTrainableParameter(segments) { parameter, offset in
+            try parameter.regularizer?.addGradient(of: parameter.value, to: &parameter.gradient)
+            try flatGradients.writeScalars(of: parameter.gradient, at: offset)
+            try flatWeights.writeScalars(of: parameter.value, at: offset)
+        }
+        // Data parallelism: one collective over the flat buffer averages every process's gradients,
+        // each weighted by its shard's share of the batch (shards differ by one when the batch
+        // does not divide), so the result is the whole batch's mean gradient.
+        if let parallelism = dataParallelism, parallelism.size > 1 {
+            if shardWeight != 1 { flatGradients *= shardWeight }
+            try parallelism.averageGradients(&flatGradients)
+        }
+        try optimizer.update(weights: &flatWeights, gradients: &flatGradients, segments: segments, step: step)
+        try forEachTrainableParameter(segments) { parameter, offset in
+            try parameter.value.readScalars(from: flatWeights, at: offset)
+        }
+        self.optimizer = optimizer
+        step += 1
+    }
+
+    /// Calls `body` on each trainable parameter, in place, with its offset in the flat buffers.
+    func forEachTrainableParameter(
+        _ segments: [Range<Int>], _ body: (inout Parameter, Int) throws -> Void
+    ) throws {
+        var index = 0
+        try withLayers { layers in
+            for layerIndex in layers.indices {
+                try layers[layerIndex].forEachParameter { parameter in
+                    guard parameter.trainable else { return }
+                    try wrappingTensorErrors { try body(&parameter, segments[index].lowerBound) }
+                    index += 1
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on the layer node `index` calls, naming the layer in any error it throws.
+    /// A layer called by several nodes runs, while training, on a copy per call (what the call
+    /// keeps for backward lives in the copy; the copy's state is the layer's after forward).
+    func runNode(
+        _ index: Int, of layers: inout [any Layer], training: Bool, _ body: (inout any Layer) throws -> Void
+    ) throws {
+        let layer = graph.nodes[index].layer
+        do {
+            if training, graph.callCounts[layer] > 1 {
+                var call = sharedLayerCalls[layer]?[index] ?? layers[layer]
+                try body(&call)
+                // Non-trainable state (moving averages) goes back to the layer; the weights are shared.
+                var state: [Tensor] = []
+                call.forEachParameter { if !$0.trainable { state.append($0.value) } }
+                var next = 0
+                layers[layer].forEachParameter { parameter in
+                    guard !parameter.trainable else { return }
+                    parameter.value = state[next]
+                    next += 1
+                }
+                sharedLayerCalls[layer, default: [:]][index] = call
+            } else {
+                try body(&layers[layer])
+            }
+        } catch let error as LayersError {
+            throw LayersError.inLayer(name: layers[layer].name, index: layer, error: error)
+        } catch let error as TensorError {
+            throw LayersError.inLayer(name: layers[layer].name, index: layer, error: .tensor(error))
+        }
+    }
+}

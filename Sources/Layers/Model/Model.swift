@@ -1,0 +1,241 @@
+import Tensor
+
+/// A model: layers called in a graph of calls, with Keras's workflow: `compile`, `summary`,
+/// `fit`, `evaluate`, `predict`, `save`.
+///
+/// Every model is a graph (Keras's `Functional`): each call of a layer is a node of
+/// ``graph`` that reads the outputs of earlier nodes (or the model's input), and one executor
+/// runs the nodes in order forwards and in reverse for the gradients, summing the gradients
+/// of an output read by several nodes. ``Sequential`` is the graph in which each layer reads
+/// the one before it.
+///
+/// The model is a reference type, like a Keras model: callbacks hold it while it trains
+/// and change it (stop training, restore weights, lower the learning rate). Its layers are
+/// values it owns.
+///
+/// One `seed` makes a run repeat exactly: weight initialisation, shuffling, dropout and
+/// augmentation all draw from generators derived from it (with the same thread count).
+public class Model {
+    /// The model's name in summaries.
+    public var name: String
+    /// The layers, each once, in the order of their first call. Unnamed layers are named
+    /// when the model is built.
+    public internal(set) var layers: [any Layer]
+    /// The calls of the layers and what each reads.
+    public internal(set) var graph: Graph
+    /// The seed every random choice of this model derives from.
+    public let seed: UInt64
+    /// The shape of one input sample, once known (from `Input` or `build(inputShape:)`).
+    public internal(set) var inputShape: [Int]?
+    /// The output shape of one sample after each node of ``graph``, once built.
+    public internal(set) var nodeOutputShapes: [[Int]] = []
+    /// The optimizer, loss and metrics given to ``compile(optimizer:loss:metrics:)``.
+    public internal(set) var optimizer: (any Optimizer)?
+    public internal(set) var loss: Loss?
+    public internal(set) var metrics: [Metric] = []
+    /// Set to true (by a callback) to end `fit` after the current epoch.
+    public var stopTraining = false
+    /// The number of optimisation steps taken so far.
+    public internal(set) var step = 0
+    /// The number of epochs `fit` has completed (saved with the model, so that a run can be
+    /// resumed with `fit(initialEpoch: model.epochsCompleted)`).
+    public internal(set) var epochsCompleted = 0
+    /// What the running `fit` is doing: epochs, steps per epoch. Nil outside `fit`.
+    public internal(set) var trainingPlan: TrainingPlan?
+
+    var trainingGenerator: RandomGenerator
+    /// The processes this model trains with, one shard of each batch each; nil trains alone.
+    /// See ``DataParallelism``.
+    public var dataParallelism: (any DataParallelism)?
+    /// This process's shard of the current batch over the batch's mean shard (1 training alone).
+    var shardWeight: Float = 1
+    /// Every trainable weight and its gradient, one flat buffer each, for the optimizer.
+    var flatWeights = Tensor([])
+    var flatGradients = Tensor([])
+    /// Which nodes the backward pass visits and which of them must pass a gradient back to
+    /// their inputs (some node before them has trainable weights); found by ``build(inputShape:)``.
+    var backwardPlan = Graph.BackwardPlan(visits: [], needsInputGradient: [])
+    /// What each recorded call of a ``DifferentiableLayer`` in the last training forward pass
+    /// keeps for its backward pass, by node; the backward pass removes it.
+    var layerCalls: [Int: LayerCall] = [:]
+    /// The copy of a shared layer each of its calls ran on in the last training forward pass,
+    /// by layer and node.
+    var sharedLayerCalls: [Int: [Int: any Layer]] = [:]
+
+    /// A model of `layers` called as `graph` says. Without a seed, a random one is drawn.
+    init(layers: [any Layer], graph: Graph, seed: UInt64?, name: String) {
+        self.layers = layers
+        self.graph = graph
+        self.name = name
+        self.seed = seed ?? UInt64.random(in: .min ... .max)
+        var root = RandomGenerator(seed: self.seed)
+        _ = root.split()  // the first stream is for initialisation (see build)
+        trainingGenerator = root.split()
+    }
+
+    /// Whether the layers have been built (weights exist).
+    public var isBuilt: Bool { !nodeOutputShapes.isEmpty }
+
+    /// The shape of one output sample, once built.
+    public var outputShape: [Int]? { isBuilt ? nodeOutputShapes[graph.output - graph.inputCount] : nil }
+
+    /// The output shape of one sample after each layer's first call, once built.
+    public var layerOutputShapes: [[Int]] {
+        guard isBuilt else { return [] }
+        return layers.indices.map { layer in nodeOutputShapes[graph.nodes.firstIndex { $0.layer == layer }!] }
+    }
+
+    /// Builds every layer for samples shaped `inputShape`: checks the shapes from node to
+    /// node and creates the weights. `compile` calls it when the input shape is known.
+    /// - Throws: ``LayersError/inLayer(name:index:error:)`` naming the layer that cannot take its input.
+    public func build(inputShape: [Int]) throws {
+        guard !layers.isEmpty else { throw LayersError.notReady(operation: "build", reason: "the model has no layers") }
+        if isBuilt {
+            guard inputShape == self.inputShape else {
+                throw LayersError.invalidData("the model was built for samples of shape \(self.inputShape ?? []), found \(inputShape)")
+            }
+            return
+        }
+        assignNames()
+        var root = RandomGenerator(seed: seed)
+        var context = BuildContext(generator: root.split(), needsInputGradient: false)
+        var shapes: [[Int]] = [inputShape]
+        // A layer's weights exist once it is built, so what needs an input gradient is found
+        // node by node: a node must return one when something it reads depends on weights.
+        var dependsOnWeights = [false]
+        var firstCall: [Int: (inputs: [[Int]], output: [Int])] = [:]
+        for node in graph.nodes {
+            context.needsInputGradient = node.inputs.contains { dependsOnWeights[$0] }
+            defer { dependsOnWeights.append(context.needsInputGradient || layers[node.layer].parameterCount > 0) }
+            let inputShapes = node.inputs.map { shapes[$0] }
+            do {
+                if let first = firstCall[node.layer] {
+                    // A shared layer is built by its first call; the others must fit it.
+                    guard first.inputs == inputShapes else {
+                        throw LayersError.incompatibleInput(
+                            layer: layers[node.layer].name, expected: "the shape of its first call, \(first.inputs)",
+                            received: inputShapes.first ?? [], hint: "a shared layer takes one input shape")
+                    }
+                    shapes.append(first.output)
+                    continue
+                }
+                if var merge = layers[node.layer] as? any MergeLayer {
+                    shapes.append(try merge.build(inputShapes: inputShapes, context: &context))
+                    layers[node.layer] = merge
+                } else {
+                    shapes.append(try layers[node.layer].build(inputShape: inputShapes[0], context: &context))
+                }
+                firstCall[node.layer] = (inputShapes, shapes.last!)
+            } catch let error as LayersError {
+                throw LayersError.inLayer(name: layers[node.layer].name, index: node.layer, error: error)
+            } catch let error as TensorError {
+                throw LayersError.inLayer(name: layers[node.layer].name, index: node.layer, error: .tensor(error))
+            }
+        }
+        self.inputShape = inputShape
+        nodeOutputShapes = Array(shapes.dropFirst())
+        backwardPlan = graph.backwardPlan(hasParameters: layers.map { $0.parameterCount > 0 })
+    }
+
+    /// Sets the optimizer, loss and metrics, and builds the model when its input shape is
+    /// known, so that a bad model is reported here rather than in `fit`.
+    /// - Throws: ``LayersError`` for a model whose shapes do not fit together, or a loss that
+    ///   does not fit the output.
+    public func compile(optimizer: any Optimizer, loss: Loss, metrics: [Metric] = []) throws {
+        self.optimizer = optimizer
+        self.loss = loss
+        self.metrics = metrics
+        if let inputShape { try build(inputShape: inputShape) }
+        if let outputShape, loss.kind != .meanSquaredError, loss.kind != .binaryCrossentropy, outputShape.count != 1 {
+            throw LayersError.invalidData(
+                "\(loss.name) expects outputs of shape (None, classes), but the model outputs (None, "
+                + outputShape.map(String.init).joined(separator: ", ") + "); add Flatten() and a Dense layer at the end")
+        }
+    }
+
+    /// The learning rate in force at the current step (nil before compile).
+    public var learningRate: Float? { optimizer.map { $0.learningRate(atStep: step) } }
+
+    /// Makes `rate` the learning rate in force from the current step on, as Keras's callbacks
+    /// do: the optimizer's constant rate, or, when it has a schedule, the multiplier of the
+    /// schedule (see ``OptimizerSettings``).
+    /// - Throws: ``LayersError`` before compile, or for a rate that is not positive and finite.
+    public func setLearningRate(_ rate: Float) throws {
+        guard optimizer != nil else {
+            throw LayersError.notReady(operation: "setLearningRate", reason: "the model is not compiled")
+        }
+        try optimizer!.settings.setLearningRate(rate, atStep: step)
+    }
+
+    /// Every parameter's value (trainable and not), layer by layer: Keras's `get_weights()`.
+    public var weights: [Tensor] {
+        layers.flatMap { $0.parameters.map(\.value) }
+    }
+
+    /// Replaces every parameter's value, in the order of ``weights``: Keras's `set_weights`.
+    /// - Throws: ``LayersError/invalidData(_:)`` when the count or a shape differs.
+    public func setWeights(_ values: [Tensor]) throws {
+        let current = weights
+        guard values.count == current.count else {
+            throw LayersError.invalidData("setWeights: expected \(current.count) tensors, found \(values.count)")
+        }
+        for (index, (old, new)) in zip(current, values).enumerated() where old.shape != new.shape {
+            throw LayersError.invalidData("setWeights: tensor \(index) must have shape \(old.shape), found \(new.shape)")
+        }
+        var next = 0
+        for index in layers.indices {
+            layers[index].forEachParameter { parameter in
+                parameter.value = values[next]
+                next += 1
+            }
+        }
+    }
+
+    /// The number of scalars in all parameters, and in the trainable ones.
+    public var parameterCount: (total: Int, trainable: Int) {
+        let all = layers.flatMap(\.parameters)
+        return (all.reduce(0) { $0 + $1.value.count }, all.filter(\.trainable).reduce(0) { $0 + $1.value.count })
+    }
+
+    /// Names unnamed layers after their type, Keras style: `conv2d`, `conv2d_1`, ...
+    private func assignNames() {
+        var used = Set(layers.map(\.name).filter { !$0.isEmpty })
+        var counts: [String: Int] = [:]
+        for index in layers.indices where layers[index].name.isEmpty {
+            let base = snakeCase(type(of: layers[index]).typeName)
+            var candidate: String
+            repeat {
+                let count = counts[base, default: 0]
+                candidate = count == 0 ? base : "\(base)_\(count)"
+                counts[base] = count + 1
+            } while used.contains(candidate)
+            used.insert(candidate)
+            layers[index].name = candidate
+        }
+    }
+
+    /// Gives mutable access to the layers for the training loop in this module.
+    func withLayers<R>(_ body: (inout [any Layer]) throws -> R) rethrows -> R { try body(&layers) }
+}
+
+/// `MaxPooling2D` → `max_pooling2d`, as Keras names layers.
+func snakeCase(_ name: String) -> String {
+    var result = ""
+    var previous: Character?
+    for character in name {
+        if character.isUppercase, let previous, previous.isLowercase { result.append("_") }
+        result.append(Character(character.lowercased()))
+        previous = character
+    }
+    return result
+}
+
+/// What a running `fit` is doing, for callbacks such as the progress bar.
+public struct TrainingPlan: Sendable {
+    /// The last epoch (exclusive) and the first.
+    public let epochs, initialEpoch: Int
+    /// Batches per epoch.
+    public let stepsPerEpoch: Int
+    /// Training samples and batch size.
+    public let samples, batchSize: Int
+}
