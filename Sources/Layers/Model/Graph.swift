@@ -18,28 +18,31 @@ public struct Graph: Sendable, Equatable {
     /// The value the model outputs.
     public let output: Int
 
+    /// How many nodes call each layer (indexed by layer); above 1, the layer is shared.
+    let callCounts: [Int]
+    /// For each value, the last node that reads it (-1 for none).
+    let lastReaders: [Int]
+
+    /// A graph of `nodes` over `inputCount` inputs, whose output is value `output`.
+    init(inputCount: Int, nodes: [Node], output: Int) {
+        self.inputCount = inputCount
+        self.nodes = nodes
+        self.output = output
+        var counts = [Int](repeating: 0, count: (nodes.map(\.layer).max() ?? -1) + 1)
+        var readers = [Int](repeating: -1, count: inputCount + nodes.count)
+        for (index, node) in nodes.enumerated() {
+            counts[node.layer] += 1
+            for input in node.inputs { readers[input] = index }
+        }
+        (callCounts, lastReaders) = (counts, readers)
+    }
+
     /// The value node `index` computes.
     public func value(ofNode index: Int) -> Int { inputCount + index }
 
     /// `count` layers each called once on the output of the one before: a `Sequential`.
     public static func chain(_ count: Int) -> Graph {
         Graph(inputCount: 1, nodes: (0..<count).map { Node(layer: $0, inputs: [$0]) }, output: count)
-    }
-
-    /// How many nodes call each layer (indexed by layer); above 1, the layer is shared.
-    var callCounts: [Int] {
-        var counts = [Int](repeating: 0, count: (nodes.map(\.layer).max() ?? -1) + 1)
-        for node in nodes { counts[node.layer] += 1 }
-        return counts
-    }
-
-    /// For each value, the last node that reads it (-1 for none).
-    var lastReaders: [Int] {
-        var result = [Int](repeating: -1, count: inputCount + nodes.count)
-        for (index, node) in nodes.enumerated() {
-            for input in node.inputs { result[input] = index }
-        }
-        return result
     }
 
     /// Which nodes a backward pass visits and which pass a gradient back to their inputs.

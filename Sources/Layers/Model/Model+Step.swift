@@ -33,7 +33,6 @@ extension Model {
         sharedLayerCalls.removeAll()
         var values: [Tensor?] = [x]
         values.reserveCapacity(graph.inputCount + graph.nodes.count)
-        let lastReaders = graph.lastReaders
         try withLayers { layers in
             for (index, node) in graph.nodes.enumerated() {
                 let inputs = node.inputs.map { values[$0]! }
@@ -41,7 +40,7 @@ extension Model {
                 try runNode(index, of: &layers, training: training) { layer in
                     output = try forward(layer: &layer, node: index, inputs, training: training, context: &context)
                 }
-                for read in node.inputs where lastReaders[read] == index && read != graph.output { values[read] = nil }
+                for read in node.inputs where graph.lastReaders[read] == index && read != graph.output { values[read] = nil }
                 values.append(output)
             }
         }
@@ -56,7 +55,8 @@ extension Model {
     ) throws -> Tensor {
         let recorded = training && backwardPlan.visits[index]
         let inputGradient = backwardPlan.needsInputGradient[index]
-        if var merge = layer as? any MergeLayer {
+        let kind = layerKinds[graph.nodes[index].layer]
+        if kind == .merge, var merge = layer as? any MergeLayer {
             defer { layer = merge }
             guard recorded else {
                 var constants = context
@@ -67,7 +67,7 @@ extension Model {
             layerCalls[index] = call
             return call.output.value
         }
-        if recorded, var differentiable = layer as? any DifferentiableLayer {
+        if kind == .forwardOnly, recorded, var differentiable = layer as? any DifferentiableLayer {
             defer { layer = differentiable }
             let call = try differentiable.recordedCall(inputs[0], inputGradient: inputGradient, context: &context)
             layerCalls[index] = call

@@ -55,6 +55,8 @@ public class Model {
     /// Which nodes the backward pass visits and which of them must pass a gradient back to
     /// their inputs (some node before them has trainable weights); found by ``build(inputShape:)``.
     var backwardPlan = Graph.BackwardPlan(visits: [], needsInputGradient: [])
+    /// How each layer runs, found once by ``build(inputShape:)`` (not a dynamic cast per call).
+    var layerKinds: [LayerKind] = []
     /// What each recorded call of a ``DifferentiableLayer`` in the last training forward pass
     /// keeps for its backward pass, by node; the backward pass removes it.
     var layerCalls: [Int: LayerCall] = [:]
@@ -134,6 +136,7 @@ public class Model {
         }
         self.inputShape = inputShape
         nodeOutputShapes = Array(shapes.dropFirst())
+        layerKinds = layers.map { $0 is any MergeLayer ? .merge : $0 is any DifferentiableLayer ? .forwardOnly : .handWritten }
         backwardPlan = graph.backwardPlan(hasParameters: layers.map { $0.parameterCount > 0 })
     }
 
@@ -216,6 +219,16 @@ public class Model {
 
     /// Gives mutable access to the layers for the training loop in this module.
     func withLayers<R>(_ body: (inout [any Layer]) throws -> R) rethrows -> R { try body(&layers) }
+}
+
+/// How the executor runs a layer.
+enum LayerKind {
+    /// Its own `forward` and `backward`.
+    case handWritten
+    /// A ``DifferentiableLayer``: its `call` on a tape while training.
+    case forwardOnly
+    /// A ``MergeLayer``: its `call` on several inputs, on a tape while training.
+    case merge
 }
 
 /// `MaxPooling2D` → `max_pooling2d`, as Keras names layers.
