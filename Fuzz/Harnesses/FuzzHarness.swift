@@ -30,7 +30,7 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
             return raw.flatMap { try? IDXFile(parsing: $0, path: "fuzz") } != nil
         case .modelFile:
             // A model file; a model that loads must also predict.
-            guard let model = try? Sequential.load(data: data), let shape = model.inputShape,
+            guard let model = try? Model.load(data: data), let shape = model.inputShape,
                   shape.reduce(1, *) <= 1 << 16, let zeros = try? Tensor.zeros([2] + shape) else { return false }
             return (try? model.predict(zeros)) != nil
         case .predictRequest:

@@ -48,7 +48,7 @@ struct DataOptions: ParsableArguments {
 }
 
 /// Prints the test results and writes the report (pictures, history, HTML) into `outputFolder`.
-func reportTestResults(model: Sequential, test: MNIST.Split, history: History?, outputFolder: URL) throws {
+func reportTestResults(model: Model, test: MNIST.Split, history: History?, outputFolder: URL) throws {
     let results = try model.evaluate(test, batchSize: 256)
     let probabilities = try model.predict(test, batchSize: 256)
     let predicted = try probabilities.argmax(alongAxis: -1)
@@ -84,7 +84,7 @@ extension MNISTCommand {
             abstract: "Train a model, report its test accuracy and save it (the default subcommand).")
 
         @OptionGroup var data: DataOptions
-        @Option(help: "The model to train: reference (fast) or best (most accurate).") var recipe: Recipe = .reference
+        @Option(help: "The model to train: reference (fast), best (most accurate) or resnet (a residual network).") var recipe: Recipe = .reference
         @Option(help: "Epochs to train, the last epoch when resuming (default: 15 for reference, 30 for best).") var epochs: Int?
         @Option(help: "Samples per optimisation step.") var batchSize = 128
         @Option(help: "Adam's initial learning rate, decayed along a cosine to 1% by the last epoch.") var learningRate: Float = 2e-3
@@ -106,7 +106,7 @@ extension MNISTCommand {
         }
 
         /// The last epoch of a resumed run: `--epochs`, else the default of the model's recipe.
-        func epochsToRun(resuming model: Sequential, from path: String) throws -> Int {
+        func epochsToRun(resuming model: Model, from path: String) throws -> Int {
             let epochs = epochs ?? (Recipe(modelName: model.name) ?? recipe).defaultEpochs
             guard epochs > model.epochsCompleted else {
                 throw CommandError("\(path) has completed \(model.epochsCompleted) epochs already; pass --epochs with a larger total")
@@ -133,10 +133,10 @@ extension MNISTCommand {
             try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
             let mnist = try data.load()
 
-            let model: Sequential
+            let model: Model
             let epochs: Int
             if let resume {
-                model = try Sequential.load(from: resume)
+                model = try Model.load(from: resume)
                 guard model.optimizer != nil else {
                     throw CommandError("\(resume) has no optimizer state; it was saved with includeOptimizer: false")
                 }
@@ -144,7 +144,7 @@ extension MNISTCommand {
                 print("Resuming from \(resume) after epoch \(model.epochsCompleted)")
             } else {
                 epochs = self.epochs ?? recipe.defaultEpochs
-                model = recipe.makeModel(seed: seed, augment: augment)
+                model = try recipe.makeModel(seed: seed, augment: augment)
                 // Cosine decay over the whole run: the last epochs fine-tune at a small rate.
                 let trainingSamples = Int(Float(mnist.train.count) * (1 - validationSplit))
                 let steps = epochs * ((trainingSamples + batchSize - 1) / batchSize)
@@ -190,7 +190,7 @@ extension MNISTCommand {
         func run() throws {
             let outputFolder = URL(fileURLWithPath: output)
             try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
-            let loaded = try Sequential.load(from: model)
+            let loaded = try Model.load(from: model)
             let mnist = try data.load()
             if loaded.loss == nil {
                 try loaded.compile(optimizer: Adam(), loss: .categoricalCrossentropy, metrics: [.accuracy])
@@ -272,10 +272,10 @@ extension MNISTCommand {
         @Option(help: "The ONNX file to write.") var onnx: String
 
         func run() throws {
-            let loaded = try Sequential.load(from: model)
+            let loaded = try Model.load(from: model)
             try loaded.exportONNX(to: onnx)
             print("Wrote \(onnx): input \"input\" [N, \((loaded.inputShape ?? []).map(String.init).joined(separator: ", "))], "
-                  + "output \"output\" [N, \((loaded.outputShape ?? []).map(String.init).joined(separator: ", "))], ONNX opset \(Sequential.onnxOpset)")
+                  + "output \"output\" [N, \((loaded.outputShape ?? []).map(String.init).joined(separator: ", "))], ONNX opset \(Model.onnxOpset)")
         }
     }
 }

@@ -8,7 +8,7 @@ import Tensor
 /// (a forward pass takes a fraction of a millisecond), while decoding and preprocessing,
 /// the expensive part for photos, run in parallel.
 public final class DigitClassifier: @unchecked Sendable {
-    private let model: Sequential
+    private let model: Model
     private let lock = NSLock()
 
     /// The model's name and weight count, for `/health`.
@@ -19,11 +19,11 @@ public final class DigitClassifier: @unchecked Sendable {
     /// - Throws: the loader's error, or ``ServerError/unsuitableModel(_:)`` unless the model
     ///   maps 28x28x1 images to 10 classes.
     public convenience init(contentsOf path: String) throws {
-        try self.init(model: try Sequential.load(from: path))
+        try self.init(model: try Model.load(from: path))
     }
 
     /// Serves `model`, which must map 28x28x1 images to 10 classes.
-    public init(model: Sequential) throws {
+    public init(model: Model) throws {
         if !model.isBuilt { try model.build(inputShape: [28, 28, 1]) }
         guard model.inputShape == [28, 28, 1], model.outputShape == [10] else {
             throw ServerError.unsuitableModel(

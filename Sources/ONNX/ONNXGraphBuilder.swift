@@ -19,9 +19,49 @@ struct ONNXGraphBuilder {
     private(set) var shape: [Int]
     private(set) var layout = Layout.nhwc
     private var counter = 0
+    private var constantNames: Set<String> = []
 
     init(inputShape: [Int]) {
         shape = inputShape
+    }
+
+    /// A value of the graph: its name, per-sample shape (model terms) and layout.
+    struct Value {
+        let name: String
+        let shape: [Int]
+        let layout: Layout
+    }
+
+    /// The current value.
+    var value: Value { Value(name: current, shape: shape, layout: layout) }
+
+    /// Makes `value` the current one: the next layer of a graph model reads it.
+    mutating func read(_ value: Value) {
+        (current, shape, layout) = (value.name, value.shape, value.layout)
+    }
+
+    /// Adds `operation` over several values (a merge), which becomes current. The values are
+    /// first put in one layout, the first value's: `sameLayout` tells the operation what it got.
+    mutating func merge(
+        _ operation: String, _ values: [Value], name: String, shape newShape: [Int],
+        attributes: (_ layout: Layout) -> [Onnx_AttributeProto] = { _ in [] }
+    ) {
+        let target = values[0].layout
+        let names = values.map { value -> String in
+            guard value.layout != target else { return value.name }
+            read(value)
+            if target == .nchw { requireChannelsFirst() } else { requireModelLayout() }
+            return current
+        }
+        let output = fresh(name)
+        var node = Onnx_NodeProto()
+        node.name = output
+        node.opType = operation
+        node.input = names
+        node.output = [output]
+        node.attribute = attributes(target)
+        nodes.append(node)
+        (current, shape, layout) = (output, newShape, target)
     }
 
     /// A fresh value name with a readable stem.
@@ -51,6 +91,8 @@ struct ONNXGraphBuilder {
     }
 
     mutating func constant(_ name: String, dims: [Int], floats: [Float]) -> String {
+        // A shared layer's calls use its weights again: one initializer.
+        guard constantNames.insert(name).inserted else { return name }
         var proto = Onnx_TensorProto()
         proto.name = name
         proto.dims = dims.map(Int64.init)
@@ -61,6 +103,7 @@ struct ONNXGraphBuilder {
     }
 
     mutating func constant(_ name: String, int64s: [Int64]) -> String {
+        guard constantNames.insert(name).inserted else { return name }
         var proto = Onnx_TensorProto()
         proto.name = name
         proto.dims = [Int64(int64s.count)]

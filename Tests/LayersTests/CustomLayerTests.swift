@@ -127,7 +127,7 @@ struct CustomLayerTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("forward-only-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: file) }
         try model.save(to: file.path)
-        let loaded = try Sequential.load(from: file.path)
+        let loaded = try Model.load(from: file.path)
         #expect(try loaded.predict(x) == (try model.predict(x)))
 
         let gated = Sequential(seed: 3) {

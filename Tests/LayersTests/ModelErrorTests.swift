@@ -48,7 +48,7 @@ struct ModelErrorTests {
         defer { try? FileManager.default.removeItem(atPath: file) }
         try model.compile(optimizer: SGD(), loss: .meanSquaredError)
         try model.save(to: file)
-        let loaded = try Sequential.load(from: file)
+        let loaded = try Model.load(from: file)
         #expect(loaded.layers.compactMap { ($0 as? Conv2D)?.algorithm } == [.im2col])
         #expect(loaded.layers.compactMap { ($0 as? Conv2D)?.computedAlgorithm } == [.im2col, .winograd4x4, .im2col])
         let bad = Sequential { Input(shape: [12, 12, 16]); Conv2D(filters: 8, kernelSize: 5, algorithm: .winograd) }

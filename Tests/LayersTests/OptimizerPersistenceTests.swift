@@ -60,7 +60,7 @@ struct OptimizerPersistenceTests {
         let loaded = try withTemporaryFolder { folder in
             let path = folder.appendingPathComponent("custom.model").path
             try resumed.save(to: path)
-            return try Sequential.load(from: path)
+            return try Model.load(from: path)
         }
         let optimizer = try #require(loaded.optimizer as? SignDescent)
         #expect(optimizer.decay == 0.9 && optimizer.state["steps"]?.scalars.max() == 3)
@@ -88,7 +88,7 @@ struct OptimizerPersistenceTests {
             let path = folder.appendingPathComponent("unknown.model").path
             try trained.save(to: path)
             #expect {
-                try Sequential.load(from: path)
+                try Model.load(from: path)
             } throws: { error in
                 "\(error)".contains("unknown optimizer type 'Unregistered'") && "\(error)".contains("adam")
             }
@@ -119,8 +119,8 @@ struct OptimizerPersistenceTests {
             file.metadata["format_version"] = "1"
             let legacyPath = folder.appendingPathComponent("legacy.model").path
             try file.encoded().write(to: URL(fileURLWithPath: legacyPath))
-            let legacy = try Sequential.load(from: legacyPath)
-            let current = try Sequential.load(from: path)
+            let legacy = try Model.load(from: legacyPath)
+            let current = try Model.load(from: path)
             for name in ["m", "v"] {
                 let original = try #require(trained.optimizer!.state[name]).scalars
                 #expect(legacy.optimizer!.state[name]?.scalars == original)

@@ -7,7 +7,7 @@ import Testing
 
 /// Exports `model`, runs the file in ONNX Runtime on `input` and returns the largest
 /// difference from `predict`, relative to the output's scale.
-func onnxDifference(_ model: Sequential, input: Tensor) throws -> Float {
+func onnxDifference(_ model: Model, input: Tensor) throws -> Float {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -21,7 +21,7 @@ func onnxDifference(_ model: Sequential, input: Tensor) throws -> Float {
 
 /// `model` after a short fit on random data, so that every weight, including batch
 /// normalisation's moving statistics, is away from its initial value.
-func perturbed(_ model: Sequential, inputShape: [Int], seed: UInt64 = 5) throws -> (Sequential, Tensor) {
+func perturbed(_ model: Model, inputShape: [Int], seed: UInt64 = 5) throws -> (Model, Tensor) {
     var generator = RandomGenerator(seed: seed)
     let x = try Tensor.uniform([16] + inputShape, using: &generator)
     try model.build(inputShape: inputShape)
@@ -36,7 +36,7 @@ func perturbed(_ model: Sequential, inputShape: [Int], seed: UInt64 = 5) throws 
        Comment(rawValue: ONNXRuntimeRunner.missing ?? "")))
 struct ExportTests {
     /// One small model per exportable layer type (and per variant that changes the graph).
-    nonisolated(unsafe) static let models: [(String, [Int], () -> Sequential)] = [
+    nonisolated(unsafe) static let models: [(String, [Int], () -> Model)] = [
         ("Conv2D valid, ReLU", [9, 9, 3], { Sequential { Conv2D(filters: 4, kernelSize: 3, activation: .relu) } }),
         ("Conv2D same, stride 2, no bias", [9, 8, 2],
          { Sequential { Conv2D(filters: 3, kernelSize: 4, strides: 2, padding: .same, useBias: false) } }),
@@ -63,6 +63,33 @@ struct ExportTests {
                 RandomRotation(0.1); RandomTranslation(height: 0.1, width: 0.1); RandomZoom(heightFactor: 0.1)
                 RandomFlip(.horizontal); Conv2D(filters: 2, kernelSize: 3); Dropout(rate: 0.5); Flatten()
             }
+        }),
+        ("a residual block: Add of channels-first values, BatchNormalization, global pooling", [8, 8, 3], {
+            let input = Input(shape: [8, 8, 3])
+            let x = try! Conv2D(filters: 8, kernelSize: 3, padding: .same, activation: .relu)(input)
+            let y = try! BatchNormalization(momentum: 0.5)(try! Conv2D(filters: 8, kernelSize: 3, padding: .same)(x))
+            let sum = try! ReLU()(try! Add()(x, y))
+            let output = try! Dense(units: 3, activation: .softmax)(try! GlobalAveragePooling2D()(sum))
+            return try! Model(inputs: input, outputs: output, seed: 2)
+        }),
+        ("every merge on features, joined by Concatenate", [6], {
+            let input = Input(shape: [6])
+            let (a, b, c) = (try! Dense(units: 4)(input), try! Dense(units: 4, activation: .tanh)(input), try! Dense(units: 4)(input))
+            let merged = try! Concatenate()(
+                try! Subtract()(a, b), try! Multiply()(a, b, c), try! Average()(a, c), try! Maximum()(b, c), try! Minimum()(a, b))
+            return try! Model(inputs: input, outputs: try! Dense(units: 3)(merged), seed: 3)
+        }),
+        ("a shared convolution, its two calls' channels concatenated", [6, 6, 2], {
+            let input = Input(shape: [6, 6, 2])
+            let shared = Conv2D(filters: 3, kernelSize: 1)
+            let other = try! Conv2D(filters: 2, kernelSize: 3, padding: .same)(input)
+            let joined = try! Concatenate()(try! shared(input), try! shared(other))
+            return try! Model(inputs: input, outputs: try! Dense(units: 2)(try! Flatten()(joined)), seed: 4)
+        }),
+        ("Concatenate of the NHWC input and a channels-first convolution, along height", [4, 4, 2], {
+            let input = Input(shape: [4, 4, 2])
+            let joined = try! Concatenate(axis: 1)(input, try! Conv2D(filters: 2, kernelSize: 1)(input))
+            return try! Model(inputs: input, outputs: try! Flatten()(joined), seed: 5)
         }),
     ]
 

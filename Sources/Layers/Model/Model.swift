@@ -107,8 +107,10 @@ public class Model {
         var dependsOnWeights = [false]
         var firstCall: [Int: (inputs: [[Int]], output: [Int])] = [:]
         for node in graph.nodes {
-            context.needsInputGradient = node.inputs.contains { dependsOnWeights[$0] }
-            defer { dependsOnWeights.append(context.needsInputGradient || layers[node.layer].parameterCount > 0) }
+            let needsInputGradient = node.inputs.contains { dependsOnWeights[$0] }
+            // A shared layer is built by its first call for all of them: one of the others may need dX.
+            context.needsInputGradient = needsInputGradient || graph.callCounts[node.layer] > 1
+            defer { dependsOnWeights.append(needsInputGradient || layers[node.layer].parameterCount > 0) }
             let inputShapes = node.inputs.map { shapes[$0] }
             do {
                 if let first = firstCall[node.layer] {

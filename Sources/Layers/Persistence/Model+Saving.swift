@@ -10,10 +10,21 @@ struct ModelRecord: Codable {
         var configuration: JSONValue
     }
 
+    /// The calls of a graph model (format version 3); absent for a chain of layers.
+    struct GraphRecord: Codable {
+        struct NodeRecord: Codable {
+            var layer: Int
+            var inputs: [Int]
+        }
+        var nodes: [NodeRecord]
+        var output: Int
+    }
+
     var name: String
     var seed: String
     var inputShape: [Int]
     var layers: [LayerRecord]
+    var graph: GraphRecord?
     var loss: Loss?
     var metrics: [Metric]?
     var optimizer: OptimizerRecord?
@@ -23,10 +34,12 @@ struct ModelRecord: Codable {
 }
 
 extension Model {
-    /// The version of the model file format this library writes; it reads this and older ones.
+    /// The newest version of the model file format this library writes; it reads this and
+    /// older ones. Version 3 adds the calls of a graph model (`graph`: each node's layer and
+    /// inputs); a chain of layers is still written as version 2, which older versions read.
     /// Version 2 stores the optimizer's state as one flat tensor per kind (`optimizer/m`);
     /// version 1 stored one per parameter (`optimizer/m/0`, ...), which loading still joins.
-    public static let modelFormatVersion = 2
+    public static let modelFormatVersion = 3
     static let modelFormatName = "swift-layers-model"
 
     /// Saves the model to one file: a safetensors file whose tensors are the weights
@@ -43,12 +56,11 @@ extension Model {
         guard isBuilt, let inputShape else {
             throw ModelFileError.unsupported("save: the model is not built yet; compile it with an Input layer, or call build(inputShape:)")
         }
-        guard graph == .chain(layers.count) else {
-            throw ModelFileError.unsupported("save: model '\(name)' is a graph other than a chain of layers, which this version cannot save yet")
-        }
+        let isChain = graph == .chain(layers.count)
         var record = ModelRecord(
             name: name, seed: String(seed), inputShape: inputShape,
-            layers: try layers.map { .init(type: type(of: $0).typeName, name: $0.name, configuration: try configurationJSON(of: $0)) })
+            layers: try layers.map { .init(type: type(of: $0).typeName, name: $0.name, configuration: try configurationJSON(of: $0)) },
+            graph: isChain ? nil : .init(nodes: graph.nodes.map { .init(layer: $0.layer, inputs: $0.inputs) }, output: graph.output))
         var tensors: [(name: String, value: Tensor)] = layers.flatMap { layer in
             layer.parameters.map { ("\(layer.name)/\($0.name)", $0.value) }
         }
@@ -65,34 +77,26 @@ extension Model {
         encoder.outputFormatting = .sortedKeys
         let metadata = [
             "format": Self.modelFormatName,
-            "format_version": String(Self.modelFormatVersion),
+            "format_version": String(isChain ? 2 : Self.modelFormatVersion),
             "model": String(decoding: try encoder.encode(record), as: UTF8.self),
         ]
         try AtomicFile.write(try SafeTensors(metadata: metadata, tensors: tensors).encoded(), to: path)
     }
 
-}
 
-extension Sequential {
-    /// Loads a model saved by ``save(to:includeOptimizer:)``: architecture, weights and, when
-    /// saved, the compiled loss, metrics and optimizer with its state. Custom layer types must
-    /// be registered first with ``LayerRegistry/register(_:)``.
+    /// Loads a model saved by ``save(to:includeOptimizer:)``: a ``Sequential`` for a chain of
+    /// layers, a functional ``Model`` for a graph; with architecture, weights and, when saved,
+    /// the compiled loss, metrics and optimizer with its state. Custom layer types must be
+    /// registered first with ``LayerRegistry/register(_:)``.
     /// - Throws: ``ModelFileError`` for a missing, truncated, corrupt or incompatible file.
-    public static func load(from path: String) throws -> Sequential {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
-        } catch {
-            throw ModelFileError.cannotRead(path: path, reason: FileManager.default.fileExists(atPath: path)
-                                            ? error.localizedDescription : "no such file")
-        }
-        return try load(data: data, name: path)
+    public static func load(from path: String) throws -> Model {
+        try load(data: try readModelFile(path), name: path)
     }
 
     /// Loads a model from the bytes of a model file (see ``load(from:)``); `name` stands for
     /// the file in error messages.
     /// - Throws: ``ModelFileError`` for truncated, corrupt or incompatible data.
-    public static func load(data: Data, name path: String = "(model in memory)") throws -> Sequential {
+    public static func load(data: Data, name path: String = "(model in memory)") throws -> Model {
         let file = try SafeTensors.decode(data, path: path)
         guard file.metadata["format"] == modelFormatName else {
             throw ModelFileError.corrupt(path: path, reason: "it has no '\(modelFormatName)' format metadata (is it a model file of this library?)")
@@ -110,7 +114,16 @@ extension Sequential {
         }
     }
 
-    private static func makeModel(from file: SafeTensors) throws -> Sequential {
+    static func readModelFile(_ path: String) throws -> Data {
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+        } catch {
+            throw ModelFileError.cannotRead(path: path, reason: FileManager.default.fileExists(atPath: path)
+                                            ? error.localizedDescription : "no such file")
+        }
+    }
+
+    private static func makeModel(from file: SafeTensors) throws -> Model {
         let record: ModelRecord
         do {
             record = try JSONDecoder().decode(ModelRecord.self, from: Data((file.metadata["model"] ?? "").utf8))
@@ -123,8 +136,14 @@ extension Sequential {
             layer.name = layerRecord.name
             return layer
         }
-        let model = Sequential(layers, seed: seed)
-        model.name = record.name
+        let model: Model
+        if let graph = record.graph {
+            model = Model(layers: layers, graph: try Self.checkedGraph(graph, layers: layers.count), seed: seed, name: record.name)
+            model.inputShape = record.inputShape
+        } else {
+            model = Sequential(layers, seed: seed)
+            model.name = record.name
+        }
         let floatsInFile = file.tensors.reduce(0) { $0 + $1.value.count }
         do {
             try Initializer.$budget.withValue(WeightBudget(floatsInFile)) {
@@ -181,6 +200,29 @@ extension Sequential {
             }
         }
         return model
+    }
+}
+
+extension Model {
+    /// The saved calls as a graph, after checking that each node calls a layer of the file and
+    /// reads only values computed before it, that every layer is called, and that the output exists.
+    static func checkedGraph(_ record: ModelRecord.GraphRecord, layers: Int) throws -> Graph {
+        for (index, node) in record.nodes.enumerated() {
+            guard node.layer >= 0, node.layer < layers else {
+                throw ModelFileError.invalidArchitecture("node \(index) calls layer \(node.layer); the file has \(layers) layers")
+            }
+            guard !node.inputs.isEmpty, node.inputs.allSatisfy({ $0 >= 0 && $0 <= index }) else {
+                throw ModelFileError.invalidArchitecture(
+                    "node \(index) reads values \(node.inputs); it may read the input (0) and the nodes before it (1...\(index))")
+            }
+        }
+        guard Set(record.nodes.map(\.layer)) == Set(0..<layers) else {
+            throw ModelFileError.invalidArchitecture("some layers of the file are never called by its graph")
+        }
+        guard record.output >= 1, record.output <= record.nodes.count else {
+            throw ModelFileError.invalidArchitecture("the output is value \(record.output); the graph computes values 1...\(record.nodes.count)")
+        }
+        return Graph(inputCount: 1, nodes: record.nodes.map { .init(layer: $0.layer, inputs: $0.inputs) }, output: record.output)
     }
 }
 

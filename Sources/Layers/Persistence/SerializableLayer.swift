@@ -33,6 +33,7 @@ public enum LayerRegistry {
         GlobalAveragePooling2D.self, Flatten.self, Reshape.self, Dropout.self, BatchNormalization.self,
         Activation.self, ReLU.self, LeakyReLU.self, ELU.self, Sigmoid.self, Tanh.self, Softmax.self,
         RandomRotation.self, RandomTranslation.self, RandomZoom.self, RandomFlip.self,
+        Add.self, Subtract.self, Multiply.self, Average.self, Maximum.self, Minimum.self, Concatenate.self,
     ]
 
     private static let registry = TypeRegistry<any Layer>(

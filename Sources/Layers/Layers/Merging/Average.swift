@@ -9,3 +9,10 @@ public struct Average: ElementwiseMerge {
 
     public static func combine(_ inputs: [Variable]) throws -> Variable { try fold(inputs, +) / Float(inputs.count) }
 }
+
+// MARK: Saving
+
+extension Average: SerializableLayer {
+    public var configuration: EmptyConfiguration { EmptyConfiguration() }
+    public init(configuration: EmptyConfiguration) { self.init() }
+}

@@ -7,10 +7,16 @@ public struct Concatenate: MergeLayer {
     /// is the last (channels of NHWC images, features of vectors); 0 is refused.
     public let axis: Int
 
+    private var check = HyperparameterCheck("Concatenate")
+
     /// Joins along `axis` (Keras's default, -1: the last axis).
-    public init(axis: Int = -1) { self.axis = axis }
+    public init(axis: Int = -1) {
+        self.axis = axis
+        check.require(axis != 0, "axis", axis, "expected an axis of the samples, not the batch axis 0")
+    }
 
     public mutating func build(inputShapes: [[Int]], context: inout BuildContext) throws -> [Int] {
+        try check.throwIfInvalid()
         guard inputShapes.count >= 2 else {
             throw LayersError.incompatibleInput(layer: name, expected: "at least 2 inputs", received: [inputShapes.count], hint: nil)
         }
@@ -40,4 +46,12 @@ public struct Concatenate: MergeLayer {
     public mutating func call(_ inputs: [Variable], context: inout ForwardContext) throws -> Variable {
         try Variable.concatenate(inputs, alongAxis: axis)
     }
+}
+
+// MARK: Saving
+
+extension Concatenate: SerializableLayer {
+    public struct Configuration: Codable, Sendable { var axis: Int }
+    public var configuration: Configuration { Configuration(axis: axis) }
+    public init(configuration: Configuration) { self.init(axis: configuration.axis) }
 }

@@ -9,3 +9,10 @@ public struct Maximum: ElementwiseMerge {
 
     public static func combine(_ inputs: [Variable]) throws -> Variable { try fold(inputs, Variable.maximum) }
 }
+
+// MARK: Saving
+
+extension Maximum: SerializableLayer {
+    public var configuration: EmptyConfiguration { EmptyConfiguration() }
+    public init(configuration: EmptyConfiguration) { self.init() }
+}

@@ -9,3 +9,10 @@ public struct Minimum: ElementwiseMerge {
 
     public static func combine(_ inputs: [Variable]) throws -> Variable { try fold(inputs, Variable.minimum) }
 }
+
+// MARK: Saving
+
+extension Minimum: SerializableLayer {
+    public var configuration: EmptyConfiguration { EmptyConfiguration() }
+    public init(configuration: EmptyConfiguration) { self.init() }
+}

@@ -9,3 +9,10 @@ public struct Multiply: ElementwiseMerge {
 
     public static func combine(_ inputs: [Variable]) throws -> Variable { try fold(inputs, *) }
 }
+
+// MARK: Saving
+
+extension Multiply: SerializableLayer {
+    public var configuration: EmptyConfiguration { EmptyConfiguration() }
+    public init(configuration: EmptyConfiguration) { self.init() }
+}

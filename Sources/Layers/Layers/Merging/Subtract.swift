@@ -10,3 +10,10 @@ public struct Subtract: ElementwiseMerge {
     public static var inputCounts: ClosedRange<Int> { 2...2 }
     public static func combine(_ inputs: [Variable]) throws -> Variable { try inputs[0] - inputs[1] }
 }
+
+// MARK: Saving
+
+extension Subtract: SerializableLayer {
+    public var configuration: EmptyConfiguration { EmptyConfiguration() }
+    public init(configuration: EmptyConfiguration) { self.init() }
+}

@@ -2,7 +2,7 @@ import Foundation
 import Layers
 import SwiftProtobuf
 
-extension Sequential {
+extension Model {
     /// The ONNX opset the exported graphs use.
     public static let onnxOpset = 13
 
@@ -24,13 +24,22 @@ extension Sequential {
     public func onnxData() throws -> Data {
         guard let inputShape, isBuilt else { throw ONNXExportError.notBuilt }
         var graph = ONNXGraphBuilder(inputShape: inputShape)
-        for (layer, outputShape) in zip(layers, layerOutputShapes) {
-            guard let exportable = layer as? any ONNXExportable else {
+        // Each node reads its values (the model's input first, then each node's output).
+        var values = [graph.value]
+        for (node, outputShape) in zip(self.graph.nodes, nodeOutputShapes) {
+            let layer = layers[node.layer]
+            if let merge = layer as? any ONNXMergeExportable {
+                try merge.exportONNX(into: &graph, inputs: node.inputs.map { values[$0] }, outputShape: outputShape)
+            } else if let exportable = layer as? any ONNXExportable {
+                graph.read(values[node.inputs[0]])
+                try exportable.exportONNX(into: &graph, outputShape: outputShape)
+            } else {
                 throw ONNXExportError.unsupportedLayer(
                     name: layer.name, type: "\(type(of: layer))", reason: "it has no ONNX form; remove it or export without it")
             }
-            try exportable.exportONNX(into: &graph, outputShape: outputShape)
+            values.append(graph.value)
         }
+        graph.read(values[self.graph.output])
         graph.requireModelLayout()
 
         var proto = Onnx_GraphProto()
