@@ -3,7 +3,7 @@
 // predictions of one image, after 5 warm-up runs; and, when MNIST_DIR is set, the second
 // epoch of a two-epoch fit on MNIST (validationSplit 0.1): a steady-state epoch, without
 // Keras's graph tracing or any first-use costs.
-// Usage: PeerComparison [reference|augmented|batchnorm] [layers]; `augmented` is the reference
+// Usage: PeerComparison [reference|augmented|batchnorm|resnet] [layers]; `augmented` is the reference
 // CNN behind `mnist train`'s default augmentation (no peer counterpart: for the epoch-time
 // cost of augmentation). With `layers` it prints instead where a training step's time goes,
 // layer by layer (p50 of each layer's forward and backward within a step at batch 128), and
@@ -45,15 +45,39 @@ func batchnorm() -> [any Layer] {
                     Dense(units: 10, activation: .softmax)]
 }
 
-let models = ["reference": reference, "augmented": augmented, "batchnorm": batchnorm]
+/// `mnist train --recipe resnet` without its augmentation layers (the functional API).
+func resnet() throws -> Model {
+    func convolution(_ x: SymbolicTensor, _ filters: Int, strides: Int = 1, relu: Bool = true) throws -> SymbolicTensor {
+        let y = try BatchNormalization()(
+            try Conv2D(filters: filters, kernelSize: 3, strides: Size2D(strides, strides), padding: .same, useBias: false)(x))
+        return relu ? try ReLU()(y) : y
+    }
+    func residualBlock(_ x: SymbolicTensor, _ filters: Int) throws -> SymbolicTensor {
+        try ReLU()(try Add()(x, try convolution(try convolution(x, filters), filters, relu: false)))
+    }
+    let input = Input(shape: [28, 28, 1])
+    var x = try convolution(input.symbolic, 32)
+    x = try residualBlock(try convolution(x, 32, strides: 2), 32)
+    x = try residualBlock(try residualBlock(try convolution(x, 64, strides: 2), 64), 64)
+    x = try Dropout(rate: 0.3)(try GlobalAveragePooling2D()(x))
+    return try Model(inputs: input, outputs: try Dense(units: 10, activation: .softmax)(x), seed: 1)
+}
+
+/// Each model as a Model: the chains as a Sequential behind their Input.
+let models: [String: () throws -> Model] = [
+    "reference": { Sequential([Input(shape: [28, 28, 1])] + reference(), seed: 1) },
+    "augmented": { Sequential([Input(shape: [28, 28, 1])] + augmented(), seed: 1) },
+    "batchnorm": { Sequential([Input(shape: [28, 28, 1])] + batchnorm(), seed: 1) },
+    "resnet": resnet,
+]
 let name = CommandLine.arguments.dropFirst().first ?? "reference"
-guard let layers = models[name] else {
+guard let makeModel = models[name] else {
     FileHandle.standardError.write(Data("unknown model '\(name)'; expected one of \(models.keys.sorted().joined(separator: ", "))\n".utf8))
     exit(2)
 }
 
-func model() throws -> Sequential {
-    let model = Sequential([Input(shape: [28, 28, 1])] + layers(), seed: 1)
+func model() throws -> Model {
+    let model = try makeModel()
     try model.compile(optimizer: Adam(learningRate: 1e-3), loss: .categoricalCrossentropy, metrics: [.accuracy])
     return model
 }
@@ -70,8 +94,10 @@ func p50(_ body: () throws -> Void) rethrows -> Double {
     return times.sorted()[times.count / 2]
 }
 
-/// The p50 time of each layer's forward and backward pass in a training step, as a table.
-func layerBreakdown(_ model: Sequential, x: Tensor) throws -> String {
+/// The p50 time of each layer's forward and backward pass in a training step, as a table
+/// (for a chain of layers: the graph of a model with merges is not walked here).
+func layerBreakdown(_ model: Model, x: Tensor) throws -> String {
+    guard model is Sequential else { return "the per-layer breakdown walks a chain of layers; \(name) is a graph" }
     var layers = model.layers
     let samples = 25
     var forward = Array(repeating: [Double](), count: layers.count)
@@ -140,8 +166,8 @@ let single = try p50 { _ = try network.predict(oneImage, batchSize: 1) }
 final class EpochTimer: Callback {
     var seconds: [Double] = []
     private var start = ContinuousClock.now
-    func onEpochBegin(_ epoch: Int, model: Sequential) throws { start = .now }
-    func onEpochEnd(_ epoch: Int, logs: Logs, model: Sequential) throws {
+    func onEpochBegin(_ epoch: Int, model: Model) throws { start = .now }
+    func onEpochEnd(_ epoch: Int, logs: Logs, model: Model) throws {
         let elapsed = ContinuousClock.now - start
         seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
     }

@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# Side-by-side speed of one model (reference, the default, or batchnorm: the best recipe
-# without augmentation): SwiftLayers against TensorFlow/Keras and PyTorch (when installed),
+# Side-by-side speed of one model (reference, the default; batchnorm: the best recipe
+# without augmentation; resnet: the resnet recipe without augmentation, a graph model): SwiftLayers against TensorFlow/Keras and PyTorch (when installed),
 # run alternately three times on the same machine, then the medians and the ratios
 # (peer / ours: above 1 means SwiftLayers is faster). Needs python3 with tensorflow-cpu and
 # keras (and torch for PyTorch); MNIST_DIR (e.g. ../shared/mnist) adds a steady-state epoch
-# (the second of a two-epoch fit). Usage: Peers/compare.sh [reference|batchnorm]
+# (the second of a two-epoch fit). PYTHON picks the interpreter (default python3).
+# Usage: Peers/compare.sh [reference|batchnorm|resnet]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product PeerComparison >/dev/null
 ours=$(swift build -c release --show-bin-path)/PeerComparison
 model=${1:-reference}
 peers=(keras_peer.py)
-if python3 -c "import torch" 2>/dev/null; then peers+=(torch_peer.py); fi
+python=${PYTHON:-python3}
+if "$python" -c "import torch" 2>/dev/null; then peers+=(torch_peer.py); fi
 results=$(mktemp)
 for round in 1 2 3; do
     "$ours" "$model" | tee -a "$results"
     for peer in "${peers[@]}"; do
-        PEER_THREADS=$(nproc) python3 "Peers/$peer" "$model" 2>/dev/null | tee -a "$results"
+        PEER_THREADS=$(nproc) "$python" "Peers/$peer" "$model" 2>/dev/null | tee -a "$results"
     done
 done
 python3 - "$results" <<'PY'

@@ -1,6 +1,6 @@
 """A model of PeerComparison in TensorFlow/Keras, measured the way PeerComparison measures ours.
 
-Usage: keras_peer.py [reference|batchnorm]. Prints one line: train_step_ms=<p50>
+Usage: keras_peer.py [reference|batchnorm|resnet]. Prints one line: train_step_ms=<p50>
 predict_ms=<p50> single_image_ms=<p50> epoch_s=<the second epoch of a two-epoch fit, or nan>.
 Run by compare.sh; needs `pip install tensorflow-cpu keras` (and MNIST_DIR for the epoch).
 """
@@ -29,13 +29,27 @@ def batchnorm():
     return stack + [layers.Flatten(), layers.Dense(128, use_bias=False), layers.BatchNormalization(),
                     layers.ReLU(), layers.Dropout(0.4), layers.Dense(10, activation="softmax")]
 
-MODELS = {"reference": reference, "batchnorm": batchnorm}
+def resnet():
+    """`mnist train --recipe resnet` without its augmentation layers: the functional API."""
+    def convolution(x, filters, strides=1, relu=True):
+        x = layers.BatchNormalization()(layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x))
+        return layers.ReLU()(x) if relu else x
+    def block(x, filters):
+        return layers.ReLU()(layers.Add()([x, convolution(convolution(x, filters), filters, relu=False)]))
+    inputs = keras.Input((28, 28, 1))
+    x = convolution(inputs, 32)
+    x = block(convolution(x, 32, strides=2), 32)
+    x = block(block(convolution(x, 64, strides=2), 64), 64)
+    x = layers.Dropout(0.3)(layers.GlobalAveragePooling2D()(x))
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+
+MODELS = {"reference": reference, "batchnorm": batchnorm, "resnet": resnet}
 name = sys.argv[1] if len(sys.argv) > 1 else "reference"
 if name not in MODELS:
     sys.exit(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")
 
 def model():
-    m = keras.Sequential([keras.Input((28, 28, 1))] + MODELS[name]())
+    m = resnet() if name == "resnet" else keras.Sequential([keras.Input((28, 28, 1))] + MODELS[name]())
     m.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     return m
 

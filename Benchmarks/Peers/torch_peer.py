@@ -1,6 +1,6 @@
 """The models of PeerComparison in PyTorch (CPU), measured the way PeerComparison measures ours.
 
-Usage: torch_peer.py [reference|batchnorm]. Prints one line: train_step_ms=<p50>
+Usage: torch_peer.py [reference|batchnorm|resnet]. Prints one line: train_step_ms=<p50>
 predict_ms=<p50> single_image_ms=<p50> epoch_s=<the second epoch of a two-epoch fit, or nan>.
 Run by compare.sh with as many threads as SwiftLayers uses (every core); needs
 `pip install torch` (and MNIST_DIR for the epoch). Images are NCHW, PyTorch's native layout;
@@ -33,7 +33,32 @@ def batchnorm():
     return nn.Sequential(*stack, nn.Flatten(), nn.Linear(64 * 4 * 4, 128, bias=False),
                          nn.BatchNorm1d(128, eps=1e-3, momentum=0.01), nn.ReLU(), nn.Dropout(0.4), nn.Linear(128, 10))
 
-MODELS = {"reference": reference, "batchnorm": batchnorm}
+class ResNet(nn.Module):
+    """`mnist train --recipe resnet` without its augmentation layers."""
+    @staticmethod
+    def convolution(inputs, filters, stride=1, relu=True):
+        layers = [nn.Conv2d(inputs, filters, 3, stride=stride, padding=1, bias=False),
+                  nn.BatchNorm2d(filters, eps=1e-3, momentum=0.01)]
+        return nn.Sequential(*layers, nn.ReLU()) if relu else nn.Sequential(*layers)
+
+    class Block(nn.Module):
+        def __init__(self, filters):
+            super().__init__()
+            self.body = nn.Sequential(ResNet.convolution(filters, filters), ResNet.convolution(filters, filters, relu=False))
+        def forward(self, x):
+            return torch.relu(x + self.body(x))
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            self.convolution(1, 32), self.convolution(32, 32, stride=2), self.Block(32),
+            self.convolution(32, 64, stride=2), self.Block(64), self.Block(64))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3), nn.Linear(64, 10))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+MODELS = {"reference": reference, "batchnorm": batchnorm, "resnet": ResNet}
 name = sys.argv[1] if len(sys.argv) > 1 else "reference"
 if name not in MODELS:
     sys.exit(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")

@@ -25,6 +25,35 @@ struct CallbackTests {
         return nil
     }
 
+    /// Adds twice the loss to the logs of each batch and epoch.
+    final class DoubleLoss: Callback {
+        func onBatchEnd(_ batch: Int, logs: Logs, model: Model) throws { model.addToLogs(2 * logs[.loss]!, as: "double_loss") }
+        func onEpochEnd(_ epoch: Int, logs: Logs, model: Model) throws { model.addToLogs(2 * logs[.loss]!, as: "double_loss") }
+    }
+
+    /// Records the logs it is given.
+    final class Recorder: Callback {
+        var epochs: [Logs] = []
+        var batches: [Logs] = []
+        func onBatchEnd(_ batch: Int, logs: Logs, model: Model) throws { batches.append(logs) }
+        func onEpochEnd(_ epoch: Int, logs: Logs, model: Model) throws { epochs.append(logs) }
+    }
+
+    @Test("a callback adds values to the logs: the callbacks after it and History see them")
+    func addedLogs() throws {
+        let model = try tinyModel(learningRate: 0.1)
+        let recorder = Recorder()
+        let x = try Tensor(shape: [8, 1], scalars: (0..<8).map { Float($0) / 8 })
+        let history = try model.fit(x: x, y: x * 2, batchSize: 4, epochs: 3, callbacks: [DoubleLoss(), recorder], verbose: .silent)
+        #expect(recorder.epochs.count == 3 && recorder.batches.count == 6)
+        for logs in recorder.epochs + recorder.batches { #expect(logs["double_loss"] == 2 * logs[.loss]!) }
+        #expect(history["double_loss"] == history[.loss].map { $0 * 2 })
+        // A callback before the one that adds sees nothing added.
+        let early = Recorder()
+        try model.fit(x: x, y: x * 2, batchSize: 4, epochs: 1, callbacks: [early, DoubleLoss()], verbose: .silent)
+        #expect(early.epochs.first?["double_loss"] == nil)
+    }
+
     @Test("EarlyStopping stops after `patience` epochs without improvement and restores the best weights")
     func earlyStopping() throws {
         let model = try tinyModel()

@@ -51,6 +51,23 @@ struct FunctionalModelTests {
         try ModelGradientTests().checkStep(try Model(inputs: input, outputs: output, seed: 6), loss: .categoricalCrossentropy)
     }
 
+    @Test("the graph-models article's residual block builds, compiles and takes a step")
+    func articleExample() throws {
+        // From Layers.docc/GraphModels.md.
+        let input = Input(shape: [28, 28, 1])
+        var x = try Conv2D(filters: 32, kernelSize: 3, padding: .same, useBias: false)(input)
+        x = try ReLU()(try BatchNormalization()(x))
+        let shortcut = x
+        x = try BatchNormalization()(try Conv2D(filters: 32, kernelSize: 3, padding: .same, useBias: false)(x))
+        x = try ReLU()(try Add()(x, shortcut))                       // a residual connection
+        let output = try Dense(units: 10, activation: .softmax)(try GlobalAveragePooling2D()(x))
+        let model = try Model(inputs: input, outputs: output, seed: 42)
+        try model.compile(optimizer: Adam(), loss: .categoricalCrossentropy, metrics: [.accuracy])
+        let logs = try model.trainOnBatch(x: randomTensor([4, 28, 28, 1], seed: 1), y: try Tensor.oneHot([1, 2, 3, 4], classes: 10))
+        #expect(logs[.loss]!.isFinite)
+        #expect(model.parameterCount.total == 288 + 128 + 9216 + 128 + 330)
+    }
+
     @Test("a chain written with the functional API trains bit for bit as the same Sequential")
     func chainIsSequential() throws {
         let sequential = Sequential(seed: 7) {

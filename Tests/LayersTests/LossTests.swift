@@ -68,6 +68,44 @@ struct LossTests {
         #expect(gradient.scalars == [0, 2.0 / 3, 2])
     }
 
+    @Test("the tape-computed losses: values against their closed forms, gradients against finite differences",
+          arguments: [("mean_absolute_error", Loss.meanAbsoluteError), ("huber", .huber(delta: 0.3)),
+                      ("kl_divergence", .kullbackLeiblerDivergence), ("cosine_similarity", .cosineSimilarity)])
+    func tapeLosses(_ name: String, _ loss: Loss) throws {
+        let prediction = try Tensor(shape: [2, 3], scalars: [0.2, 0.5, 0.3, 0.6, 0.1, 0.3])
+        let target = try Tensor(shape: [2, 3], scalars: [0.1, 0.7, 0.2, 0.5, 0.4, 0.1])
+        let (p, y) = (prediction.scalars.map(Double.init), target.scalars.map(Double.init))
+        let expected: Double = switch name {
+        case "mean_absolute_error": zip(p, y).map { abs($0 - $1) }.reduce(0, +) / 6
+        case "huber": zip(p, y).map { abs($0 - $1) <= 0.3 ? 0.5 * ($0 - $1) * ($0 - $1) : 0.3 * (abs($0 - $1) - 0.15) }.reduce(0, +) / 6
+        case "kl_divergence": zip(p, y).map { $1 * log($1 / $0) }.reduce(0, +) / 2
+        default: -(0..<2).map { row -> Double in
+            let (a, b) = (p[(row * 3)..<(row * 3 + 3)], y[(row * 3)..<(row * 3 + 3)])
+            return zip(a, b).map { $0 * $1 }.reduce(0, +) / (a.map { $0 * $0 }.reduce(0, +).squareRoot() * b.map { $0 * $0 }.reduce(0, +).squareRoot())
+        }.reduce(0, +) / 2
+        }
+        let (value, gradient) = try loss.compute(prediction: prediction, target: target)
+        #expect(loss.name == name)
+        #expect(abs(Double(value) - expected) < 1e-5, "\(name): \(value) against \(expected)")
+        var numeric = [Float](repeating: 0, count: 6)
+        for index in 0..<6 {
+            var (plus, minus) = (prediction, prediction)
+            plus.withUnsafeMutableBufferPointer { $0[index] += 1e-3 }
+            minus.withUnsafeMutableBufferPointer { $0[index] -= 1e-3 }
+            numeric[index] = (try loss.compute(prediction: plus, target: target).value
+                              - loss.compute(prediction: minus, target: target).value) / 2e-3
+        }
+        #expect(relativeError(gradient, try Tensor(shape: [2, 3], scalars: numeric)) < 1e-2, "\(name)")
+    }
+
+    @Test("Huber's delta is checked by compile")
+    func huberDelta() throws {
+        let model = Sequential { Input(shape: [2]); Dense(units: 1) }
+        #expect {
+            try model.compile(optimizer: SGD(), loss: .huber(delta: 0))
+        } throws: { error in "\(error)" == "huber: invalid delta = 0.0: expected a positive, finite value" }
+    }
+
     @Test("accuracy with a mean squared error on one output is binary accuracy, not a constant 1")
     func accuracyForRegression() throws {
         let prediction = try Tensor(shape: [4, 1], scalars: [0.9, 0.2, 0.7, 0.4])

@@ -64,8 +64,12 @@ struct ModelErrorTests {
         #expect(error?.description == "layer 1 'dense': Dense: invalid units = 0: expected a positive integer")
         #expect(throws: LayersError.self) { try Sequential { Input(shape: [4]); Dropout(rate: 1) }.summary() }
         #expect(throws: LayersError.self) { try Sequential { Input(shape: [4, 4, 1]); Conv2D(filters: 1, kernelSize: 5) }.summary() }
-        #expect(throws: LayersError.self) { try Adam(learningRate: -1) }
-        #expect(throws: LayersError.self) { try SGD(momentum: 1) }
+        let compiled = Sequential { Input(shape: [4]); Dense(units: 2) }
+        let optimizerError = #expect(throws: LayersError.self) {
+            try compiled.compile(optimizer: Adam(learningRate: -1), loss: .meanSquaredError)
+        }
+        #expect(optimizerError?.description == "Adam: invalid learningRate = -1.0: expected a positive, finite value")
+        #expect(throws: LayersError.self) { try compiled.compile(optimizer: SGD(momentum: 1), loss: .meanSquaredError) }
     }
 
     @Test("wrong label width, mismatched counts, empty input and wrong sample shape")

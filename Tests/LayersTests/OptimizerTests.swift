@@ -20,48 +20,48 @@ struct OptimizerTests {
     }
 
     @Test func sgd() throws {
-        var plain = try SGD(learningRate: 0.1)
+        var plain = SGD(learningRate: 0.1)
         #expect(close(try run(&plain, steps: 2), [0.9, -1.8]))
         // v1 = −0.05, w1 = 0.95; v2 = 0.9·(−0.05) − 0.05 = −0.095, w2 = 0.855 (first coordinate).
-        var momentum = try SGD(learningRate: 0.1, momentum: 0.9)
+        var momentum = SGD(learningRate: 0.1, momentum: 0.9)
         #expect(close(try run(&momentum, steps: 2), [0.855, -1.71]))
         #expect(momentum.state["velocity"].map { close($0.scalars, [-0.095, 0.19]) } == true)
         // Nesterov: w1 = 1 + 0.9·(−0.05) − 0.05 = 0.905; w2 = 0.905 + 0.9·(−0.095) − 0.05 = 0.7695.
-        var nesterov = try SGD(learningRate: 0.1, momentum: 0.9, nesterov: true)
+        var nesterov = SGD(learningRate: 0.1, momentum: 0.9, nesterov: true)
         #expect(close(try run(&nesterov, steps: 2), [0.7695, -1.539]))
     }
 
     @Test func adam() throws {
         // Step 1: m = 0.05, v = 0.00025, and the bias-corrected step is lr·sign(g) (up to ε).
-        var adam = try Adam(learningRate: 0.1)
+        var adam = Adam(learningRate: 0.1)
         #expect(close(try run(&adam, steps: 1), [0.9, -1.9]))
         #expect(adam.state["m"].map { close($0.scalars, [0.05, -0.1]) } == true)
         #expect(adam.state["v"].map { close($0.scalars, [0.00025, 0.001], 1e-7) } == true)
         // Step 2 with a constant gradient: also lr per step.
-        var adam2 = try Adam(learningRate: 0.1)
+        var adam2 = Adam(learningRate: 0.1)
         #expect(close(try run(&adam2, steps: 2), [0.8, -1.8]))
     }
 
     @Test("AdamW (and Adam with weightDecay) decay the weights before the step, decoupled from the gradient")
     func decoupledWeightDecay() throws {
         // w·(1 − lr·decay) = 1·(1 − 0.1·0.5) = 0.95, then Adam's step −0.1 → 0.85; −2·0.95 + 0.1 = −1.8.
-        var adamW = try AdamW(learningRate: 0.1, weightDecay: 0.5)
+        var adamW = AdamW(learningRate: 0.1, weightDecay: 0.5)
         #expect(adamW.weightDecay == 0.5)
         #expect(close(try run(&adamW, steps: 1), [0.85, -1.8]))
-        var adam = try Adam(learningRate: 0.1, weightDecay: 0.5)
+        var adam = Adam(learningRate: 0.1, weightDecay: 0.5)
         #expect(close(try run(&adam, steps: 1), [0.85, -1.8]))
         // SGD: w·(1 − 0.1·0.5) − 0.1·g = 0.95 − 0.05 = 0.9; −1.9 + 0.1 = −1.8.
-        var sgd = try SGD(learningRate: 0.1, weightDecay: 0.5)
+        var sgd = SGD(learningRate: 0.1, weightDecay: 0.5)
         #expect(close(try run(&sgd, steps: 1), [0.9, -1.8]))
     }
 
     @Test func rmsprop() throws {
         // v = 0.1·g², step = lr·g/√(v + ε) = lr·g/(√0.1·|g|) = lr/√0.1 · sign(g).
-        var rmsprop = try RMSprop(learningRate: 0.01)
+        var rmsprop = RMSprop(learningRate: 0.01)
         let first = 0.01 / Float(0.1).squareRoot()
         #expect(close(try run(&rmsprop, steps: 1), [1 - first, -2 + first], 1e-4))
         // With momentum 0.5: v2 = 0.19·g², u2 = 0.5·u1 + lr/√0.19 · sign(g), w2 = w0 − u1 − u2.
-        var withMomentum = try RMSprop(learningRate: 0.01, momentum: 0.5)
+        var withMomentum = RMSprop(learningRate: 0.01, momentum: 0.5)
         let second = 0.5 * first + 0.01 / Float(0.19).squareRoot()
         #expect(close(try run(&withMomentum, steps: 2), [1 - first - second, -2 + first + second], 1e-4))
     }
@@ -79,7 +79,7 @@ struct OptimizerTests {
         try GradientClipping(globalClipNorm: 6.5).clip(&gradients, segments: segments)  // joint norm 13 → halved
         #expect(close(gradients.scalars, [1.5, 2, 0, 6]))
         // Inside a whole step: SGD with lr 1 moves w = 0 by exactly −clipped g.
-        var sgd = try SGD(learningRate: 1, clipping: GradientClipping(clipNorm: 1))
+        var sgd = SGD(learningRate: 1, clipping: GradientClipping(clipNorm: 1))
         var weights = try Tensor.zeros([4])
         gradients = Tensor([3, 4, 0, 12])
         try sgd.update(weights: &weights, gradients: &gradients, segments: segments, step: 0)
@@ -100,7 +100,7 @@ struct OptimizerTests {
         #expect([0, 10, 11, 20, 21].map(piecewise.learningRate(atStep:)) == [1, 1, 0.5, 0.5, 0.1])
         #expect(throws: LayersError.self) { try PiecewiseConstantDecay(boundaries: [10], values: [1]) }
         // The update uses the scheduled rate, not the constant one: at step 15 it is 0.5.
-        var scheduled = try SGD(learningRate: 5, schedule: piecewise)
+        var scheduled = SGD(learningRate: 5, schedule: piecewise)
         #expect(scheduled.learningRate(atStep: 15) == 0.5)
         #expect(close(try run(&scheduled, steps: 1, from: 15), [0.75, -1.5]))
     }
@@ -143,14 +143,39 @@ struct OptimizerTests {
         #expect(abs(model.learningRate! - 0.25 * schedule.learningRate(atStep: 3)) < 1e-7)
     }
 
-    @Test("every optimizer's hyper-parameters are checked in init")
-    func badHyperparameters() {
-        #expect(throws: LayersError.self) { try SGD(learningRate: 0) }
-        #expect(throws: LayersError.self) { try SGD(momentum: 1) }
-        #expect(throws: LayersError.self) { try Adam(beta1: 1) }
-        #expect(throws: LayersError.self) { try Adam(weightDecay: -1) }
-        #expect(throws: LayersError.self) { try AdamW(weightDecay: .nan) }
-        #expect(throws: LayersError.self) { try RMSprop(rho: -0.1) }
-        #expect(throws: LayersError.self) { try RMSprop(clipping: GradientClipping(clipNorm: 0)) }
+    /// An optimizer made with a bad hyper-parameter, and what the error must name.
+    struct BadOptimizer: Sendable, CustomTestStringConvertible {
+        let type, argument: String
+        let make: @Sendable () -> any Optimizer
+        var testDescription: String { "\(type) \(argument)" }
+    }
+
+    @Test("every optimizer's hyper-parameters are checked: made without try, reported by compile and by update",
+          arguments: [
+              BadOptimizer(type: "SGD", argument: "learningRate") { SGD(learningRate: 0) },
+              BadOptimizer(type: "SGD", argument: "momentum") { SGD(momentum: 1) },
+              BadOptimizer(type: "Adam", argument: "beta1") { Adam(beta1: 1) },
+              BadOptimizer(type: "Adam", argument: "weightDecay") { Adam(weightDecay: -1) },
+              BadOptimizer(type: "AdamW", argument: "weightDecay") { AdamW(weightDecay: .nan) },
+              BadOptimizer(type: "RMSprop", argument: "rho") { RMSprop(rho: -0.1) },
+              BadOptimizer(type: "RMSprop", argument: "clipNorm") { RMSprop(clipping: GradientClipping(clipNorm: 0)) },
+          ])
+    func badHyperparameters(_ bad: BadOptimizer) throws {
+        let (type, argument, optimizer) = (bad.type, bad.argument, bad.make())
+        let model = Sequential { Input(shape: [3]); Dense(units: 2) }
+        #expect {
+            try model.compile(optimizer: optimizer, loss: .meanSquaredError)
+        } throws: { error in "\(error)".hasPrefix("\(type): invalid \(argument) =") }
+        var direct = optimizer
+        var (weights, gradients) = (try Tensor.ones([4]), try Tensor.ones([4]))
+        #expect(throws: LayersError.self) { try direct.update(weights: &weights, gradients: &gradients, segments: [0..<4], step: 0) }
+        #expect(weights == (try Tensor.ones([4])), "no update with a bad hyper-parameter")
+    }
+
+    @Test("good hyper-parameters make an optimizer that compile accepts")
+    func goodHyperparameters() throws {
+        for optimizer in [SGD(momentum: 0.9) as any Optimizer, Adam(), AdamW(), RMSprop(momentum: 0.5)] {
+            try Sequential { Input(shape: [3]); Dense(units: 2) }.compile(optimizer: optimizer, loss: .meanSquaredError)
+        }
     }
 }

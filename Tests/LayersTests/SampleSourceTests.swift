@@ -20,6 +20,23 @@ struct ByteBlobs: SampleSource {
 
 @Suite("Training and evaluating from a SampleSource")
 struct SampleSourceTests {
+    /// `SampleSource`'s doc example, as written there.
+    struct Squares: SampleSource {
+        var count: Int { 1000 }
+        func batch(at indices: some Collection<Int>) throws -> (x: Tensor, y: Tensor) {
+            let x = indices.map { Float($0) / 1000 }
+            return (try Tensor(x).reshaped([indices.count, 1]), try Tensor(x.map { $0 * $0 }).reshaped([indices.count, 1]))
+        }
+    }
+
+    @Test("the doc example's source trains a model")
+    func docExample() throws {
+        let model = Sequential(seed: 3) { Input(shape: [1]); Dense(units: 16, activation: .tanh); Dense(units: 1) }
+        try model.compile(optimizer: Adam(learningRate: 0.01), loss: .meanSquaredError)
+        let history = try model.fit(Squares(), batchSize: 50, epochs: 20, verbose: .silent)
+        #expect(history[.loss].last! < history[.loss].first! / 4, "\(history[.loss])")
+    }
+
     let data: ByteBlobs = {
         let (x, labels) = SyntheticData.blobs(samples: 150, classes: 3, seed: 1)
         return ByteBlobs(bytes: x.scalars.map { UInt8(Swift.max(0, Swift.min(255, ($0 + 6) * 20))) }, labels: labels)

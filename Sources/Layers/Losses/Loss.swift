@@ -8,6 +8,9 @@ import Tensor
 /// `.binaryCrossentropy` takes 0/1 targets shaped like the output; `.meanSquaredError`
 /// takes targets shaped like the output. With `fromLogits: true` the model's output is
 /// taken as logits and the softmax (or sigmoid) is applied inside the loss, stably.
+/// `.meanAbsoluteError`, `.huber(delta:)`, `.kullbackLeiblerDivergence` and
+/// `.cosineSimilarity` take targets shaped like the output too; `.custom(_:)` is a
+/// ``CustomLoss`` of your own. Those five are computed forward-only on a ``GradientTape``.
 public struct Loss: Sendable, Equatable, Codable {
     /// The loss functions.
     public enum Kind: String, Sendable, Codable {
@@ -15,12 +18,26 @@ public struct Loss: Sendable, Equatable, Codable {
         case sparseCategoricalCrossentropy = "sparse_categorical_crossentropy"
         case binaryCrossentropy = "binary_crossentropy"
         case meanSquaredError = "mean_squared_error"
+        case meanAbsoluteError = "mean_absolute_error"
+        case huber = "huber"
+        case kullbackLeiblerDivergence = "kl_divergence"
+        case cosineSimilarity = "cosine_similarity"
+        case custom = "custom"
     }
 
     /// Which function.
     public let kind: Kind
     /// Whether predictions are logits rather than probabilities.
     public let fromLogits: Bool
+    /// Huber's threshold between the quadratic and the linear part (1 in Keras).
+    public private(set) var delta: Float?
+    /// The loss of `.custom`.
+    private(set) var custom: CustomLossBox?
+
+    init(kind: Kind, fromLogits: Bool) {
+        self.kind = kind
+        self.fromLogits = fromLogits
+    }
 
     /// Keras clips probabilities to `[ε, 1 − ε]` before taking logarithms.
     static let epsilon: Float = 1e-7
@@ -36,8 +53,29 @@ public struct Loss: Sendable, Equatable, Codable {
     /// Binary cross-entropy, on logits when `fromLogits` is true.
     public static func binaryCrossentropy(fromLogits: Bool) -> Loss { Loss(kind: .binaryCrossentropy, fromLogits: fromLogits) }
 
-    /// Keras's name.
-    public var name: String { kind.rawValue }
+    /// The mean absolute error `mean(|p − y|)`.
+    public static let meanAbsoluteError = Loss(kind: .meanAbsoluteError, fromLogits: false)
+    /// Keras's `KLDivergence`: `Σ y·log(y / p)` over the last axis (both clipped to `[ε, 1]`),
+    /// averaged over the batch.
+    public static let kullbackLeiblerDivergence = Loss(kind: .kullbackLeiblerDivergence, fromLogits: false)
+    /// Keras's `CosineSimilarity` loss: minus the cosine of the angle between prediction and
+    /// target along the last axis, averaged over the batch (−1 when they point the same way).
+    public static let cosineSimilarity = Loss(kind: .cosineSimilarity, fromLogits: false)
+    /// The Huber loss: `½e²` where `|e| ≤ delta`, `delta·(|e| − ½delta)` beyond, averaged.
+    public static func huber(delta: Float = 1) -> Loss {
+        var loss = Loss(kind: .huber, fromLogits: false)
+        loss.delta = delta
+        return loss
+    }
+    /// A loss of your own (see ``CustomLoss``).
+    public static func custom(_ loss: some CustomLoss) -> Loss {
+        var result = Loss(kind: .custom, fromLogits: false)
+        result.custom = CustomLossBox(loss)
+        return result
+    }
+
+    /// Keras's name (a custom loss's ``CustomLoss/typeName``).
+    public var name: String { custom?.typeName ?? kind.rawValue }
 
     /// The output activation whose backward pass this loss can absorb: softmax for the
     /// categorical losses and sigmoid for binary cross-entropy, on probabilities. The
@@ -47,7 +85,7 @@ public struct Loss: Sendable, Equatable, Codable {
         switch kind {
         case .categoricalCrossentropy, .sparseCategoricalCrossentropy: return .softmax
         case .binaryCrossentropy: return .sigmoid
-        case .meanSquaredError: return nil
+        default: return nil
         }
     }
 
@@ -59,10 +97,20 @@ public struct Loss: Sendable, Equatable, Codable {
         }
     }
 
+    /// Checks the loss's own hyper-parameters (Huber's delta); `compile` calls it.
+    /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` naming the argument.
+    public func checkHyperparameters() throws {
+        if kind == .huber, let delta, !(delta > 0 && delta.isFinite) {
+            throw LayersError.invalidArgument(layer: "huber", argument: "delta", value: "\(delta)", reason: "expected a positive, finite value")
+        }
+    }
+
     /// Checks targets for a model whose samples have output `outputShape`.
     /// - Throws: ``LayersError/invalidData(_:)`` saying what was expected.
     public func validate(targets y: Tensor, outputShape: [Int]) throws {
         let batch = y.shape.first ?? 0
+        // A custom loss says itself what targets it takes; one per sample is all that is checked.
+        if kind == .custom { return }
         var expected = targetShape(batch: batch, outputShape: outputShape)
         if kind == .sparseCategoricalCrossentropy, y.shape == [batch, 1] { expected = [batch, 1] }
         guard y.shape == expected else {
@@ -115,6 +163,44 @@ public struct Loss: Sendable, Equatable, Codable {
         case .meanSquaredError:
             let difference = try p - target
             return (difference.squared().sum() / count, difference * (2 / count))
+        default:
+            let tape = GradientTape()
+            let prediction = tape.watch(p)
+            let value = try forwardOnly(prediction: prediction, target: Variable(target))
+            guard value.shape == [] || value.value.count == 1 else {
+                throw LayersError.invalidData("\(name): the loss must be a scalar, found shape \(value.shape)")
+            }
+            guard value.isRecorded else { return (try value.value.scalar(), Tensor.zeros(like: p)) }
+            return (try value.value.scalar(), try tape.gradient(of: value, withRespectTo: [prediction])[0])
+        }
+    }
+
+    /// The losses written with ``Variable`` operations, their gradient from the tape.
+    private func forwardOnly(prediction p: Variable, target y: Variable) throws -> Variable {
+        let eps = Loss.epsilon
+        switch kind {
+        case .meanAbsoluteError:
+            return try (p - y).abs().mean()
+        case .huber:
+            let delta = self.delta ?? 1
+            let error = try (p - y).abs()
+            let inside = error.value.map { $0 <= delta ? 1 : 0 }
+            let quadratic = try error.pow(2) * 0.5
+            let linear = try (error - 0.5 * delta) * delta
+            return try Variable.select(where: inside, quadratic, linear).mean()
+        case .kullbackLeiblerDivergence:
+            let (target, prediction) = (try y.clamped(to: eps...1), try p.clamped(to: eps...1))
+            return try (target * (target / prediction).log()).sum(alongAxes: [-1]).mean()
+        case .cosineSimilarity:
+            func normalized(_ x: Variable) throws -> Variable {
+                try x / (try x.pow(2).sum(alongAxes: [-1], keepingDimensions: true).clamped(to: 1e-12...Float.infinity).sqrt())
+            }
+            return try -(try (normalized(p) * normalized(y)).sum(alongAxes: [-1]).mean())
+        case .custom:
+            guard let custom else { throw LayersError.notReady(operation: "loss", reason: "a custom loss without its function") }
+            return try custom.loss(prediction: p, target: y)
+        default:
+            throw LayersError.notReady(operation: name, reason: "computed in closed form, not on the tape")
         }
     }
 }

@@ -49,10 +49,12 @@ public struct Metric: Sendable, Equatable, Codable {
         case .accuracy:
             let resolved: Kind = switch loss.kind {
             // One output column has no argmax to compare (it would always agree): as Keras, binary.
-            case .meanSquaredError where p.shape.last == 1: .binaryAccuracy(threshold: 0.5)
-            case .categoricalCrossentropy, .meanSquaredError: .categoricalAccuracy
+            case .categoricalCrossentropy: .categoricalAccuracy
             case .sparseCategoricalCrossentropy: .sparseCategoricalAccuracy
             case .binaryCrossentropy: .binaryAccuracy(threshold: loss.fromLogits ? 0 : 0.5)
+            // The other losses take targets shaped like the output. One output column has no
+            // argmax to compare (it would always agree): as Keras, binary accuracy then.
+            default: p.shape.last == 1 ? .binaryAccuracy(threshold: 0.5) : .categoricalAccuracy
             }
             return try Metric(kind: resolved).correct(prediction: p, target: y, loss: loss)
         case .categoricalAccuracy:

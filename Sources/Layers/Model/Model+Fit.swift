@@ -104,10 +104,10 @@ extension Model {
         let samples = trainingRange.count
         let stepsPerEpoch = (samples + batchSize - 1) / batchSize
         let history = History()
-        var allCallbacks: [any Callback] = []
-        if let progress = ProgressBar(verbosity: verbose) { allCallbacks.append(progress) }
-        allCallbacks += callbacks
+        // Yours first, then History and the progress line, so that they show what yours add (addToLogs).
+        var allCallbacks: [any Callback] = callbacks
         allCallbacks.append(history)
+        if let progress = ProgressBar(verbosity: verbose) { allCallbacks.append(progress) }
 
         trainingPlan = TrainingPlan(epochs: epochs, initialEpoch: initialEpoch, stepsPerEpoch: stepsPerEpoch,
                                     samples: samples, batchSize: batchSize)
@@ -131,8 +131,11 @@ extension Model {
                     let (xBatch, yBatch) = try self.batch(of: data, at: indices, loss: loss, checked: checked, operation: "fit")
                     let (value, prediction) = try trainStep(x: xBatch, y: yBatch, loss: loss)
                     try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
-                    let runningLogs = accumulator.logs
-                    for callback in allCallbacks { try callback.onBatchEnd(batch, logs: runningLogs, model: self) }
+                    var runningLogs = accumulator.logs
+                    for callback in allCallbacks {
+                        try callback.onBatchEnd(batch, logs: runningLogs, model: self)
+                        takeAddedLogs(into: &runningLogs)
+                    }
                 }
                 var logs = try averagedOverProcesses(accumulator.logs)
                 try averageNonTrainableParametersOverProcesses()
@@ -142,7 +145,10 @@ extension Model {
                 }
                 if let rate = learningRate { logs[.learningRate] = rate }
                 epochsCompleted = epoch + 1
-                for callback in allCallbacks { try callback.onEpochEnd(epoch, logs: logs, model: self) }
+                for callback in allCallbacks {
+                    try callback.onEpochEnd(epoch, logs: logs, model: self)
+                    takeAddedLogs(into: &logs)
+                }
                 lastLogs = logs
                 if stopTraining { break }
             }
@@ -209,5 +215,20 @@ extension Model {
             throw LayersError.invalidData("\(operation): x has \(x.shape[0]) samples but y has \(y.shape.first ?? 0) (shape \(y.shape))")
         }
         try loss.validate(targets: y, outputShape: outputShape ?? [])
+    }
+
+    /// Adds a value to the logs of the batch or epoch whose `onBatchEnd`/`onEpochEnd` hook is
+    /// running (Keras's callbacks writing into `logs`): the callbacks after the one that adds
+    /// it, ``History`` and the progress line see it. Called outside those hooks, it is dropped
+    /// when the next hook starts.
+    public func addToLogs(_ value: Float, as key: LogKey) {
+        addedLogs[key] = value
+    }
+
+    /// Moves what a callback added with ``addToLogs(_:as:)`` into `logs`.
+    private func takeAddedLogs(into logs: inout Logs) {
+        guard !addedLogs.isEmpty else { return }
+        logs.merge(addedLogs) { $1 }
+        addedLogs.removeAll()
     }
 }

@@ -42,6 +42,8 @@ public class Model {
     public internal(set) var epochsCompleted = 0
     /// What the running `fit` is doing: epochs, steps per epoch. Nil outside `fit`.
     public internal(set) var trainingPlan: TrainingPlan?
+    /// What callbacks added to the running hook's logs (``addToLogs(_:as:)``).
+    var addedLogs: Logs = [:]
 
     var trainingGenerator: RandomGenerator
     /// The processes this model trains with, one shard of each batch each; nil trains alone.
@@ -144,14 +146,16 @@ public class Model {
 
     /// Sets the optimizer, loss and metrics, and builds the model when its input shape is
     /// known, so that a bad model is reported here rather than in `fit`.
-    /// - Throws: ``LayersError`` for a model whose shapes do not fit together, or a loss that
-    ///   does not fit the output.
+    /// - Throws: ``LayersError`` for a bad hyper-parameter of the optimizer, a model whose
+    ///   shapes do not fit together, or a loss that does not fit the output.
     public func compile(optimizer: any Optimizer, loss: Loss, metrics: [Metric] = []) throws {
+        try optimizer.settings.throwIfInvalid()
+        try loss.checkHyperparameters()
         self.optimizer = optimizer
         self.loss = loss
         self.metrics = metrics
         if let inputShape { try build(inputShape: inputShape) }
-        if let outputShape, loss.kind != .meanSquaredError, loss.kind != .binaryCrossentropy, outputShape.count != 1 {
+        if let outputShape, [.categoricalCrossentropy, .sparseCategoricalCrossentropy].contains(loss.kind), outputShape.count != 1 {
             throw LayersError.invalidData(
                 "\(loss.name) expects outputs of shape (None, classes), but the model outputs (None, "
                 + outputShape.map(String.init).joined(separator: ", ") + "); add Flatten() and a Dense layer at the end")

@@ -1,17 +1,19 @@
 import Tensor
 
-/// Data that ``Sequential/fit(_:batchSize:epochs:validationSplit:validationData:shuffle:initialEpoch:callbacks:verbose:)``
-/// and ``Sequential/evaluate(_:batchSize:)`` read one batch at a time, as Keras reads a
+/// Data that ``Model/fit(_:batchSize:epochs:validationSplit:validationData:shuffle:initialEpoch:callbacks:verbose:)``
+/// and ``Model/evaluate(_:batchSize:)`` read one batch at a time, as Keras reads a
 /// `PyDataset`: a data set can stay compact (8-bit images, a file) and be converted to
 /// tensors per batch. ``TensorSamples`` is the source of two tensors; `Datasets`' MNIST
 /// splits are sources that keep their images as bytes.
+///
+/// (`SampleSourceTests` compiles and trains on this example.)
 ///
 /// ```swift
 /// struct Squares: SampleSource {
 ///     var count: Int { 1000 }
 ///     func batch(at indices: some Collection<Int>) throws -> (x: Tensor, y: Tensor) {
 ///         let x = indices.map { Float($0) / 1000 }
-///         return (Tensor(x).reshaped([indices.count, 1]), Tensor(x.map { $0 * $0 }).reshaped([indices.count, 1]))
+///         return (try Tensor(x).reshaped([indices.count, 1]), try Tensor(x.map { $0 * $0 }).reshaped([indices.count, 1]))
 ///     }
 /// }
 /// ```

@@ -12,23 +12,26 @@ public struct Adam: SerializableOptimizer {
     private var firstMoments: Tensor?
     private var secondMoments: Tensor?
 
-    /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` for a bad hyper-parameter.
+    /// Adam with these hyper-parameters; a bad one is reported by `compile`.
     public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
                 weightDecay: Float? = nil, schedule: (any LearningRateSchedule)? = nil,
-                clipping: GradientClipping = GradientClipping()) throws {
-        try self.init(name: "Adam", learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                      weightDecay: weightDecay, schedule: schedule, clipping: clipping)
+                clipping: GradientClipping = GradientClipping()) {
+        self.init(name: "Adam", learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                  weightDecay: weightDecay, schedule: schedule, clipping: clipping)
     }
 
     init(name: String, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float?,
-         schedule: (any LearningRateSchedule)?, clipping: GradientClipping) throws {
+         schedule: (any LearningRateSchedule)?, clipping: GradientClipping) {
         settings = OptimizerSettings(learningRate: learningRate, schedule: schedule, clipping: clipping, weightDecay: weightDecay)
-        try settings.validate(name)
-        for (argument, value) in [("beta1", beta1), ("beta2", beta2)] where !(value >= 0 && value < 1) {
-            throw LayersError.invalidArgument(layer: name, argument: argument, value: "\(value)", reason: "expected a value in [0, 1)")
-        }
-        guard epsilon > 0 else {
-            throw LayersError.invalidArgument(layer: name, argument: "epsilon", value: "\(epsilon)", reason: "expected a positive value")
+        let given = settings
+        settings.record {
+            try given.validate(name)
+            for (argument, value) in [("beta1", beta1), ("beta2", beta2)] where !(value >= 0 && value < 1) {
+                throw LayersError.invalidArgument(layer: name, argument: argument, value: "\(value)", reason: "expected a value in [0, 1)")
+            }
+            guard epsilon > 0 else {
+                throw LayersError.invalidArgument(layer: name, argument: "epsilon", value: "\(epsilon)", reason: "expected a positive value")
+            }
         }
         self.beta1 = beta1
         self.beta2 = beta2
@@ -77,9 +80,10 @@ public struct Adam: SerializableOptimizer {
     }
 
     public init(configuration c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon,
-                      weightDecay: c.weightDecay, schedule: try c.schedule?.makeSchedule(), clipping: c.clipping)
+        self.init(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon,
+                  weightDecay: c.weightDecay, schedule: try c.schedule?.makeSchedule(), clipping: c.clipping)
         settings.learningRateMultiplier = c.learningRateMultiplier ?? 1
+        try settings.throwIfInvalid()
         try settings.validate("Adam")
     }
 }

@@ -5,12 +5,12 @@ import Tensor
 public struct AdamW: SerializableOptimizer {
     private var adam: Adam
 
-    /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` for a bad hyper-parameter.
+    /// AdamW with these hyper-parameters; a bad one is reported by `compile`.
     public init(learningRate: Float = 0.001, weightDecay: Float = 0.004, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-7, schedule: (any LearningRateSchedule)? = nil,
-                clipping: GradientClipping = GradientClipping()) throws {
-        adam = try Adam(name: "AdamW", learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                        weightDecay: weightDecay, schedule: schedule, clipping: clipping)
+                clipping: GradientClipping = GradientClipping()) {
+        adam = Adam(name: "AdamW", learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                    weightDecay: weightDecay, schedule: schedule, clipping: clipping)
     }
 
     public var settings: OptimizerSettings {
@@ -48,9 +48,10 @@ public struct AdamW: SerializableOptimizer {
     }
 
     public init(configuration c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, weightDecay: c.weightDecay, beta1: c.beta1, beta2: c.beta2,
-                      epsilon: c.epsilon, schedule: try c.schedule?.makeSchedule(), clipping: c.clipping)
+        self.init(learningRate: c.learningRate, weightDecay: c.weightDecay, beta1: c.beta1, beta2: c.beta2,
+                  epsilon: c.epsilon, schedule: try c.schedule?.makeSchedule(), clipping: c.clipping)
         settings.learningRateMultiplier = c.learningRateMultiplier ?? 1
+        try settings.throwIfInvalid()
         try settings.validate("AdamW")
     }
 }

@@ -60,6 +60,7 @@ extension Optimizer {
     ///   - step: the number of updates before this one.
     /// - Throws: ``LayersError`` when the buffers differ in size or a segment is outside them.
     public mutating func update(weights: inout Tensor, gradients: inout Tensor, segments: [Range<Int>], step: Int) throws {
+        try settings.throwIfInvalid()
         guard weights.shape == gradients.shape, weights.rank == 1 else {
             throw LayersError.invalidData(
                 "optimizer update: expected flat weights and gradients of one size, found \(weights.shape) and \(gradients.shape)")
@@ -81,7 +82,7 @@ extension Optimizer {
 /// weight decay.
 ///
 /// **Changing the rate while a schedule runs.** Callbacks such as ``ReduceLROnPlateau``
-/// and ``LearningRateScheduler`` set ``Sequential/learningRate``. Without a schedule that
+/// and ``LearningRateScheduler`` set ``Model/learningRate``. Without a schedule that
 /// replaces the constant rate. With a schedule it sets ``learningRateMultiplier`` so that
 /// the rate in force at that step is the value set, and the schedule goes on from there,
 /// scaled: a `CosineDecay` lowered by `ReduceLROnPlateau(factor: 0.5)` keeps its shape at
@@ -133,6 +134,22 @@ public struct OptimizerSettings: Sendable {
                 reason: "the schedule's rate at step \(step) is \(scheduled), so it cannot be scaled to another value")
         }
         learningRateMultiplier = rate / scheduled
+    }
+
+    /// The first bad hyper-parameter an optimizer's `init` found, kept until `compile` (or
+    /// the first update) reports it, as a layer's are: so an optimizer is made without `try`.
+    var problem: LayersError?
+
+    /// Runs `check`, keeping the first error it throws as ``problem``.
+    mutating func record(_ check: () throws -> Void) {
+        guard problem == nil else { return }
+        do { try check() } catch let error as LayersError { problem = error } catch { problem = .invalidData("\(error)") }
+    }
+
+    /// Throws the first bad hyper-parameter the optimizer was made with.
+    /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` naming the optimizer and the argument.
+    public func throwIfInvalid() throws {
+        if let problem { throw problem }
     }
 
     /// The hyper-parameter errors of these settings, for the optimizers' inits.

@@ -12,17 +12,20 @@ public struct RMSprop: SerializableOptimizer {
     private var squares: Tensor?
     private var velocity: Tensor?
 
-    /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` for a bad hyper-parameter.
+    /// RMSprop with these hyper-parameters; a bad one is reported by `compile`.
     public init(learningRate: Float = 0.001, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7,
                 weightDecay: Float? = nil, schedule: (any LearningRateSchedule)? = nil,
-                clipping: GradientClipping = GradientClipping()) throws {
+                clipping: GradientClipping = GradientClipping()) {
         settings = OptimizerSettings(learningRate: learningRate, schedule: schedule, clipping: clipping, weightDecay: weightDecay)
-        try settings.validate("RMSprop")
-        for (argument, value) in [("rho", rho), ("momentum", momentum)] where !(value >= 0 && value < 1) {
-            throw LayersError.invalidArgument(layer: "RMSprop", argument: argument, value: "\(value)", reason: "expected a value in [0, 1)")
-        }
-        guard epsilon > 0 else {
-            throw LayersError.invalidArgument(layer: "RMSprop", argument: "epsilon", value: "\(epsilon)", reason: "expected a positive value")
+        let given = settings
+        settings.record {
+            try given.validate("RMSprop")
+            for (argument, value) in [("rho", rho), ("momentum", momentum)] where !(value >= 0 && value < 1) {
+                throw LayersError.invalidArgument(layer: "RMSprop", argument: argument, value: "\(value)", reason: "expected a value in [0, 1)")
+            }
+            guard epsilon > 0 else {
+                throw LayersError.invalidArgument(layer: "RMSprop", argument: "epsilon", value: "\(epsilon)", reason: "expected a positive value")
+            }
         }
         self.rho = rho
         self.momentum = momentum
@@ -71,9 +74,10 @@ public struct RMSprop: SerializableOptimizer {
     }
 
     public init(configuration c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, rho: c.rho, momentum: c.momentum, epsilon: c.epsilon,
-                      weightDecay: c.weightDecay, schedule: try c.schedule?.makeSchedule(), clipping: c.clipping)
+        self.init(learningRate: c.learningRate, rho: c.rho, momentum: c.momentum, epsilon: c.epsilon,
+                  weightDecay: c.weightDecay, schedule: try c.schedule?.makeSchedule(), clipping: c.clipping)
         settings.learningRateMultiplier = c.learningRateMultiplier ?? 1
+        try settings.throwIfInvalid()
         try settings.validate("RMSprop")
     }
 }

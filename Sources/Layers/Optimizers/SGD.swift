@@ -10,13 +10,16 @@ public struct SGD: SerializableOptimizer {
     public let nesterov: Bool
     private var velocity: Tensor?
 
-    /// - Throws: ``LayersError/invalidArgument(layer:argument:value:reason:)`` for a bad hyper-parameter.
+    /// SGD with these hyper-parameters; a bad one is reported by `compile`.
     public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float? = nil,
-                schedule: (any LearningRateSchedule)? = nil, clipping: GradientClipping = GradientClipping()) throws {
+                schedule: (any LearningRateSchedule)? = nil, clipping: GradientClipping = GradientClipping()) {
         settings = OptimizerSettings(learningRate: learningRate, schedule: schedule, clipping: clipping, weightDecay: weightDecay)
-        try settings.validate("SGD")
-        guard momentum >= 0, momentum < 1 else {
-            throw LayersError.invalidArgument(layer: "SGD", argument: "momentum", value: "\(momentum)", reason: "expected a value in [0, 1)")
+        let given = settings
+        settings.record {
+            try given.validate("SGD")
+            guard momentum >= 0, momentum < 1 else {
+                throw LayersError.invalidArgument(layer: "SGD", argument: "momentum", value: "\(momentum)", reason: "expected a value in [0, 1)")
+            }
         }
         self.momentum = momentum
         self.nesterov = nesterov
@@ -55,9 +58,10 @@ public struct SGD: SerializableOptimizer {
     }
 
     public init(configuration c: Configuration) throws {
-        try self.init(learningRate: c.learningRate, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay,
-                      schedule: try c.schedule?.makeSchedule(), clipping: c.clipping)
+        self.init(learningRate: c.learningRate, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay,
+                  schedule: try c.schedule?.makeSchedule(), clipping: c.clipping)
         settings.learningRateMultiplier = c.learningRateMultiplier ?? 1
+        try settings.throwIfInvalid()
         try settings.validate("SGD")
     }
 }

@@ -12,6 +12,8 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case unknownLayerType(String, known: [String])
     /// The file names an optimizer type that is not registered.
     case unknownOptimizerType(String, known: [String])
+    /// The file names a custom loss type that is not registered.
+    case unknownLossType(String, known: [String])
     /// The architecture JSON does not describe a valid model.
     case invalidArchitecture(String)
     /// The weights do not fit the architecture.
@@ -34,6 +36,8 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
             "unknown layer type '\(type)'; register it with LayerRegistry.register(\(type).self) before loading (known: \(known.joined(separator: ", ")))"
         case let .unknownOptimizerType(type, known):
             "unknown optimizer type '\(type)'; register it with OptimizerRegistry.register(\(type).self) before loading (known: \(known.joined(separator: ", ")))"
+        case let .unknownLossType(type, known):
+            "unknown loss type '\(type)'; register it with LossRegistry.register(...) before loading (known: \(known.joined(separator: ", ")))"
         case let .invalidArchitecture(reason): "invalid architecture: \(reason)"
         case let .weightMismatch(reason): "the weights do not fit the architecture: \(reason)"
         case let .nonFiniteValue(tensor, index, value):

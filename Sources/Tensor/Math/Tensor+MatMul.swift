@@ -30,15 +30,9 @@ extension Tensor {
             try Tensor.matmul(rows, transposed: false, other, transposed: transposeOther, into: &result)
             return try result.reshaped(Array(shape.dropLast()) + [result.shape[1]])
         }
+        let (m, k, n) = try Tensor.productDimensions(shape, transposed: transposeSelf, other.shape, transposed: transposeOther)
         let a = try reshaped([-1, shape[rank - 2], shape[rank - 1]])
         let b = try other.reshaped([-1, other.shape[other.rank - 2], other.shape[other.rank - 1]])
-        let (m, k) = transposeSelf ? (a.shape[2], a.shape[1]) : (a.shape[1], a.shape[2])
-        let (kB, n) = transposeOther ? (b.shape[2], b.shape[1]) : (b.shape[1], b.shape[2])
-        guard k == kB else {
-            throw TensorError.shapeMismatch(
-                operation: "matmul: inner dimensions of \(shape)\(transposeSelf ? "ᵀ" : "") and \(other.shape)\(transposeOther ? "ᵀ" : "")",
-                expected: [k, n], found: [kB, n])
-        }
         let count = Swift.max(a.shape[0], b.shape[0])
         result = Tensor(uninitializedShape: batchShape + [m, n])
         for index in 0..<count {
@@ -64,13 +58,7 @@ extension Tensor {
         for operand in [a, b] where operand.rank != 2 {
             throw TensorError.invalidShape(operation: "matmul", shape: operand.shape, reason: "expected a rank-2 matrix")
         }
-        let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
-        let (kB, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-        guard k == kB else {
-            throw TensorError.shapeMismatch(
-                operation: "matmul: inner dimensions of \(a.shape)\(transposeA ? "ᵀ" : "") and \(b.shape)\(transposeB ? "ᵀ" : "")",
-                expected: [k, n], found: [kB, n])
-        }
+        let (m, k, n) = try productDimensions(a.shape, transposed: transposeA, b.shape, transposed: transposeB)
         if accumulate {
             guard c.shape == [m, n] else {
                 throw TensorError.shapeMismatch(operation: "matmul(accumulate:)", expected: [m, n], found: c.shape)
@@ -82,6 +70,22 @@ extension Tensor {
         BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                   a: a.storage.pointer, lda: a.shape[1], b: b.storage.pointer, ldb: b.shape[1],
                   beta: accumulate ? 1 : 0, c: c.storage.pointer, ldc: n)
+    }
+
+    /// `m`, `k` and `n` of `op(A) · op(B)` for the matrices in the last two axes of shapes
+    /// `a` and `b`, after checking that the inner dimensions agree.
+    static func productDimensions(
+        _ a: [Int], transposed transposeA: Bool, _ b: [Int], transposed transposeB: Bool
+    ) throws -> (m: Int, k: Int, n: Int) {
+        let (rows, columns) = (a[a.count - 2], a[a.count - 1])
+        let (m, k) = transposeA ? (columns, rows) : (rows, columns)
+        let (kB, n) = transposeB ? (b[b.count - 1], b[b.count - 2]) : (b[b.count - 2], b[b.count - 1])
+        guard k == kB else {
+            throw TensorError.shapeMismatch(
+                operation: "matmul: inner dimensions of \(a)\(transposeA ? "ᵀ" : "") and \(b)\(transposeB ? "ᵀ" : "")",
+                expected: [k, n], found: [kB, n])
+        }
+        return (m, k, n)
     }
 
     /// The transpose of a rank-2 matrix.

@@ -2,22 +2,6 @@ import Testing
 import Layers
 import Tensor
 
-/// Central differences of `loss` with respect to every element of `at`.
-func numericGradient(of loss: (Tensor) throws -> Double, at: Tensor, step: Float = 1e-2) rethrows -> Tensor {
-    var scalars = at.scalars
-    var result = [Float](repeating: 0, count: scalars.count)
-    for index in scalars.indices {
-        let original = scalars[index]
-        scalars[index] = original + step
-        let plus = try loss(try! Tensor(shape: at.shape, scalars: scalars))
-        scalars[index] = original - step
-        let minus = try loss(try! Tensor(shape: at.shape, scalars: scalars))
-        scalars[index] = original
-        result[index] = Float((plus - minus) / (2 * Double(step)))
-    }
-    return try! Tensor(shape: at.shape, scalars: result)
-}
-
 @Suite("Gradient tape")
 struct GradientTapeTests {
     /// A two-layer network written with operations only: one weight matrix used by two

@@ -148,23 +148,14 @@ struct OperationGradientTests {
         #expect(tape.recordedOperationCount == 0, "the tape is freed after the gradient")
 
         // L(inputs) = Σ output ⊙ weights, probed one element at a time with constants only.
-        let step: Float = 1e-2
         func loss(_ values: [Tensor]) throws -> Double { dot(try row.body(values.map(Variable.init)).value, weights) }
         for (index, input) in inputs.enumerated() {
-            var numeric = [Float](repeating: 0, count: input.count)
-            var scalars = input.scalars
-            for element in scalars.indices {
-                let original = scalars[element]
-                func probe(_ value: Float) throws -> Double {
-                    scalars[element] = value
-                    var probed = inputs
-                    probed[index] = try Tensor(shape: input.shape, scalars: scalars)
-                    return try loss(probed)
-                }
-                numeric[element] = Float((try probe(original + step) - probe(original - step)) / (2 * Double(step)))
-                scalars[element] = original
-            }
-            let error = relativeError(analytic[index], try Tensor(shape: input.shape, scalars: numeric))
+            let numeric = try numericGradient(of: { probe in
+                var probed = inputs
+                probed[index] = probe
+                return try loss(probed)
+            }, at: input)
+            let error = relativeError(analytic[index], numeric)
             #expect(error < 1e-2, "input \(index) of \(row.testDescription): relative error \(error)")
         }
     }

@@ -50,18 +50,7 @@ func checkGradients<L: Layer>(
     let dx = try layer.backward(r)
 
     func numeric(_ at: Tensor, _ loss: (Tensor) throws -> Double) rethrows -> Tensor {
-        var values = at.scalars
-        var result = [Float](repeating: 0, count: values.count)
-        for i in values.indices {
-            let original = values[i]
-            values[i] = original + step
-            let plus = try loss(try! Tensor(shape: at.shape, scalars: values))
-            values[i] = original - step
-            let minus = try loss(try! Tensor(shape: at.shape, scalars: values))
-            values[i] = original
-            result[i] = Float((plus - minus) / (2 * Double(step)))
-        }
-        return try! Tensor(shape: at.shape, scalars: result)
+        try numericGradient(of: loss, at: at, step: step)
     }
 
     let numericInput = try numeric(x) { try dot(run(&probe, $0), r) }
@@ -79,4 +68,20 @@ func checkGradients<L: Layer>(
         check.parameters[parameter.name] = relativeError(parameter.gradient, numericParameter)
     }
     return check
+}
+
+/// Central differences of `loss` with respect to every element of `at`.
+func numericGradient(of loss: (Tensor) throws -> Double, at: Tensor, step: Float = 1e-2) rethrows -> Tensor {
+    var scalars = at.scalars
+    var result = [Float](repeating: 0, count: scalars.count)
+    for index in scalars.indices {
+        let original = scalars[index]
+        scalars[index] = original + step
+        let plus = try loss(try! Tensor(shape: at.shape, scalars: scalars))
+        scalars[index] = original - step
+        let minus = try loss(try! Tensor(shape: at.shape, scalars: scalars))
+        scalars[index] = original
+        result[index] = Float((plus - minus) / (2 * Double(step)))
+    }
+    return try! Tensor(shape: at.shape, scalars: result)
 }
