@@ -13,24 +13,18 @@ import Tensor
 /// }
 /// try model.compile(optimizer: Adam(), loss: .custom(MeanCubicError()))
 /// ```
-public protocol CustomLoss: Codable, Sendable, SendableMetatype {
-    /// The name in logs and saved files; the type name in snake case by default.
-    static var typeName: String { get }
+public protocol CustomLoss: RegisteredType {
     /// The loss of a batch, a scalar (Keras averages over the batch): `prediction` is the
     /// model's output, `target` the batch's targets (a constant).
     func callAsFunction(prediction: Variable, target: Variable) throws -> Variable
 }
 
-extension CustomLoss {
-    public static var typeName: String { snakeCase(String(describing: Self.self)) }
-}
-
 /// The custom loss types a model file may name.
-public enum LossRegistry {
+public enum LossRegistry: BoxRegistry {
     private static let registry = TypeRegistry<any CustomLoss>(
         builtIns: [], unknown: { name, known in .unknownLossType(name, known: known) })
 
-    /// Makes `type` loadable from model files under its ``CustomLoss/typeName``.
+    /// Makes `type` loadable from model files under its ``RegisteredType/typeName``.
     public static func register<L: CustomLoss>(_ type: L.Type) {
         registry.register(L.typeName, TypeRegistry.factory("a \(L.typeName) loss") { (loss: L) in loss })
     }
@@ -40,30 +34,5 @@ public enum LossRegistry {
     }
 }
 
-/// A custom loss inside ``Loss``: compared by type and configuration, saved as both.
-struct CustomLossBox: Sendable, Equatable, Codable {
-    let loss: any CustomLoss
-
-    init(_ loss: any CustomLoss) { self.loss = loss }
-
-    var typeName: String { type(of: loss).typeName }
-    var configuration: JSONValue { (try? JSONValue(encoding: loss)) ?? .null }
-
-    static func == (lhs: CustomLossBox, rhs: CustomLossBox) -> Bool {
-        lhs.typeName == rhs.typeName && lhs.configuration == rhs.configuration
-    }
-
-    private enum CodingKeys: String, CodingKey { case type, configuration }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        loss = try LossRegistry.make(typeName: try container.decode(String.self, forKey: .type),
-                                     configuration: try container.decode(JSONValue.self, forKey: .configuration))
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(typeName, forKey: .type)
-        try container.encode(JSONValue(encoding: loss), forKey: .configuration)
-    }
-}
+/// A custom loss inside ``Loss``.
+typealias CustomLossBox = RegisteredBox<LossRegistry>

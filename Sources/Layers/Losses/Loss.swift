@@ -198,7 +198,7 @@ public struct Loss: Sendable, Equatable, Codable {
             return try -(try (normalized(p) * normalized(y)).sum(alongAxes: [-1]).mean())
         case .custom:
             guard let custom else { throw LayersError.notReady(operation: "loss", reason: "a custom loss without its function") }
-            return try custom.loss(prediction: p, target: y)
+            return try custom.value(prediction: p, target: y)
         default:
             throw LayersError.notReady(operation: name, reason: "computed in closed form, not on the tape")
         }

@@ -5,13 +5,13 @@ struct LogAccumulator {
     let metrics: [Metric]
     private var lossSum: Double = 0
     private var samples = 0
-    private var correct: [Int]
+    private var sums: [Double]
     private var counted: [Int]
 
     init(metrics: [Metric]) {
         self.metrics = metrics
-        correct = Array(repeating: 0, count: metrics.count)
-        counted = correct
+        sums = Array(repeating: 0, count: metrics.count)
+        counted = Array(repeating: 0, count: metrics.count)
     }
 
     /// Adds a batch; returns the batch's own values.
@@ -22,10 +22,10 @@ struct LogAccumulator {
         samples += batch
         var batchLogs: Logs = [.loss: loss]
         for (index, metric) in metrics.enumerated() {
-            let (hits, total) = try wrappingTensorErrors { try metric.correct(prediction: prediction, target: target, loss: lossFunction) }
-            correct[index] += hits
-            counted[index] += total
-            batchLogs[.metric(metric)] = Float(hits) / Float(Swift.max(total, 1))
+            let (sum, count) = try wrappingTensorErrors { try metric.batchValue(prediction: prediction, target: target, loss: lossFunction) }
+            sums[index] += sum
+            counted[index] += count
+            batchLogs[.metric(metric)] = Float(sum / Double(Swift.max(count, 1)))
         }
         return batchLogs
     }
@@ -34,7 +34,7 @@ struct LogAccumulator {
     var logs: Logs {
         var logs: Logs = [.loss: Float(lossSum / Double(Swift.max(samples, 1)))]
         for (index, metric) in metrics.enumerated() {
-            logs[.metric(metric)] = Float(correct[index]) / Float(Swift.max(counted[index], 1))
+            logs[.metric(metric)] = Float(sums[index] / Double(Swift.max(counted[index], 1)))
         }
         return logs
     }

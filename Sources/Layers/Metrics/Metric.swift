@@ -14,10 +14,19 @@ public struct Metric: Sendable, Equatable, Codable {
         case binaryAccuracy(threshold: Float)
         case topKCategoricalAccuracy(k: Int)
         case sparseTopKCategoricalAccuracy(k: Int)
+        case meanAbsoluteError
+        case meanSquaredError
+        case custom
     }
 
     /// Which function.
     public let kind: Kind
+    /// The metric of `.custom`.
+    private(set) var custom: CustomMetricBox?
+
+    init(kind: Kind) {
+        self.kind = kind
+    }
 
     public static let accuracy = Metric(kind: .accuracy)
     public static let categoricalAccuracy = Metric(kind: .categoricalAccuracy)
@@ -29,6 +38,16 @@ public struct Metric: Sendable, Equatable, Codable {
     public static func topKCategoricalAccuracy(k: Int = 5) -> Metric { Metric(kind: .topKCategoricalAccuracy(k: k)) }
     /// The same with class-index targets.
     public static func sparseTopKCategoricalAccuracy(k: Int = 5) -> Metric { Metric(kind: .sparseTopKCategoricalAccuracy(k: k)) }
+    /// The mean absolute difference between predictions and targets (targets shaped like the output).
+    public static let meanAbsoluteError = Metric(kind: .meanAbsoluteError)
+    /// The mean squared difference between predictions and targets (targets shaped like the output).
+    public static let meanSquaredError = Metric(kind: .meanSquaredError)
+    /// A metric of your own (see ``CustomMetric``).
+    public static func custom(_ metric: some CustomMetric) -> Metric {
+        var result = Metric(kind: .custom)
+        result.custom = CustomMetricBox(metric)
+        return result
+    }
 
     /// The key under which the metric is logged (`accuracy`, `top_k_categorical_accuracy`, ...).
     public var name: String {
@@ -39,13 +58,44 @@ public struct Metric: Sendable, Equatable, Codable {
         case .binaryAccuracy: "binary_accuracy"
         case .topKCategoricalAccuracy: "top_k_categorical_accuracy"
         case .sparseTopKCategoricalAccuracy: "sparse_top_k_categorical_accuracy"
+        case .meanAbsoluteError: "mean_absolute_error"
+        case .meanSquaredError: "mean_squared_error"
+        case .custom: custom?.typeName ?? "custom"
+        }
+    }
+
+    /// A batch's contribution to the running mean: the sum of what is averaged and how many
+    /// things were counted (correct samples out of samples for the accuracies, the sum of the
+    /// per-sample means over the samples for the mean metrics). `.accuracy` is interpreted
+    /// for `loss`.
+    public func batchValue(prediction p: Tensor, target y: Tensor, loss: Loss) throws -> (sum: Double, count: Int) {
+        let batch = p.shape.first ?? 0
+        switch kind {
+        case .meanAbsoluteError, .meanSquaredError:
+            guard p.shape == y.shape else {
+                throw LayersError.invalidData("\(name): expected targets of shape \(p.shape), found \(y.shape)")
+            }
+            let squared = kind == .meanSquaredError
+            let total = try p.zip(y) { squared ? ($0 - $1) * ($0 - $1) : Swift.abs($0 - $1) }.sum()
+            return (Double(total) / Double(Swift.max(p.count, 1)) * Double(batch), batch)
+        case .custom:
+            guard let custom else { throw LayersError.notReady(operation: name, reason: "a custom metric without its function") }
+            let value = try custom.value(prediction: p, target: y)
+            guard value.isFinite else { throw LayersError.invalidData("\(name): the metric is \(value) for a batch") }
+            return (Double(value) * Double(batch), batch)
+        default:
+            let (hits, total) = try correct(prediction: p, target: y, loss: loss)
+            return (Double(hits), total)
         }
     }
 
     /// The number of correct samples (elements, for binary accuracy) in a batch and how
     /// many were counted. `.accuracy` is interpreted for `loss`.
+    /// - Throws: ``LayersError/invalidData(_:)`` for a metric that is not an accuracy (see ``batchValue(prediction:target:loss:)``).
     public func correct(prediction p: Tensor, target y: Tensor, loss: Loss) throws -> (correct: Int, total: Int) {
         switch kind {
+        case .meanAbsoluteError, .meanSquaredError, .custom:
+            throw LayersError.invalidData("\(name) does not count correct samples; its value is batchValue(prediction:target:loss:)")
         case .accuracy:
             let resolved: Kind = switch loss.kind {
             // One output column has no argmax to compare (it would always agree): as Keras, binary.

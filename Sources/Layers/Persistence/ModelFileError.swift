@@ -14,6 +14,8 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case unknownOptimizerType(String, known: [String])
     /// The file names a custom loss type that is not registered.
     case unknownLossType(String, known: [String])
+    /// The file names a custom metric type that is not registered.
+    case unknownMetricType(String, known: [String])
     /// The architecture JSON does not describe a valid model.
     case invalidArchitecture(String)
     /// The weights do not fit the architecture.
@@ -38,6 +40,8 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
             "unknown optimizer type '\(type)'; register it with OptimizerRegistry.register(\(type).self) before loading (known: \(known.joined(separator: ", ")))"
         case let .unknownLossType(type, known):
             "unknown loss type '\(type)'; register it with LossRegistry.register(...) before loading (known: \(known.joined(separator: ", ")))"
+        case let .unknownMetricType(type, known):
+            "unknown metric type '\(type)'; register it with MetricRegistry.register(...) before loading (known: \(known.joined(separator: ", ")))"
         case let .invalidArchitecture(reason): "invalid architecture: \(reason)"
         case let .weightMismatch(reason): "the weights do not fit the architecture: \(reason)"
         case let .nonFiniteValue(tensor, index, value):
