@@ -175,6 +175,53 @@ public struct Loss: Sendable, Equatable, Codable {
         }
     }
 
+    /// ``compute(prediction:target:fused:)`` with each sample's loss weighted (Keras's
+    /// `sample_weight`): the value is `Σ wᵢ·lᵢ / N` over the batch's `N` samples and each
+    /// sample's gradient is scaled by its weight, which is exact because every built-in loss is
+    /// a mean of per-sample terms. A custom loss takes no weights (it may mix samples).
+    /// - Throws: ``LayersError/invalidData(_:)`` for weights of the wrong shape or a custom loss.
+    public func compute(prediction p: Tensor, target: Tensor, fused: Bool = false, sampleWeights: Tensor?) throws
+        -> (value: Float, gradient: Tensor) {
+        guard let weights = sampleWeights else { return try compute(prediction: p, target: target, fused: fused) }
+        let batch = p.shape.first ?? 0
+        guard weights.shape == [batch] else {
+            throw LayersError.invalidData("\(name): expected one sample weight per sample, shape [\(batch)], found \(weights.shape)")
+        }
+        guard kind != .custom else {
+            throw LayersError.invalidData("\(name): a custom loss takes no sample weights; weight the samples inside it")
+        }
+        let (_, gradient) = try compute(prediction: p, target: target, fused: fused)
+        let losses = try perSampleLosses(prediction: p, target: target)
+        let value = Float(zip(losses.scalars, weights.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } / Double(Swift.max(batch, 1)))
+        let rows = try weights.reshaped([batch] + [Int](repeating: 1, count: Swift.max(p.rank - 1, 0)))
+        return (value, try Tensor.broadcasting(gradient, rows, *))
+    }
+
+    /// Each sample's loss, `[N]`: the terms whose mean ``compute(prediction:target:fused:)`` is.
+    func perSampleLosses(prediction p: Tensor, target: Tensor) throws -> Tensor {
+        let batch = p.shape.first ?? 0
+        let eps = Loss.epsilon
+        func rowMeans(_ values: Tensor) throws -> Tensor { try values.reshaped([batch, -1]).mean(alongAxis: 1) }
+        switch kind {
+        case .categoricalCrossentropy, .sparseCategoricalCrossentropy:
+            let y = kind == .sparseCategoricalCrossentropy
+                ? try Tensor.oneHot(target.scalars.map { Int($0) }, classes: p.shape.last ?? 1) : target
+            if fromLogits { return try p.logSumExp() - (y * p).sum(alongAxis: -1) }
+            return -(try (y * p.clamped(to: eps...(1 - eps)).log()).sum(alongAxis: -1))
+        case .binaryCrossentropy:
+            let terms = fromLogits
+                ? try p.zip(target) { z, y in Swift.max(z, 0) - z * y + Foundation.log1p(Foundation.exp(-Swift.abs(z))) }
+                : try p.clamped(to: eps...(1 - eps)).zip(target) { p, y in -(y * Foundation.log(p) + (1 - y) * Foundation.log(1 - p)) }
+            return try rowMeans(terms)
+        case .meanSquaredError: return try rowMeans((p - target).squared())
+        default:
+            // The tape-computed losses, one sample at a time.
+            return try Tensor(shape: [batch], scalars: (0..<batch).map { row in
+                try compute(prediction: try p.slice(batch: row..<(row + 1)), target: try target.slice(batch: row..<(row + 1))).value
+            })
+        }
+    }
+
     /// The losses written with ``Variable`` operations, their gradient from the tape.
     private func forwardOnly(prediction p: Variable, target y: Variable) throws -> Variable {
         let eps = Loss.epsilon

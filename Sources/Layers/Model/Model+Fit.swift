@@ -29,6 +29,11 @@ extension Model {
     ///     data first if it is ordered (by class, say).
     ///   - validationData: explicit validation data; takes precedence over `validationSplit`.
     ///   - shuffle: whether to shuffle the training samples before each epoch (seeded).
+    ///   - classWeight: a weight per class index for the loss of its samples (Keras's
+    ///     `class_weight`; classes not listed weigh 1), for the cross-entropy losses.
+    ///   - sampleWeight: a weight per sample of `x` for its loss, `[samples]` (Keras's
+    ///     `sample_weight`), multiplied by its class's weight. The loss logged and minimised is
+    ///     `Σ wᵢ·lᵢ / N` per batch; metrics and validation are not weighted.
     ///   - initialEpoch: the epoch to start from, to resume training.
     ///   - callbacks: called at the start and end of training, epochs and batches.
     ///   - verbose: the progress display; `.auto` draws a live bar on a terminal and one line
@@ -38,46 +43,50 @@ extension Model {
     @discardableResult
     public func fit(
         x: Tensor, y: Tensor, batchSize: Int = 32, epochs: Int = 1, validationSplit: Float = 0,
-        validationData: (x: Tensor, y: Tensor)? = nil, shuffle: Bool = true, initialEpoch: Int = 0,
-        callbacks: [any Callback] = [], verbose: Verbosity = .auto
+        validationData: (x: Tensor, y: Tensor)? = nil, shuffle: Bool = true, classWeight: [Int: Float]? = nil,
+        sampleWeight: Tensor? = nil, initialEpoch: Int = 0, callbacks: [any Callback] = [], verbose: Verbosity = .auto
     ) throws -> History {
         let (loss, _) = try compiled(operation: "fit")
         try validate(x: x, y: y, loss: loss, operation: "fit")
         if let validationData {
             try validate(x: validationData.x, y: validationData.y, loss: loss, operation: "fit (validationData)")
         }
+        let weighting = try SampleWeighting(sampleWeight: sampleWeight, classWeight: classWeight, samples: x.shape[0], loss: loss)
         return try fit(TensorSamples(x: x, y: y), batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
                        validationData: validationData.map { TensorSamples(x: $0.x, y: $0.y) }, shuffle: shuffle,
-                       initialEpoch: initialEpoch, callbacks: callbacks, verbose: verbose, checked: true)
+                       weighting: weighting, initialEpoch: initialEpoch, callbacks: callbacks, verbose: verbose, checked: true)
     }
 
-    /// ``fit(x:y:batchSize:epochs:validationSplit:validationData:shuffle:initialEpoch:callbacks:verbose:)``
+    /// ``fit(x:y:batchSize:epochs:validationSplit:validationData:shuffle:classWeight:sampleWeight:initialEpoch:callbacks:verbose:)``
     /// on data read a batch at a time from `data` (and `validationData`), so that it can stay
     /// compact between batches. The batches are checked as they are read (shape, finite
     /// inputs, targets the loss accepts); the first sample is checked before training starts.
+    /// `classWeight` weighs each sample's loss by its class, as with tensors.
     /// - Throws: ``LayersError`` for bad arguments or a batch that does not fit the model, what
     ///   the sources throw, or from a callback to stop training.
     @discardableResult
     public func fit(
         _ data: some SampleSource, batchSize: Int = 32, epochs: Int = 1, validationSplit: Float = 0,
-        validationData: (any SampleSource)? = nil, shuffle: Bool = true, initialEpoch: Int = 0,
-        callbacks: [any Callback] = [], verbose: Verbosity = .auto
+        validationData: (any SampleSource)? = nil, shuffle: Bool = true, classWeight: [Int: Float]? = nil,
+        initialEpoch: Int = 0, callbacks: [any Callback] = [], verbose: Verbosity = .auto
     ) throws -> History {
         let (loss, _) = try compiled(operation: "fit")
+        let weighting = try SampleWeighting(sampleWeight: nil, classWeight: classWeight, samples: data.count, loss: loss)
         for (source, operation) in [(data as any SampleSource, "fit"), validationData.map { ($0, "fit (validationData)") }]
             .compactMap({ $0 }) {
             try checkNotEmpty(source, operation: operation)
             _ = try batch(of: source, at: 0..<1, loss: loss, checked: false, operation: operation)
         }
         return try fit(data, batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
-                       validationData: validationData, shuffle: shuffle, initialEpoch: initialEpoch,
+                       validationData: validationData, shuffle: shuffle, weighting: weighting, initialEpoch: initialEpoch,
                        callbacks: callbacks, verbose: verbose, checked: false)
     }
 
     /// The training loop over a source; `checked` when the data was validated as a whole.
     func fit(
         _ data: some SampleSource, batchSize: Int, epochs: Int, validationSplit: Float, validationData: (any SampleSource)?,
-        shuffle: Bool, initialEpoch: Int, callbacks: [any Callback], verbose: Verbosity, checked: Bool
+        shuffle: Bool, weighting: SampleWeighting?, initialEpoch: Int, callbacks: [any Callback], verbose: Verbosity,
+        checked: Bool
     ) throws -> History {
         let (loss, _) = try compiled(operation: "fit")
         try checkBatchSize(batchSize)
@@ -129,7 +138,8 @@ extension Model {
                     let indices = shard(of: globalIndices)
                     shardWeight = Float(indices.count * (dataParallelism?.size ?? 1)) / Float(globalIndices.count)
                     let (xBatch, yBatch) = try self.batch(of: data, at: indices, loss: loss, checked: checked, operation: "fit")
-                    let (value, prediction) = try trainStep(x: xBatch, y: yBatch, loss: loss)
+                    let weights = try weighting?.weights(of: indices, targets: yBatch, loss: loss)
+                    let (value, prediction) = try trainStep(x: xBatch, y: yBatch, loss: loss, sampleWeights: weights)
                     try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
                     var runningLogs = accumulator.logs
                     for callback in allCallbacks {

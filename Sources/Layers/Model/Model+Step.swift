@@ -4,12 +4,14 @@ extension Model {
     // MARK: The step
 
     /// Forward in training mode, loss, backward, regularisation and one optimizer update.
-    func trainStep(x: Tensor, y: Tensor, loss: Loss) throws -> (loss: Float, prediction: Tensor) {
+    func trainStep(x: Tensor, y: Tensor, loss: Loss, sampleWeights: Tensor? = nil) throws -> (loss: Float, prediction: Tensor) {
         let prediction = try forward(x, training: true)
         let outputNode = graph.output - graph.inputCount
         let fuse = loss.fusableActivation != nil && layerCalls[outputNode] == nil
             && (layers[graph.nodes[outputNode].layer] as? any ActivatedLayer)?.activation == loss.fusableActivation
-        var (value, lossGradient) = try wrappingTensorErrors { try loss.compute(prediction: prediction, target: y, fused: fuse) }
+        var (value, lossGradient) = try wrappingTensorErrors {
+            try loss.compute(prediction: prediction, target: y, fused: fuse, sampleWeights: sampleWeights)
+        }
         try backward(lossGradient, fusedAtOutput: fuse)
         value += regularizationLoss()
         try applyOptimizer()
