@@ -83,17 +83,20 @@ extension Layer {
     ) throws -> LayerCall {
         let tape = GradientTape()
         let inputVariables = inputs.map { inputGradient ? tape.watch($0) : Variable($0) }
-        var variables: [String: Variable] = [:]
+        var variables: [ObjectIdentifier: Variable] = [:]
         var sources: [Variable] = []
+        var names: Set<String> = []
         var duplicate: String?
         forEachParameter { parameter in
-            if variables[parameter.name] != nil { duplicate = parameter.name }
+            if !names.insert(parameter.name).inserted { duplicate = parameter.name }
             let variable = parameter.trainable ? tape.watch(parameter.value) : Variable(parameter.value)
-            variables[parameter.name] = variable
+            variables[ObjectIdentifier(parameter.identity)] = variable
             if parameter.trainable { sources.append(variable) }
         }
         if let duplicate {
-            throw LayersError.notReady(operation: "\(name) call", reason: "two parameters are named '\(duplicate)'; name each once")
+            throw LayersError.notReady(
+                operation: "\(name) call",
+                reason: "two parameters are named '\(duplicate)'; name each once (list a layer's own layers' parameters with forEachParameter(prefixedWith:))")
         }
         var recording = context
         recording.parameterVariables = variables

@@ -88,6 +88,17 @@ extension Layer {
     /// The number of scalars in all parameters.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 
+    /// Calls `body` on each parameter with its name prefixed by `prefix/`: how a layer made of
+    /// layers lists theirs, so that every name in it is unique (`first/kernel`, `second/kernel`).
+    public mutating func forEachParameter(prefixedWith prefix: String, _ body: (inout Parameter) throws -> Void) rethrows {
+        try forEachParameter { parameter in
+            let own = parameter.name
+            parameter.name = "\(prefix)/\(own)"
+            defer { parameter.name = own }
+            try body(&parameter)
+        }
+    }
+
     /// This layer with the given name (Keras's `name=` argument): `Dense(units: 10).named("logits")`.
     public func named(_ name: String) -> Self {
         var copy = self
@@ -98,8 +109,9 @@ extension Layer {
 
 /// A weight tensor of a layer with its gradient.
 public struct Parameter: Sendable {
-    /// The name within its layer, as Keras names them: `kernel`, `bias`, `gamma`, ...
-    public let name: String
+    /// The name within its layer, as Keras names them: `kernel`, `bias`, `gamma`, ... (a
+    /// layer made of layers lists theirs as `first/kernel`: see ``Layer/forEachParameter(prefixedWith:_:)``).
+    public var name: String
     /// The current value.
     public var value: Tensor
     /// dLoss/dValue from the last backward pass (same shape as `value` once computed).
@@ -147,8 +159,8 @@ public struct ForwardContext {
     public var training: Bool
     /// The generator for dropout masks and augmentation (seeded by the model).
     public var generator: RandomGenerator
-    /// While a ``DifferentiableLayer`` runs on a tape: its parameters' variables by name.
-    var parameterVariables: [String: Variable]?
+    /// While a ``DifferentiableLayer`` runs on a tape: its parameters' variables, by identity.
+    var parameterVariables: [ObjectIdentifier: Variable]?
 
     /// A context for training or inference.
     public init(training: Bool, generator: RandomGenerator = RandomGenerator(seed: 0)) {
@@ -164,7 +176,7 @@ public struct ForwardContext {
     public subscript(parameter: Parameter) -> Variable {
         get throws {
             guard let parameterVariables else { return Variable(parameter.value) }
-            guard let variable = parameterVariables[parameter.name] else {
+            guard let variable = parameterVariables[ObjectIdentifier(parameter.identity)] else {
                 throw LayersError.notReady(
                     operation: "parameter '\(parameter.name)'",
                     reason: "the layer's forEachParameter does not list it, so it would get no gradient; list it there")

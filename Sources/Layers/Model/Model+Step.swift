@@ -69,7 +69,9 @@ extension Model {
             layerCalls[index] = call
             return call.output.value
         }
-        if kind == .forwardOnly, recorded, var differentiable = layer as? any DifferentiableLayer {
+        // Training, a forward-only layer always runs on its tape, so that a parameter its
+        // forEachParameter forgets is an error rather than a weight that silently never trains.
+        if kind == .forwardOnly, training, var differentiable = layer as? any DifferentiableLayer {
             defer { layer = differentiable }
             let call = try differentiable.recordedCall(inputs[0], inputGradient: inputGradient, context: &context)
             layerCalls[index] = call

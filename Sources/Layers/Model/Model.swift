@@ -111,7 +111,9 @@ public class Model {
         for node in graph.nodes {
             let needsInputGradient = node.inputs.contains { dependsOnWeights[$0] }
             // A shared layer is built by its first call for all of them: one of the others may need dX.
+            // A forward-only layer may call hand-written layers inside, whose input gradients the tape needs.
             context.needsInputGradient = needsInputGradient || graph.callCounts[node.layer] > 1
+                || layers[node.layer] is any DifferentiableLayer
             defer { dependsOnWeights.append(needsInputGradient || layers[node.layer].parameterCount > 0) }
             let inputShapes = node.inputs.map { shapes[$0] }
             do {
