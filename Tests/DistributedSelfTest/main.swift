@@ -72,24 +72,35 @@ if CommandLine.arguments.dropFirst().first == "equivalence" {
         try model.compile(optimizer: Adam(learningRate: 0.01), loss: .categoricalCrossentropy)
         return model
     }
-    // Each rank starts from its own seed: the broadcast must replace weights and shuffle.
-    let distributed = try model(seed: 3 + UInt64(world.rank))
-    distributed.dataParallelism = world
-    try distributed.fit(x: x, y: y, batchSize: 64, epochs: 1, verbose: .silent)   // 20 steps
-    let alone = try model(seed: 3)
-    try alone.fit(x: x, y: y, batchSize: 64, epochs: 1, verbose: .silent)
-    var worst: Float = 0
-    for (a, b) in zip(distributed.weights, alone.weights) {
-        let scale = max(b.scalars.map(abs).max() ?? 0, 1e-12)
-        worst = max(worst, zip(a.scalars, b.scalars).map { abs($0 - $1) }.max()! / scale)
+    /// A residual graph: the same check for a functional model (fan-out and an Add).
+    func residual(seed: UInt64) throws -> Model {
+        let input = Input(shape: [6, 6, 1])
+        let x = try Conv2D(filters: 4, kernelSize: 3, padding: .same, activation: .tanh)(input)
+        let sum = try Add()(x, try Conv2D(filters: 4, kernelSize: 3, padding: .same)(x))
+        let model = try Model(inputs: input, outputs: try Dense(units: 2, activation: .softmax)(try Flatten()(sum)), seed: seed)
+        try model.compile(optimizer: Adam(learningRate: 0.01), loss: .categoricalCrossentropy)
+        return model
     }
-    guard worst < 1e-5 else { fail("weights differ from one process's by \(worst) relative") }
-    var flat = try Tensor(shape: [distributed.weights.reduce(0) { $0 + $1.count }],
-                          scalars: distributed.weights.flatMap(\.scalars))
-    let own = flat
-    try world.broadcast(&flat, from: 0)
-    guard flat == own else { fail("rank \(world.rank)'s weights differ from rank 0's") }
-    print("rank \(world.rank) of \(world.size): ok, 20 steps within \(worst) of one process")
+    for (kind, make) in [("chain", { try model(seed: $0) as Model }), ("graph", residual)] as [(String, (UInt64) throws -> Model)] {
+        // Each rank starts from its own seed: the broadcast must replace weights and shuffle.
+        let distributed = try make(3 + UInt64(world.rank))
+        distributed.dataParallelism = world
+        try distributed.fit(x: x, y: y, batchSize: 64, epochs: 1, verbose: .silent)   // 20 steps
+        let alone = try make(3)
+        try alone.fit(x: x, y: y, batchSize: 64, epochs: 1, verbose: .silent)
+        var worst: Float = 0
+        for (a, b) in zip(distributed.weights, alone.weights) {
+            let scale = max(b.scalars.map(abs).max() ?? 0, 1e-12)
+            worst = max(worst, zip(a.scalars, b.scalars).map { abs($0 - $1) }.max()! / scale)
+        }
+        guard worst < 1e-5 else { fail("\(kind): weights differ from one process's by \(worst) relative") }
+        var flat = try Tensor(shape: [distributed.weights.reduce(0) { $0 + $1.count }],
+                              scalars: distributed.weights.flatMap(\.scalars))
+        let own = flat
+        try world.broadcast(&flat, from: 0)
+        guard flat == own else { fail("\(kind): rank \(world.rank)'s weights differ from rank 0's") }
+        print("rank \(world.rank) of \(world.size): ok, \(kind), 20 steps within \(worst) of one process")
+    }
 
     // With dropout and batch normalisation the ranks see different masks and batch
     // statistics, yet end every epoch with the same model and the same logs.
