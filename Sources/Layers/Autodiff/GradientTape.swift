@@ -81,7 +81,8 @@ public final class GradientTape {
         of target: Variable, withRespectTo sources: [Variable], outputGradient: Tensor? = nil
     ) throws -> [Tensor] {
         defer { clear() }
-        for (index, variable) in ([target] + sources).enumerated() where variable.tape !== self || variable.generation != generation {
+        for (index, variable) in ([target] + sources).enumerated()
+        where variable.tape !== self || variable.generation != generation {
             let role = index == 0 ? "the target" : "source \(index - 1)"
             throw LayersError.notReady(
                 operation: "GradientTape.gradient",
@@ -91,7 +92,8 @@ public final class GradientTape {
         }
         let seed = try outputGradient ?? wrappingTensorErrors { try Tensor.ones(target.shape) }
         guard seed.shape == target.shape else {
-            throw LayersError.invalidData("GradientTape.gradient: expected an output gradient of shape \(target.shape), found \(seed.shape)")
+            throw LayersError.invalidData(
+                "GradientTape.gradient: expected an output gradient of shape \(target.shape), found \(seed.shape)")
         }
         var gradients = [Tensor?](repeating: nil, count: records.count)
         gradients[target.node] = seed

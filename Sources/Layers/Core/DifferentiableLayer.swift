@@ -96,7 +96,8 @@ extension Layer {
         if let duplicate {
             throw LayersError.notReady(
                 operation: "\(name) call",
-                reason: "two parameters are named '\(duplicate)'; name each once (list a layer's own layers' parameters with forEachParameter(prefixedWith:))")
+                reason: "two parameters are named '\(duplicate)'; name each once "
+                    + "(list a layer's own layers' parameters with forEachParameter(prefixedWith:))")
         }
         var recording = context
         recording.parameterVariables = variables

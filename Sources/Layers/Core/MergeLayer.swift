@@ -20,11 +20,13 @@ extension MergeLayer {
 
     /// A merge layer takes a list of inputs. - Throws: always, saying so.
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        throw LayersError.notReady(operation: "\(name) forward", reason: "\(Self.self) merges two or more inputs; use it in a functional Model")
+        throw LayersError.notReady(
+            operation: "\(name) forward", reason: "\(Self.self) merges two or more inputs; use it in a functional Model")
     }
 
     /// Not used: the model differentiates the call with its tape. - Throws: always.
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
-        throw LayersError.notReady(operation: "\(name) backward", reason: "\(Self.self) is differentiated by the tape of each call")
+        throw LayersError.notReady(
+            operation: "\(name) backward", reason: "\(Self.self) is differentiated by the tape of each call")
     }
 }

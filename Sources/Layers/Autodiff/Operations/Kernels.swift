@@ -109,7 +109,8 @@ extension Variable {
     /// The `[H, W, C]` of an `[N, H, W, C]` batch.
     private func imageShape(_ operation: String) throws -> [Int] {
         guard rank == 4 else {
-            throw TensorError.invalidShape(operation: operation, shape: shape, reason: "expected an [N, H, W, C] batch of images")
+            throw TensorError.invalidShape(
+                operation: operation, shape: shape, reason: "expected an [N, H, W, C] batch of images")
         }
         return Array(shape.dropFirst())
     }
