@@ -7,7 +7,7 @@
 // CNN behind `mnist train`'s default augmentation (no peer counterpart: for the epoch-time
 // cost of augmentation). With `layers` it prints instead where a training step's time goes,
 // layer by layer (p50 of each layer's forward and backward within a step at batch 128), and
-// each layer's forward pass at inference (predict).
+// each layer's forward pass at inference (predict), for chains and graphs alike.
 import Datasets
 import Foundation
 import Layers
@@ -94,13 +94,16 @@ func p50(_ body: () throws -> Void) rethrows -> Double {
     return times.sorted()[times.count / 2]
 }
 
-/// The p50 time of each layer's forward and backward pass in a training step, as a table
-/// (for a chain of layers: the graph of a model with merges is not walked here).
+/// The p50 time of each layer's forward and backward pass in a training step, and of its
+/// forward pass at inference, as a table, walking the model's graph node by node (each node
+/// reads the values it names). A layer's backward gets a random gradient of its output's
+/// shape: the time does not depend on the values. Merge layers run on their tape, so only
+/// their forward is timed (their backward is a copy or a sum of the gradient).
 func layerBreakdown(_ model: Model, x: Tensor) throws -> String {
-    guard model is Sequential else { return "the per-layer breakdown walks a chain of layers; \(name) is a graph" }
     var layers = model.layers
+    let graph = model.graph
     let samples = 25
-    var forward = Array(repeating: [Double](), count: layers.count)
+    var forward = Array(repeating: [Double](), count: graph.nodes.count)
     var (backward, inference) = (forward, forward)
     func milliseconds(_ body: () throws -> Void) rethrows -> Double {
         let start = ContinuousClock.now
@@ -108,38 +111,45 @@ func layerBreakdown(_ model: Model, x: Tensor) throws -> String {
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) * 1e-15
     }
+    func run(_ index: Int, _ inputs: [Tensor], _ context: inout ForwardContext) throws -> Tensor {
+        let layer = graph.nodes[index].layer
+        if var merge = layers[layer] as? any MergeLayer {
+            defer { layers[layer] = merge }
+            return try merge.call(inputs.map(Variable.init), context: &context).value
+        }
+        return try layers[layer].forward(inputs[0], context: &context)
+    }
     var generator = RandomGenerator(seed: 7)
     for sample in 0..<(samples + 5) {
-        var context = ForwardContext(training: true, generator: RandomGenerator(seed: UInt64(sample)))
-        var activation = x
-        for index in layers.indices {
-            let time = try milliseconds { activation = try layers[index].forward(activation, context: &context) }
-            if sample >= 5 { forward[index].append(time) }
-        }
-        var gradient = try Tensor.uniform(activation.shape, using: &generator)
-        for index in layers.indices.reversed() {
-            let last = index == layers.count - 1
-            let time = try milliseconds {
-                gradient = last ? try layers[index].backward(preActivationGradient: gradient) : try layers[index].backward(gradient)
+        for training in [true, false] {
+            var context = ForwardContext(training: training, generator: RandomGenerator(seed: UInt64(sample)))
+            var values = [x]
+            for (index, node) in graph.nodes.enumerated() {
+                var output = x
+                let time = try milliseconds { output = try run(index, node.inputs.map { values[$0] }, &context) }
+                if sample >= 5 { training ? forward[index].append(time) : inference[index].append(time) }
+                values.append(output)
             }
-            if sample >= 5 { backward[index].append(time) }
-            if gradient.count == 0 { break }   // the first layer with weights computes no input gradient
-        }
-        var inferenceContext = ForwardContext(training: false, generator: RandomGenerator(seed: 0))
-        activation = x
-        for index in layers.indices {
-            let time = try milliseconds { activation = try layers[index].forward(activation, context: &inferenceContext) }
-            if sample >= 5 { inference[index].append(time) }
+            guard training else { continue }
+            for index in graph.nodes.indices.reversed() where !(layers[graph.nodes[index].layer] is any MergeLayer) {
+                let gradient = try Tensor.uniform(values[index + 1].shape, using: &generator)
+                let last = graph.value(ofNode: index) == graph.output
+                let layer = graph.nodes[index].layer
+                let time = try milliseconds {
+                    _ = last ? try layers[layer].backward(preActivationGradient: gradient) : try layers[layer].backward(gradient)
+                }
+                if sample >= 5 { backward[index].append(time) }
+            }
         }
     }
     func p50(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
-    let rows = layers.indices.map { (layers[$0], p50(forward[$0]), p50(backward[$0]), p50(inference[$0])) }
+    let rows = graph.nodes.indices.map { (layers[graph.nodes[$0].layer], p50(forward[$0]), p50(backward[$0]), p50(inference[$0])) }
     let total = rows.reduce(0) { $0 + $1.1 + $1.2 }
     let inferenceTotal = rows.reduce(0) { $0 + $1.3 }
     func cell(_ text: String, _ width: Int) -> String { text.padding(toLength: Swift.max(width, text.count), withPad: " ", startingAt: 0) }
     var lines = [cell("layer", 44) + cell("output", 12) + "    fwd ms    bwd ms   share  predict ms"]
     for (index, (layer, f, b, i)) in rows.enumerated() {
-        let shape = model.layerOutputShapes[index].map(String.init).joined(separator: "x")
+        let shape = model.nodeOutputShapes[index].map(String.init).joined(separator: "x")
         lines.append(cell("\(layer.name) (\(type(of: layer).typeName))", 44) + cell(shape, 12)
                      + String(format: "%10.3f%10.3f%7.1f%%%12.3f", f, b, 100 * (f + b) / total, i))
     }
