@@ -41,7 +41,8 @@ struct ONNXGraphBuilder {
     }
 
     /// Adds `operation` over several values (a merge), which becomes current. The values are
-    /// first put in one layout, the first value's: `sameLayout` tells the operation what it got.
+    /// first put in one layout, the first value's; `attributes` gets that layout (an axis may
+    /// depend on it).
     mutating func merge(
         _ operation: String, _ values: [Value], name: String, shape newShape: [Int],
         attributes: (_ layout: Layout) -> [Onnx_AttributeProto] = { _ in [] }

@@ -101,6 +101,20 @@ struct LayoutTests {
         #expect(relativeError(try product.reshaped([-1]), Tensor(expected)) < 1e-5)
     }
 
+    @Test("rearrangements that cannot be done are typed errors naming what was expected")
+    func rearrangementErrors() throws {
+        let x = randomTensor([2, 5], seed: 13)
+        #expect { try x.split(sizes: [2, 2], alongAxis: 1) } throws: { "\($0)".contains("adding up to 5") }
+        #expect { try x.slice(alongAxis: 2, 0..<1) } throws: { ($0 as? TensorError) == .invalidAxis(operation: "slice(alongAxis:)", axis: 2, rank: 2) }
+        #expect { try Tensor.stack([x], alongAxis: -4) } throws: { $0 is TensorError }
+        #expect { try Tensor.stack([x, x.slice(alongAxis: 1, 0..<4)], alongAxis: 0) } throws: { "\($0)".contains("one shape") }
+        #expect {
+            try randomTensor([2, 3, 4], seed: 1).matmul(randomTensor([3, 4, 2], seed: 2))
+        } throws: { "\($0)".contains("batch axes") }
+        #expect { try randomTensor([2, 3, 4], seed: 1).matmul(randomTensor([2, 5, 2], seed: 2)) } throws: { "\($0)".contains("inner dimensions") }
+        #expect { try Tensor.broadcastShape([2, 3], [4, 3]) } throws: { "\($0)".contains("do not broadcast") }
+    }
+
     @Test("sums over several axes, keeping them or not")
     func reductions() throws {
         let x = randomTensor([2, 3, 4], seed: 10)

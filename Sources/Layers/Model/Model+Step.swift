@@ -129,7 +129,9 @@ extension Model {
     private func sumSharedLayerGradients(into layers: inout [any Layer]) throws {
         for (layer, calls) in sharedLayerCalls {
             var sums: [Tensor?] = []
-            for var call in calls.values {
+            // In node order: with three calls or more the order of the sums shows in the bits.
+            for node in calls.keys.sorted() {
+                var call = calls[node]!
                 var position = 0
                 try call.forEachParameter { parameter in
                     defer { position += 1 }
@@ -229,7 +231,15 @@ extension Model {
         let layer = graph.nodes[index].layer
         do {
             if training, graph.callCounts[layer] > 1 {
-                var call = sharedLayerCalls[layer]?[index] ?? layers[layer]
+                var call: any Layer
+                if let existing = sharedLayerCalls[layer]?[index] {
+                    call = existing
+                } else {
+                    // A new call (forward) starts without gradients: one whose backward does not run
+                    // (its output does not reach the loss) must add nothing to the layer's sum.
+                    call = layers[layer]
+                    call.forEachParameter { if $0.trainable { $0.gradient = Tensor([]) } }
+                }
                 try body(&call)
                 // Non-trainable state (moving averages) goes back to the layer; the weights are shared.
                 var state: [Tensor] = []

@@ -65,8 +65,8 @@ extension Tensor {
     }
 
     /// Applies the single-axis reduction `reduce` along each of `axes` (all when nil), last
-    /// first, keeping each reduced axis with length 1 or removing it.
-    public func reduce(
+    /// first, keeping each reduced axis with length 1 or removing it (for `Layers`' reductions).
+    package func reduce(
         alongAxes axes: [Int]?, keepingDimensions: Bool, operation: String, _ reduce: (Tensor, Int) throws -> Tensor
     ) throws -> Tensor {
         let normalized = try Set((axes ?? Array(0..<rank)).map { axis in

@@ -96,6 +96,16 @@ struct GradientTapeTests {
         #expect(throws: LayersError.self) { try other.gradient(of: Variable(Tensor(1)), withRespectTo: []) }
     }
 
+    @Test("an output gradient of the wrong shape is an error that gives both shapes")
+    func wrongOutputGradient() throws {
+        let tape = GradientTape()
+        let x = tape.watch(try Tensor.ones([2, 3]))
+        let y = try x.tanh()
+        #expect {
+            try tape.gradient(of: y, withRespectTo: [x], outputGradient: try Tensor.ones([3, 2]))
+        } throws: { error in "\(error)".contains("expected an output gradient of shape [2, 3], found [3, 2]") }
+    }
+
     @Test("operands from two tapes are an error, not a silent constant")
     func twoTapes() throws {
         let (first, second) = (GradientTape(), GradientTape())
