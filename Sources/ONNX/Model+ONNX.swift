@@ -8,7 +8,9 @@ extension Model {
 
     /// Writes the model's inference graph as an ONNX file that ONNX Runtime (and other
     /// ONNX consumers) can run: input `input` of shape `[N, h, w, c]` (NHWC, as the model is fed;
-    /// `N` is symbolic), output `output`. Dropout and augmentation layers are left out.
+    /// `N` is symbolic), output `output`. A model of several inputs or outputs names them as
+    /// the model does: its ``Model/inputNames`` and ``Model/outputNames``. Dropout and
+    /// augmentation layers are left out.
     /// - Throws: ``ONNXExportError`` naming a layer without an ONNX form, or when the model is
     ///   not built or the file cannot be written.
     public func exportONNX(to path: String) throws {
@@ -20,12 +22,17 @@ extension Model {
         }
     }
 
+    /// The names of the exported graph's inputs: `input` for a model of one input.
+    public var onnxInputNames: [String] { graph.inputCount == 1 ? ["input"] : inputNames }
+    /// The names of the exported graph's outputs: `output` for a model of one output.
+    public var onnxOutputNames: [String] { graph.outputs.count == 1 ? ["output"] : outputNames }
+
     /// The ONNX file's bytes (see ``exportONNX(to:)``).
     public func onnxData() throws -> Data {
-        guard let inputShape, isBuilt else { throw ONNXExportError.notBuilt }
-        var graph = ONNXGraphBuilder(inputShape: inputShape)
-        // Each node reads its values (the model's input first, then each node's output).
-        var values = [graph.value]
+        guard let inputShapes, isBuilt else { throw ONNXExportError.notBuilt }
+        var graph = ONNXGraphBuilder(inputShape: inputShapes[0])
+        // Each node reads its values (the model's inputs first, then each node's output).
+        var values = zip(onnxInputNames, inputShapes).map { ONNXGraphBuilder.Value(name: $0, shape: $1, layout: .nhwc) }
         for (node, outputShape) in zip(self.graph.nodes, nodeOutputShapes) {
             let layer = layers[node.layer]
             if let merge = layer as? any ONNXMergeExportable {
@@ -39,22 +46,25 @@ extension Model {
             }
             values.append(graph.value)
         }
-        graph.read(values[self.graph.output])
-        graph.requireModelLayout()
-
         var proto = Onnx_GraphProto()
         proto.name = name
-        proto.node = graph.nodes
+        proto.input = zip(onnxInputNames, inputShapes).map { Self.valueInfo($0, shape: $1) }
+        // Each output value is put in the model's layout and renamed by an Identity, so that
+        // the outputs have stable names.
+        var outputs: [Onnx_NodeProto] = []
+        for (name, (value, shape)) in zip(onnxOutputNames, zip(self.graph.outputs, outputShapes)) {
+            graph.read(values[value])
+            graph.requireModelLayout()
+            var identity = Onnx_NodeProto()
+            identity.opType = "Identity"
+            identity.name = name
+            identity.input = [graph.current]
+            identity.output = [name]
+            outputs.append(identity)
+            proto.output.append(Self.valueInfo(name, shape: shape))
+        }
+        proto.node = graph.nodes + outputs
         proto.initializer = graph.initializers
-        proto.input = [Self.valueInfo("input", shape: inputShape)]
-        // The last value is renamed by an Identity so that the output has a stable name.
-        var identity = Onnx_NodeProto()
-        identity.opType = "Identity"
-        identity.name = "output"
-        identity.input = [graph.current]
-        identity.output = ["output"]
-        proto.node.append(identity)
-        proto.output = [Self.valueInfo("output", shape: outputShape ?? graph.shape)]
 
         var model = Onnx_ModelProto()
         model.irVersion = 8

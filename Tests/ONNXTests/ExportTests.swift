@@ -118,6 +118,38 @@ struct ExportTests {
         }
     }
 
+    @Test("a model of two inputs and two outputs (one an image): ONNX Runtime's outputs, by name, match predict")
+    func severalInputsAndOutputs() throws {
+        let image = Input(shape: [6, 6, 2], name: "image"), extra = Input(shape: [3], name: "extra")
+        let features = try BatchNormalization(momentum: 0.5)(try Conv2D(filters: 3, kernelSize: 3, padding: .same)(image))
+        let mask = try Conv2D(filters: 2, kernelSize: 1, activation: .sigmoid).named("mask")(features)
+        let joined = try Concatenate()(try GlobalAveragePooling2D()(features), try Dense(units: 4, activation: .tanh)(extra))
+        let digit = try Dense(units: 3, activation: .softmax).named("digit")(joined)
+        let model = try Model(inputs: [image, extra], outputs: [digit, mask], seed: 8)
+        try model.compile(optimizer: Adam(learningRate: 0.05), loss: [.categoricalCrossentropy, .meanSquaredError])
+        var generator = RandomGenerator(seed: 3)
+        func inputs(_ count: Int) throws -> [Tensor] {
+            [try Tensor.uniform([count, 6, 6, 2], using: &generator), try Tensor.uniform([count, 3], using: &generator)]
+        }
+        let targets = [try Tensor.oneHot((0..<16).map { $0 % 3 }, classes: 3), try Tensor.uniform([16, 6, 6, 2], using: &generator)]
+        try model.fit(x: try inputs(16), y: targets, batchSize: 8, epochs: 2, verbose: .silent)
+        #expect(model.onnxInputNames == ["image", "extra"] && model.onnxOutputNames == ["digit", "mask"])
+
+        let x = try inputs(5)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("two.onnx")
+        try model.exportONNX(to: file.path)
+        let actual = try ONNXRuntimeRunner.outputs(of: file, inputs: [("image", x[0]), ("extra", x[1])], outputNames: ["digit", "mask"])
+        let expected = try model.predict(x)
+        for (name, (got, want)) in zip(["digit", "mask"], zip(actual, expected)) {
+            #expect(got.shape == want.shape, "\(name)")
+            let difference = zip(got.scalars, want.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
+            #expect(difference < 1e-5, "\(name): largest relative difference \(difference)")
+        }
+    }
+
     @Test("a model that is not built, or a layer without an ONNX form, is a clear error")
     func errors() throws {
         #expect(throws: ONNXExportError.notBuilt) { try Sequential { Dense(units: 2) }.onnxData() }

@@ -15,14 +15,54 @@ extension Model {
     /// - Throws: ``LayersError/invalidGraph(_:)`` when an output depends on an input other than
     ///   `inputs`, or two different layers have one name.
     public convenience init(inputs: Input, outputs: SymbolicTensor, name: String = "model", seed: UInt64? = nil) throws {
+        try self.init(inputs: [inputs], outputs: [outputs], name: name, seed: seed)
+    }
+
+    /// A model of several inputs or outputs (Keras's `Model(inputs=[a, b], outputs=[c, d])`):
+    /// `fit`, `evaluate` and `predict` take a tensor per input and per output, in these orders;
+    /// `compile(optimizer:loss:lossWeights:metrics:)` takes a loss per output.
+    ///
+    /// ```swift
+    /// let image = Input(shape: [28, 28, 1], name: "image")
+    /// let extra = Input(shape: [4], name: "extra")
+    /// let features = try Concatenate()(try Flatten()(image), extra)
+    /// let digit = try Dense(units: 10, activation: .softmax).named("digit")(features)
+    /// let even = try Dense(units: 1, activation: .sigmoid).named("even")(features)
+    /// let model = try Model(inputs: [image, extra], outputs: [digit, even])
+    /// ```
+    /// - Throws: ``LayersError/invalidGraph(_:)`` when there is no input or output, an input is
+    ///   listed twice, an output depends on an input not listed, an output is listed twice or
+    ///   is an input, or two different layers have one name.
+    public convenience init(inputs: [Input], outputs: [SymbolicTensor], name: String = "model", seed: UInt64? = nil) throws {
         let (layers, graph) = try Self.graph(from: inputs, to: outputs)
-        self.init(layers: layers, graph: graph, seed: seed, name: name)
-        inputShape = inputs.shape
+        self.init(layers: layers, graph: graph, seed: seed, name: name, inputNames: Self.uniqueNames(inputs.map(\.name)))
+        inputShapes = inputs.map(\.shape)
+    }
+
+    /// `["input", "input"]` → `["input", "input_1"]`.
+    private static func uniqueNames(_ names: [String]) -> [String] {
+        var used = Set<String>()
+        return names.map { name in
+            var candidate = name
+            var count = 0
+            while used.contains(candidate) {
+                count += 1
+                candidate = "\(name)_\(count)"
+            }
+            used.insert(candidate)
+            return candidate
+        }
     }
 
     /// The layers, each once in the order of its first call, and the graph of the calls from
-    /// `input` to `output`, in an order in which each call comes after the calls it reads.
-    static func graph(from input: Input, to output: SymbolicTensor) throws -> ([any Layer], Graph) {
+    /// `inputs` to `outputs`, in an order in which each call comes after the calls it reads.
+    static func graph(from inputs: [Input], to outputs: [SymbolicTensor]) throws -> ([any Layer], Graph) {
+        guard !inputs.isEmpty, !outputs.isEmpty else {
+            throw LayersError.invalidGraph("a model needs at least one input and one output; found \(inputs.count) and \(outputs.count)")
+        }
+        for (index, input) in inputs.enumerated() where inputs[..<index].contains(where: { $0.identity === input.identity }) {
+            throw LayersError.invalidGraph("the input '\(input.name)' \(input.shape) is listed twice in inputs")
+        }
         var layers: [any Layer] = []
         var layerIndex: [ObjectIdentifier: Int] = [:]  // layers with weights, by identity
         var nodes: [Graph.Node] = []
@@ -30,15 +70,17 @@ extension Model {
         func value(of tensor: SymbolicTensor) throws -> Int {
             let call = tensor.source
             if let source = call.input {
-                guard source.identity === input.identity else {
+                guard let position = inputs.firstIndex(where: { $0.identity === source.identity }) else {
+                    let listed = inputs.count == 1 ? "the model's input '\(inputs[0].name)' \(inputs[0].shape)"
+                        : "among the model's inputs (" + inputs.map { "'\($0.name)' \($0.shape)" }.joined(separator: ", ") + ")"
                     throw LayersError.invalidGraph(
-                        "the model's outputs depend on \(call.label) \(source.shape), which is not the model's input "
-                            + "'\(input.name)' \(input.shape); pass it as inputs, or build the branch from the model's input")
+                        "the model's outputs depend on \(call.label) \(source.shape), which is not \(listed) (another Input "
+                            + "value); pass it as inputs, or build the branch from the model's inputs")
                 }
-                return 0
+                return position
             }
             if let known = valueOfCall[ObjectIdentifier(call)] { return known }
-            let inputs = try call.inputs.map(value(of:))  // calls are made from earlier tensors, so this ends
+            let callInputs = try call.inputs.map(value(of:))  // calls are made from earlier tensors, so this ends
             let layer: Int
             if let identity = call.layerIdentity, let shared = layerIndex[ObjectIdentifier(identity)] {
                 layer = shared
@@ -47,14 +89,21 @@ extension Model {
                 layers.append(call.layer)
                 if let identity = call.layerIdentity { layerIndex[ObjectIdentifier(identity)] = layer }
             }
-            nodes.append(Graph.Node(layer: layer, inputs: inputs))
-            let result = nodes.count  // one input value comes first
+            nodes.append(Graph.Node(layer: layer, inputs: callInputs))
+            let result = inputs.count + nodes.count - 1
             valueOfCall[ObjectIdentifier(call)] = result
             return result
         }
-        let outputValue = try value(of: output)
-        guard outputValue > 0 else {
-            throw LayersError.invalidGraph("the model's output is its input; call at least one layer on it")
+        var outputValues: [Int] = []
+        for (index, output) in outputs.enumerated() {
+            let value = try value(of: output)
+            guard value >= inputs.count else {
+                throw LayersError.invalidGraph("output \(index) is the model's input '\(inputs[value].name)'; call at least one layer on it")
+            }
+            guard !outputValues.contains(value) else {
+                throw LayersError.invalidGraph("output \(index) (\(output.source.label)) is listed twice in outputs")
+            }
+            outputValues.append(value)
         }
         var seen: [String: Int] = [:]
         for (index, layer) in layers.enumerated() where !layer.name.isEmpty {
@@ -65,6 +114,6 @@ extension Model {
             }
             seen[layer.name] = index
         }
-        return (layers, Graph(inputCount: 1, nodes: nodes, output: outputValue))
+        return (layers, Graph(inputCount: inputs.count, nodes: nodes, outputs: outputValues))
     }
 }

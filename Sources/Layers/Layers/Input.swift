@@ -13,9 +13,11 @@ public struct Input: Layer {
     /// Shared by the copies: every use of this value in a functional model is one input.
     let identity = Identity()
 
-    /// An input of samples shaped `shape` (for images: `[height, width, channels]`).
-    public init(shape: [Int]) {
+    /// An input of samples shaped `shape` (for images: `[height, width, channels]`), named
+    /// `name` (a model of several inputs numbers inputs of one name: `input`, `input_1`).
+    public init(shape: [Int], name: String = "input") {
         self.shape = shape
+        self.name = name
         let count = shape.reduce((value: 1, overflow: false)) { partial, dimension in
             let (product, overflow) = partial.value.multipliedReportingOverflow(by: Swift.max(dimension, 1))
             return (product, partial.overflow || overflow)

@@ -111,6 +111,4 @@ extension Model {
         trainingGenerator = try wrappingTensorErrors { try RandomGenerator(state: state) }
     }
 
-    /// The samples `indices` of `data` as tensors, checked against the model and the loss
-    /// unless the whole data set was (`checked`).
 }

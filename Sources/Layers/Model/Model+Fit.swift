@@ -8,11 +8,19 @@ extension Model {
     /// - Throws: ``LayersError`` when the model is not compiled or the data does not fit it.
     @discardableResult
     public func trainOnBatch(x: Tensor, y: Tensor) throws -> Logs {
-        let (loss, _) = try compiled(operation: "trainOnBatch")
-        try validate(x: x, y: y, loss: loss, operation: "trainOnBatch")
-        var accumulator = LogAccumulator(metrics: metrics)
-        let (value, prediction) = try trainStep(x: x, y: y, loss: loss)
-        try accumulator.add(loss: value, prediction: prediction, target: y, lossFunction: loss)
+        try trainOnBatch(x: [x], y: [y])
+    }
+
+    /// One optimisation step on one batch of a model of several inputs or outputs: a tensor
+    /// per input and a tensor of targets per output, in the model's order.
+    /// - Throws: ``LayersError`` when the model is not compiled or the data does not fit it.
+    @discardableResult
+    public func trainOnBatch(x: [Tensor], y: [Tensor]) throws -> Logs {
+        _ = try compiled(operation: "trainOnBatch")
+        try validate(x: x, y: y, operation: "trainOnBatch")
+        var accumulator = LogAccumulator(model: self)
+        let result = try trainStep(x: x, y: y)
+        try accumulator.add(loss: result.loss, outputLosses: result.outputLosses, predictions: result.predictions, targets: y)
         return accumulator.logs
     }
 
@@ -46,14 +54,33 @@ extension Model {
         validationData: (x: Tensor, y: Tensor)? = nil, shuffle: Bool = true, classWeight: [Int: Float]? = nil,
         sampleWeight: Tensor? = nil, initialEpoch: Int = 0, callbacks: [any Callback] = [], verbose: Verbosity = .auto
     ) throws -> History {
-        let (loss, _) = try compiled(operation: "fit")
-        try validate(x: x, y: y, loss: loss, operation: "fit")
+        try fit(x: [x], y: [y], batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
+                validationData: validationData.map { ([$0.x], [$0.y]) }, shuffle: shuffle, classWeight: classWeight,
+                sampleWeight: sampleWeight, initialEpoch: initialEpoch, callbacks: callbacks, verbose: verbose)
+    }
+
+    /// Trains a model of several inputs or outputs: `x` holds a tensor per input and `y` a
+    /// tensor of targets per output, in the model's order, each with a row per sample (as
+    /// Keras's `fit([x1, x2], [y1, y2])`). `sampleWeight` weighs each sample's loss in every
+    /// output; `classWeight` needs a model of one output. The other arguments are those of
+    /// ``fit(x:y:batchSize:epochs:validationSplit:validationData:shuffle:classWeight:sampleWeight:initialEpoch:callbacks:verbose:)``.
+    /// - Throws: ``LayersError`` for bad arguments or data (before any training happens),
+    ///   or from a callback to stop training.
+    @discardableResult
+    public func fit(
+        x: [Tensor], y: [Tensor], batchSize: Int = 32, epochs: Int = 1, validationSplit: Float = 0,
+        validationData: (x: [Tensor], y: [Tensor])? = nil, shuffle: Bool = true, classWeight: [Int: Float]? = nil,
+        sampleWeight: Tensor? = nil, initialEpoch: Int = 0, callbacks: [any Callback] = [], verbose: Verbosity = .auto
+    ) throws -> History {
+        _ = try compiled(operation: "fit")
+        try validate(x: x, y: y, operation: "fit")
         if let validationData {
-            try validate(x: validationData.x, y: validationData.y, loss: loss, operation: "fit (validationData)")
+            try validate(x: validationData.x, y: validationData.y, operation: "fit (validationData)")
         }
-        let weighting = try SampleWeighting(sampleWeight: sampleWeight, classWeight: classWeight, samples: x.shape[0], loss: loss)
-        return try fit(TensorSamples(x: x, y: y), batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
-                       validationData: validationData.map { TensorSamples(x: $0.x, y: $0.y) }, shuffle: shuffle,
+        let weighting = try SampleWeighting(sampleWeight: sampleWeight, classWeight: classWeight, samples: x[0].shape[0], model: self)
+        return try fit(TensorSamples(inputs: x, targets: y), batchSize: batchSize, epochs: epochs,
+                       validationSplit: validationSplit,
+                       validationData: validationData.map { TensorSamples(inputs: $0.x, targets: $0.y) }, shuffle: shuffle,
                        weighting: weighting, initialEpoch: initialEpoch, callbacks: callbacks, verbose: verbose, checked: true)
     }
 
@@ -70,12 +97,12 @@ extension Model {
         validationData: (any SampleSource)? = nil, shuffle: Bool = true, classWeight: [Int: Float]? = nil,
         initialEpoch: Int = 0, callbacks: [any Callback] = [], verbose: Verbosity = .auto
     ) throws -> History {
-        let (loss, _) = try compiled(operation: "fit")
-        let weighting = try SampleWeighting(sampleWeight: nil, classWeight: classWeight, samples: data.count, loss: loss)
+        _ = try compiled(operation: "fit")
+        let weighting = try SampleWeighting(sampleWeight: nil, classWeight: classWeight, samples: data.count, model: self)
         for (source, operation) in [(data as any SampleSource, "fit"), validationData.map { ($0, "fit (validationData)") }]
             .compactMap({ $0 }) {
             try checkNotEmpty(source, operation: operation)
-            _ = try batch(of: source, at: 0..<1, loss: loss, checked: false, operation: operation)
+            _ = try batch(of: source, at: 0..<1, checked: false, operation: operation)
         }
         return try fit(data, batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
                        validationData: validationData, shuffle: shuffle, weighting: weighting, initialEpoch: initialEpoch,
@@ -88,7 +115,7 @@ extension Model {
         shuffle: Bool, weighting: SampleWeighting?, initialEpoch: Int, callbacks: [any Callback], verbose: Verbosity,
         checked: Bool
     ) throws -> History {
-        let (loss, _) = try compiled(operation: "fit")
+        _ = try compiled(operation: "fit")
         try checkBatchSize(batchSize)
         guard epochs >= 0, initialEpoch >= 0, initialEpoch <= epochs else {
             throw LayersError.invalidData("fit: expected 0 <= initialEpoch (\(initialEpoch)) <= epochs (\(epochs))")
@@ -131,16 +158,17 @@ extension Model {
                 for callback in allCallbacks { try callback.onEpochBegin(epoch, model: self) }
                 var order = Array(trainingRange)
                 if shuffle { order.shuffle(using: &trainingGenerator) }
-                var accumulator = LogAccumulator(metrics: metrics)
+                var accumulator = LogAccumulator(model: self)
                 for batch in 0..<stepsPerEpoch {
                     for callback in allCallbacks { try callback.onBatchBegin(batch, model: self) }
                     let globalIndices = order[(batch * batchSize)..<Swift.min((batch + 1) * batchSize, samples)]
                     let indices = shard(of: globalIndices)
                     shardWeight = Float(indices.count * (dataParallelism?.size ?? 1)) / Float(globalIndices.count)
-                    let (xBatch, yBatch) = try self.batch(of: data, at: indices, loss: loss, checked: checked, operation: "fit")
-                    let weights = try weighting?.weights(of: indices, targets: yBatch, loss: loss)
-                    let (value, prediction) = try trainStep(x: xBatch, y: yBatch, loss: loss, sampleWeights: weights)
-                    try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
+                    let (xBatch, yBatch) = try self.batch(of: data, at: indices, checked: checked, operation: "fit")
+                    let weights = try weighting?.weights(of: indices, targets: yBatch[0], loss: losses[0])
+                    let result = try trainStep(x: xBatch, y: yBatch, sampleWeights: weights)
+                    try accumulator.add(loss: result.loss, outputLosses: result.outputLosses, predictions: result.predictions,
+                                        targets: yBatch)
                     var runningLogs = accumulator.logs
                     for callback in allCallbacks {
                         try callback.onBatchEnd(batch, logs: runningLogs, model: self)
@@ -171,18 +199,17 @@ extension Model {
         return history
     }
 
-    /// This process's contiguous slice of a batch's indices under ``dataParallelism`` (the
-    /// whole batch otherwise).
-
+    /// The batch of `data` at `indices`, checked against the model unless `checked` (the data
+    /// was validated as a whole).
     func batch(
-        of data: some SampleSource, at indices: some Collection<Int>, loss: Loss, checked: Bool, operation: String
-    ) throws -> (x: Tensor, y: Tensor) {
-        let (x, y) = try wrappingTensorErrors { try data.batch(at: indices) }
+        of data: some SampleSource, at indices: some Collection<Int>, checked: Bool, operation: String
+    ) throws -> (x: [Tensor], y: [Tensor]) {
+        let (x, y) = try wrappingTensorErrors { try data.inputsAndTargets(at: indices) }
         guard !checked else { return (x, y) }
-        guard x.shape.first == indices.count else {
-            throw LayersError.invalidData("\(operation): asked the data for \(indices.count) samples, received x of shape \(x.shape)")
+        if let wrong = x.first(where: { $0.shape.first != indices.count }) {
+            throw LayersError.invalidData("\(operation): asked the data for \(indices.count) samples, received x of shape \(wrong.shape)")
         }
-        try validate(x: x, y: y, loss: loss, operation: operation)
+        try validate(x: x, y: y, operation: operation)
         return (x, y)
     }
 
@@ -203,28 +230,62 @@ extension Model {
         guard batchSize > 0 else { throw LayersError.invalidData("expected a positive batchSize, found \(batchSize)") }
     }
 
-    /// Builds the model from `x`'s sample shape if needed and checks that `x` fits it.
-    func prepare(for x: Tensor, operation: String) throws {
-        guard x.rank >= 1, x.shape[0] > 0 else {
-            throw LayersError.invalidData("\(operation): expected at least one sample, found x of shape \(x.shape)")
-        }
-        let sampleShape = Array(x.shape.dropFirst())
-        if !isBuilt { try build(inputShape: inputShape ?? sampleShape) }
-        guard sampleShape == inputShape else {
+    /// Builds the model from the inputs' sample shapes if needed and checks that `x` (a tensor
+    /// per input) fits it.
+    func prepare(for x: [Tensor], operation: String) throws {
+        guard x.count == graph.inputCount else {
             throw LayersError.invalidData(
-                "\(operation): expected samples of shape \(inputShape ?? []), found \(sampleShape) (x has shape \(x.shape))")
+                "\(operation): the model has \(graph.inputCount) inputs (\(inputNames.joined(separator: ", "))), found \(x.count) "
+                + "tensors in x; give one per input, in that order")
         }
-        if let bad = x.firstNonFinite {
-            throw LayersError.invalidData("\(operation): x contains \(bad.value); clean or impute the data first")
+        let several = x.count > 1
+        for (index, input) in x.enumerated() {
+            let which = several ? "x[\(index)] (input '\(inputNames[index])')" : "x"
+            guard input.rank >= 1, input.shape[0] > 0 else {
+                throw LayersError.invalidData("\(operation): expected at least one sample, found \(which) of shape \(input.shape)")
+            }
+            guard input.shape[0] == x[0].shape[0] else {
+                throw LayersError.invalidData(
+                    "\(operation): x[0] has \(x[0].shape[0]) samples but \(which) has \(input.shape[0]) (shape \(input.shape))")
+            }
+        }
+        let sampleShapes = x.map { Array($0.shape.dropFirst()) }
+        if !isBuilt { try build(inputShapes: inputShapes ?? sampleShapes) }
+        for (index, input) in x.enumerated() {
+            let which = several ? "x[\(index)] (input '\(inputNames[index])')" : "x"
+            guard sampleShapes[index] == inputShapes?[index] else {
+                throw LayersError.invalidData(
+                    "\(operation): expected samples of shape \(inputShapes?[index] ?? []), found \(sampleShapes[index]) "
+                    + "(\(which) has shape \(input.shape))")
+            }
+            if let bad = input.firstNonFinite {
+                throw LayersError.invalidData("\(operation): \(which) contains \(bad.value); clean or impute the data first")
+            }
         }
     }
 
-    func validate(x: Tensor, y: Tensor, loss: Loss, operation: String) throws {
+    /// Checks that `x` (a tensor per input) and `y` (a tensor of targets per output) fit the
+    /// compiled model.
+    func validate(x: [Tensor], y: [Tensor], operation: String) throws {
         try prepare(for: x, operation: operation)
-        guard y.rank >= 1, y.shape[0] == x.shape[0] else {
-            throw LayersError.invalidData("\(operation): x has \(x.shape[0]) samples but y has \(y.shape.first ?? 0) (shape \(y.shape))")
+        guard y.count == graph.outputs.count else {
+            throw LayersError.invalidData(
+                "\(operation): the model has \(graph.outputs.count) outputs (\(outputNames.joined(separator: ", "))), found \(y.count) "
+                + "tensors in y; give the targets of each output, in that order")
         }
-        try loss.validate(targets: y, outputShape: outputShape ?? [])
+        let several = y.count > 1
+        for (index, targets) in y.enumerated() {
+            let which = several ? "y[\(index)] (output '\(outputNames[index])')" : "y"
+            guard targets.rank >= 1, targets.shape[0] == x[0].shape[0] else {
+                throw LayersError.invalidData(
+                    "\(operation): x has \(x[0].shape[0]) samples but \(which) has \(targets.shape.first ?? 0) (shape \(targets.shape))")
+            }
+            do {
+                try losses[index].validate(targets: targets, outputShape: outputShapes[index])
+            } catch let LayersError.invalidData(message) where several {
+                throw LayersError.invalidData("output '\(outputNames[index])': \(message)")
+            }
+        }
     }
 
     /// Adds a value to the logs of the batch or epoch whose `onBatchEnd`/`onEpochEnd` hook is

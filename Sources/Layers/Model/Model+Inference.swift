@@ -6,49 +6,77 @@ extension Model {
 
     /// The model's outputs for `x`, computed `batchSize` samples at a time in inference mode
     /// (no dropout or augmentation; BatchNormalization uses its moving statistics).
-    /// - Throws: ``LayersError/invalidData(_:)`` when `x` does not fit the model's input.
+    /// - Throws: ``LayersError/invalidData(_:)`` when `x` does not fit the model's input, or
+    ///   the model has several inputs or outputs (give `predict` a tensor per input).
     public func predict(_ x: Tensor, batchSize: Int = 32) throws -> Tensor {
+        try checkOneOutput(operation: "predict", alternative: "predict([x1, x2, ...])")
+        return try predict([x], batchSize: batchSize)[0]
+    }
+
+    /// The outputs of a model of several inputs or outputs: `x` holds a tensor per input, and
+    /// the result a tensor per output, in the model's order (Keras's `predict([x1, x2])`).
+    /// - Throws: ``LayersError/invalidData(_:)`` when `x` does not fit the model's inputs.
+    public func predict(_ x: [Tensor], batchSize: Int = 32) throws -> [Tensor] {
         try checkBatchSize(batchSize)
         try prepare(for: x, operation: "predict")
-        let samples = x.shape[0]
-        var result = try wrappingTensorErrors { try Tensor.zeros([samples] + (outputShape ?? [])) }
-        let rowSize = (outputShape ?? []).reduce(1, *)
+        let samples = x[0].shape[0]
+        var results = try wrappingTensorErrors { try outputShapes.map { try Tensor.zeros([samples] + $0) } }
+        let rowSizes = outputShapes.map { $0.reduce(1, *) }
         for start in stride(from: 0, to: samples, by: batchSize) {
             let end = Swift.min(start + batchSize, samples)
-            let output = try forward(try wrappingTensorErrors { try x.slice(batch: start..<end) }, training: false)
-            try wrappingTensorErrors { try result.writeScalars(of: output, at: start * rowSize) }
+            let outputs = try forward(try wrappingTensorErrors { try x.map { try $0.slice(batch: start..<end) } }, training: false)
+            for index in outputs.indices {
+                try wrappingTensorErrors { try results[index].writeScalars(of: outputs[index], at: start * rowSizes[index]) }
+            }
         }
-        return result
+        return results
     }
 
     /// The model's outputs for the inputs of `data` (its targets are not used), read a batch at
     /// a time, in inference mode.
-    /// - Throws: ``LayersError`` when a batch does not fit the model, and what `data` throws.
+    /// - Throws: ``LayersError`` when a batch does not fit the model or the model has several
+    ///   outputs, and what `data` throws.
     public func predict(_ data: some SampleSource, batchSize: Int = 32) throws -> Tensor {
         try checkBatchSize(batchSize)
         try checkNotEmpty(data, operation: "predict")
+        try checkOneOutput(operation: "predict", alternative: "predict([x1, x2, ...]) on tensors")
         var result: Tensor?
         for start in stride(from: 0, to: data.count, by: batchSize) {
             let range = start..<Swift.min(start + batchSize, data.count)
-            let x = try wrappingTensorErrors { try data.batch(at: range).x }
-            guard x.shape.first == range.count else {
-                throw LayersError.invalidData("predict: asked the data for \(range.count) samples, received x of shape \(x.shape)")
+            let x = try wrappingTensorErrors { try data.inputsAndTargets(at: range).inputs }
+            if let wrong = x.first(where: { $0.shape.first != range.count }) {
+                throw LayersError.invalidData("predict: asked the data for \(range.count) samples, received x of shape \(wrong.shape)")
             }
             try prepare(for: x, operation: "predict")
-            let output = try forward(x, training: false)
+            let output = try forward(x, training: false)[0]
             if result == nil { result = try wrappingTensorErrors { try Tensor.zeros([data.count] + output.shape.dropFirst()) } }
             try wrappingTensorErrors { try result!.writeScalars(of: output, at: start * (output.count / range.count)) }
         }
         return result!
     }
 
+    /// Refuses a one-tensor call on a model of several outputs.
+    func checkOneOutput(operation: String, alternative: String) throws {
+        guard graph.outputs.count == 1 else {
+            throw LayersError.invalidData(
+                "\(operation): the model has \(graph.outputs.count) outputs (\(outputNames.joined(separator: ", "))); use \(alternative)")
+        }
+    }
+
     /// The loss and metrics on `x` and `y`, in inference mode, averaged over all samples.
     /// - Throws: ``LayersError`` when the model is not compiled or the data does not fit it.
     public func evaluate(x: Tensor, y: Tensor, batchSize: Int = 32) throws -> Logs {
+        try evaluate(x: [x], y: [y], batchSize: batchSize)
+    }
+
+    /// The loss and metrics of a model of several inputs or outputs, on a tensor per input and
+    /// a tensor of targets per output (see ``LogAccumulator`` for the keys).
+    /// - Throws: ``LayersError`` when the model is not compiled or the data does not fit it.
+    public func evaluate(x: [Tensor], y: [Tensor], batchSize: Int = 32) throws -> Logs {
         try checkBatchSize(batchSize)
-        let (loss, _) = try compiled(operation: "evaluate")
-        try validate(x: x, y: y, loss: loss, operation: "evaluate")
-        return try evaluate(TensorSamples(x: x, y: y), samples: 0..<x.shape[0], batchSize: batchSize, checked: true)
+        _ = try compiled(operation: "evaluate")
+        try validate(x: x, y: y, operation: "evaluate")
+        return try evaluate(TensorSamples(inputs: x, targets: y), samples: 0..<x[0].shape[0], batchSize: batchSize, checked: true)
     }
 
     /// The loss and metrics on the samples of `data`, read a batch at a time, in inference
@@ -65,14 +93,17 @@ extension Model {
     /// The loss and metrics over the samples `samples` of `data`; `checked` when the data was
     /// validated as a whole, otherwise each batch is.
     func evaluate(_ data: some SampleSource, samples: Range<Int>, batchSize: Int, checked: Bool) throws -> Logs {
-        guard let loss else { throw LayersError.notReady(operation: "evaluate", reason: "the model is not compiled") }
-        var accumulator = LogAccumulator(metrics: metrics)
+        _ = try compiled(operation: "evaluate")
+        var accumulator = LogAccumulator(model: self)
         for start in stride(from: samples.lowerBound, to: samples.upperBound, by: batchSize) {
             let range = start..<Swift.min(start + batchSize, samples.upperBound)
-            let (xBatch, yBatch) = try batch(of: data, at: range, loss: loss, checked: checked, operation: "evaluate")
-            let prediction = try forward(xBatch, training: false)
-            let value = try wrappingTensorErrors { try loss.compute(prediction: prediction, target: yBatch).value } + regularizationLoss()
-            try accumulator.add(loss: value, prediction: prediction, target: yBatch, lossFunction: loss)
+            let (xBatch, yBatch) = try batch(of: data, at: range, checked: checked, operation: "evaluate")
+            let predictions = try forward(xBatch, training: false)
+            let values = try wrappingTensorErrors {
+                try losses.indices.map { try losses[$0].compute(prediction: predictions[$0], target: yBatch[$0]).value }
+            }
+            let total = zip(values, lossWeights).reduce(0) { $0 + $1.0 * $1.1 } + regularizationLoss()
+            try accumulator.add(loss: total, outputLosses: values, predictions: predictions, targets: yBatch)
         }
         return accumulator.logs
     }

@@ -3,24 +3,46 @@ import Tensor
 extension Model {
     // MARK: The step
 
-    /// Forward in training mode, loss, backward, regularisation and one optimizer update.
-    func trainStep(x: Tensor, y: Tensor, loss: Loss, sampleWeights: Tensor? = nil) throws -> (loss: Float, prediction: Tensor) {
-        let prediction = try forward(x, training: true)
-        let outputNode = graph.output - graph.inputCount
-        let fuse = loss.fusableActivation != nil && layerCalls[outputNode] == nil
-            && (layers[graph.nodes[outputNode].layer] as? any ActivatedLayer)?.activation == loss.fusableActivation
-        var (value, lossGradient) = try wrappingTensorErrors {
-            try loss.compute(prediction: prediction, target: y, fused: fuse, sampleWeights: sampleWeights)
+    /// Forward in training mode, the loss of each output, backward, regularisation and one
+    /// optimizer update. Returns the loss minimised (the outputs' losses weighted by
+    /// ``lossWeights``, plus regularisation), each output's own loss, and the predictions.
+    func trainStep(x: [Tensor], y: [Tensor], sampleWeights: Tensor? = nil) throws -> StepResult {
+        let predictions = try forward(x, training: true)
+        var total: Float = 0
+        var outputLosses: [Float] = []
+        var gradients: [Tensor] = []
+        var fused: [Bool] = []
+        for (index, (prediction, target)) in zip(predictions, y).enumerated() {
+            let fuse = canFuseLoss(ofOutput: index)
+            var (value, gradient) = try wrappingTensorErrors {
+                try losses[index].compute(prediction: prediction, target: target, fused: fuse, sampleWeights: sampleWeights)
+            }
+            // A weight of 0 still sends a (zero) gradient, so that every layer gets one.
+            if lossWeights[index] != 1 { gradient *= lossWeights[index] }
+            total += lossWeights[index] * value
+            outputLosses.append(value)
+            gradients.append(gradient)
+            fused.append(fuse)
         }
-        try backward(lossGradient, fusedAtOutput: fuse)
-        value += regularizationLoss()
+        try backward(gradients, fusedAtOutputs: fused)
+        total += regularizationLoss()
         try applyOptimizer()
-        return (value, prediction)
+        return StepResult(loss: total, outputLosses: outputLosses, predictions: predictions)
+    }
+
+    /// Whether output `index`'s loss may be computed together with the activation of the
+    /// layer that produces it (softmax with cross-entropy): the layer is hand-written, ends
+    /// in the activation the loss fuses, and no other node reads its output.
+    private func canFuseLoss(ofOutput index: Int) -> Bool {
+        let value = graph.outputs[index]
+        guard let activation = losses[index].fusableActivation, let node = graph.node(ofValue: value),
+              layerCalls[node] == nil, graph.lastReaders[value] == -1 else { return false }
+        return (layers[graph.nodes[node].layer] as? any ActivatedLayer)?.activation == activation
     }
 
     /// The forward pass: every node in order, each reading the values it names. A value is
     /// let go after its last reader, so inference holds only what is still to be read.
-    func forward(_ x: Tensor, training: Bool) throws -> Tensor {
+    func forward(_ x: [Tensor], training: Bool) throws -> [Tensor] {
         var shared = trainingGenerator
         var context = ForwardContext(training: training, generator: shared)
         // Under data parallelism every process draws the same seed from the shared generator
@@ -33,7 +55,7 @@ extension Model {
         }
         layerCalls.removeAll()
         sharedLayerCalls.removeAll()
-        var values: [Tensor?] = [x]
+        var values: [Tensor?] = x
         values.reserveCapacity(graph.inputCount + graph.nodes.count)
         try withLayers { layers in
             for (index, node) in graph.nodes.enumerated() {
@@ -42,12 +64,12 @@ extension Model {
                 try runNode(index, of: &layers, training: training) { layer in
                     output = try forward(layer: &layer, node: index, inputs, training: training, context: &context)
                 }
-                for read in node.inputs where graph.lastReaders[read] == index && read != graph.output { values[read] = nil }
+                for read in node.inputs where graph.lastReaders[read] == index && !graph.isOutput[read] { values[read] = nil }
                 values.append(output)
             }
         }
         if training { trainingGenerator = ownStream ? shared : context.generator }
-        return values[graph.output]!
+        return graph.outputs.map { values[$0]! }
     }
 
     /// One node's forward pass. A forward-only layer (or a merge) that the backward pass
@@ -81,13 +103,17 @@ extension Model {
     }
 
     /// The backward pass: the nodes in reverse, each given dLoss/dOutput (the sum over the
-    /// nodes that read its output), each parameter's gradient set by its layer (summed over the
-    /// calls of a shared layer). With `fusedAtOutput`, `outputGradient` is the gradient before
-    /// the output layer's activation.
-    func backward(_ outputGradient: Tensor, fusedAtOutput: Bool) throws {
-        let outputNode = graph.output - graph.inputCount
+    /// nodes that read its output, and the loss when it is a model output), each parameter's
+    /// gradient set by its layer (summed over the calls of a shared layer). `outputGradients`
+    /// are the gradients of the model's outputs; where `fusedAtOutputs` says so, one is the
+    /// gradient before the output layer's activation.
+    func backward(_ outputGradients: [Tensor], fusedAtOutputs: [Bool]) throws {
         var gradients = [Tensor?](repeating: nil, count: graph.inputCount + graph.nodes.count)
-        gradients[graph.output] = outputGradient
+        var fusedNodes: Set<Int> = []
+        for (output, (gradient, fused)) in zip(graph.outputs, zip(outputGradients, fusedAtOutputs)) {
+            gradients[output] = gradient
+            if fused, let node = graph.node(ofValue: output) { fusedNodes.insert(node) }
+        }
         try withLayers { layers in
             for index in graph.nodes.indices.reversed() where backwardPlan.visits[index] {
                 let value = graph.value(ofNode: index)
@@ -98,7 +124,7 @@ extension Model {
                     // In place on the array's layer: a copy would share its gradient buffers and force new ones.
                     if let call = layerCalls.removeValue(forKey: index) {
                         inputGradients = try call.backward(gradient, layer: &layer)
-                    } else if index == outputNode && fusedAtOutput {
+                    } else if fusedNodes.contains(index) {
                         inputGradients = [try layer.backward(preActivationGradient: gradient)]
                     } else {
                         inputGradients = [try layer.backward(gradient)]
@@ -106,7 +132,7 @@ extension Model {
                 }
                 guard backwardPlan.needsInputGradient[index] else { continue }
                 for (input, inputGradient) in zip(graph.nodes[index].inputs, inputGradients) {
-                    let sample = input < graph.inputCount ? inputShape ?? [] : nodeOutputShapes[input - graph.inputCount]
+                    let sample = shape(ofValue: input)
                     guard inputGradient.shape.first == gradient.shape.first, inputGradient.shape.dropFirst().elementsEqual(sample) else {
                         let layer = graph.nodes[index].layer
                         throw LayersError.inLayer(name: layers[layer].name, index: layer, error: .invalidGradient(
@@ -260,4 +286,11 @@ extension Model {
             throw LayersError.inLayer(name: layers[layer].name, index: layer, error: .tensor(error))
         }
     }
+}
+
+/// What one training step returns: the loss minimised, each output's loss, the predictions.
+struct StepResult {
+    let loss: Float
+    let outputLosses: [Float]
+    let predictions: [Tensor]
 }

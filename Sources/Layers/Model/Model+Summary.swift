@@ -15,18 +15,23 @@ extension Model {
     /// - Throws: ``LayersError/notReady(operation:reason:)`` when the input shape is unknown,
     ///   or the build error of a layer that does not fit.
     public func summary() throws -> String {
-        guard let inputShape else {
+        guard let inputShapes else {
             throw LayersError.notReady(operation: "summary",
                                        reason: "the input shape is unknown; start the model with Input(shape:) or call build(inputShape:)")
         }
-        try build(inputShape: inputShape)
+        try build(inputShapes: inputShapes)
         // A graph other than a chain gets Keras's "Connected to" column: what each call reads.
         let connected = graph != .chain(layers.count)
-        func source(_ value: Int) -> String { value < graph.inputCount ? "input" : layers[graph.nodes[value - graph.inputCount].layer].name }
+        func source(_ value: Int) -> String { value < graph.inputCount ? inputNames[value] : layers[graph.nodes[value - graph.inputCount].layer].name }
+        func shapeText(_ shape: [Int]) -> String { "(None, " + shape.map(String.init).joined(separator: ", ") + ")" }
         var rows: [[String]] = []
+        // Several inputs get a row each (Keras's InputLayer rows), so that "Connected to" names them.
+        if graph.inputCount > 1 {
+            rows = zip(inputNames, inputShapes).map { ["\($0) (Input)", shapeText($1), "0", "-"] }
+        }
         for (index, layer) in layers.enumerated() where !(layer is Input) {
             let calls = graph.nodes.indices.filter { graph.nodes[$0].layer == index }
-            let shape = "(None, " + nodeOutputShapes[calls[0]].map(String.init).joined(separator: ", ") + ")"
+            let shape = shapeText(nodeOutputShapes[calls[0]])
             var row = ["\(layer.name) (\(type(of: layer).typeName))", shape, grouped(layer.parameterCount)]
             if connected {
                 row.append(calls.map { graph.nodes[$0].inputs.map(source).joined(separator: ", ") }.joined(separator: "; "))

@@ -25,14 +25,19 @@ public class Model {
     public internal(set) var graph: Graph
     /// The seed every random choice of this model derives from.
     public let seed: UInt64
-    /// The shape of one input sample, once known (from `Input` or `build(inputShape:)`).
-    public internal(set) var inputShape: [Int]?
+    /// The shape of one sample of each input, once known (from `Input` or `build(inputShapes:)`).
+    public internal(set) var inputShapes: [[Int]]?
+    /// The names of the inputs (their ``Input``'s names), for summaries, errors and export.
+    public internal(set) var inputNames: [String]
     /// The output shape of one sample after each node of ``graph``, once built.
     public internal(set) var nodeOutputShapes: [[Int]] = []
-    /// The optimizer, loss and metrics given to ``compile(optimizer:loss:metrics:)``.
+    /// The optimizer given to ``compile(optimizer:loss:lossWeights:metrics:)``.
     public internal(set) var optimizer: (any Optimizer)?
-    public internal(set) var loss: Loss?
-    public internal(set) var metrics: [Metric] = []
+    /// The loss of each output, the weight of each in the loss minimised, and the metrics of
+    /// each output, as compiled.
+    public internal(set) var losses: [Loss] = []
+    public internal(set) var lossWeights: [Float] = []
+    public internal(set) var outputMetrics: [[Metric]] = []
     /// Set to true (by a callback) to end `fit` after the current epoch.
     public var stopTraining = false
     /// The number of optimisation steps taken so far.
@@ -67,10 +72,11 @@ public class Model {
     var sharedLayerCalls: [Int: [Int: any Layer]] = [:]
 
     /// A model of `layers` called as `graph` says. Without a seed, a random one is drawn.
-    init(layers: [any Layer], graph: Graph, seed: UInt64?, name: String) {
+    init(layers: [any Layer], graph: Graph, seed: UInt64?, name: String, inputNames: [String]? = nil) {
         self.layers = layers
         self.graph = graph
         self.name = name
+        self.inputNames = inputNames ?? (graph.inputCount == 1 ? ["input"] : (0..<graph.inputCount).map { "input_\($0)" })
         self.seed = seed ?? UInt64.random(in: .min ... .max)
         var root = RandomGenerator(seed: self.seed)
         _ = root.split()  // the first stream is for initialisation (see build)
@@ -80,8 +86,31 @@ public class Model {
     /// Whether the layers have been built (weights exist).
     public var isBuilt: Bool { !nodeOutputShapes.isEmpty }
 
-    /// The shape of one output sample, once built.
-    public var outputShape: [Int]? { isBuilt ? nodeOutputShapes[graph.output - graph.inputCount] : nil }
+    /// The shape of one sample of the (first) input, once known.
+    public internal(set) var inputShape: [Int]? {
+        get { inputShapes?.first }
+        set { inputShapes = newValue.map { [$0] } }
+    }
+
+    /// The shape of one sample of each output, once built (empty before).
+    public var outputShapes: [[Int]] { isBuilt ? graph.outputs.map { shape(ofValue: $0) } : [] }
+
+    /// The shape of one sample of the (first) output, once built.
+    public var outputShape: [Int]? { outputShapes.first }
+
+    /// The names the outputs are logged under (`digit_loss`, `digit_accuracy`): the names of
+    /// the layers that compute them, as in Keras.
+    public var outputNames: [String] { graph.outputs.map { layers[graph.nodes[$0 - graph.inputCount].layer].name } }
+
+    /// The loss of the (first) output, as compiled.
+    public var loss: Loss? { losses.first }
+    /// The metrics of the (first) output, as compiled.
+    public var metrics: [Metric] { outputMetrics.first ?? [] }
+
+    /// The shape of one sample of value `value` of ``graph`` (an input or a node's output).
+    func shape(ofValue value: Int) -> [Int] {
+        value < graph.inputCount ? inputShapes?[value] ?? [] : nodeOutputShapes[value - graph.inputCount]
+    }
 
     /// The output shape of one sample after each layer's first call, once built.
     public var layerOutputShapes: [[Int]] {
@@ -93,20 +122,34 @@ public class Model {
     /// node and creates the weights. `compile` calls it when the input shape is known.
     /// - Throws: ``LayersError/inLayer(name:index:error:)`` naming the layer that cannot take its input.
     public func build(inputShape: [Int]) throws {
+        try build(inputShapes: [inputShape])
+    }
+
+    /// Builds every layer for a model of several inputs, one sample of each shaped as
+    /// `inputShapes` says (in the order of the model's inputs).
+    /// - Throws: ``LayersError`` for a count of shapes other than the model's inputs, or
+    ///   ``LayersError/inLayer(name:index:error:)`` naming the layer that cannot take its input.
+    public func build(inputShapes: [[Int]]) throws {
         guard !layers.isEmpty else { throw LayersError.notReady(operation: "build", reason: "the model has no layers") }
+        guard inputShapes.count == graph.inputCount else {
+            throw LayersError.invalidData("the model has \(graph.inputCount) inputs (\(inputNames.joined(separator: ", "))), "
+                                          + "found \(inputShapes.count) input shapes")
+        }
         if isBuilt {
-            guard inputShape == self.inputShape else {
-                throw LayersError.invalidData("the model was built for samples of shape \(self.inputShape ?? []), found \(inputShape)")
+            guard inputShapes == self.inputShapes else {
+                let built = (self.inputShapes ?? []).map(\.description).joined(separator: ", ")
+                throw LayersError.invalidData(
+                    "the model was built for samples of shape \(built), found \(inputShapes.map(\.description).joined(separator: ", "))")
             }
             return
         }
         assignNames()
         var root = RandomGenerator(seed: seed)
         var context = BuildContext(generator: root.split(), needsInputGradient: false)
-        var shapes: [[Int]] = [inputShape]
+        var shapes: [[Int]] = inputShapes
         // A layer's weights exist once it is built, so what needs an input gradient is found
         // node by node: a node must return one when something it reads depends on weights.
-        var dependsOnWeights = [false]
+        var dependsOnWeights = [Bool](repeating: false, count: graph.inputCount)
         var firstCall: [Int: (inputs: [[Int]], output: [Int])] = [:]
         for node in graph.nodes {
             let needsInputGradient = node.inputs.contains { dependsOnWeights[$0] }
@@ -140,27 +183,58 @@ public class Model {
                 throw LayersError.inLayer(name: layers[node.layer].name, index: node.layer, error: .tensor(error))
             }
         }
-        self.inputShape = inputShape
-        nodeOutputShapes = Array(shapes.dropFirst())
+        self.inputShapes = inputShapes
+        nodeOutputShapes = Array(shapes.dropFirst(graph.inputCount))
         layerKinds = layers.map { $0 is any MergeLayer ? .merge : $0 is any DifferentiableLayer ? .forwardOnly : .handWritten }
         backwardPlan = graph.backwardPlan(hasParameters: layers.map { $0.parameterCount > 0 })
     }
 
     /// Sets the optimizer, loss and metrics, and builds the model when its input shape is
-    /// known, so that a bad model is reported here rather than in `fit`.
+    /// known, so that a bad model is reported here rather than in `fit`. A model with several
+    /// outputs uses `loss` and `metrics` for each of them.
     /// - Throws: ``LayersError`` for a bad hyper-parameter of the optimizer, a model whose
     ///   shapes do not fit together, or a loss that does not fit the output.
     public func compile(optimizer: any Optimizer, loss: Loss, metrics: [Metric] = []) throws {
+        let outputs = graph.outputs.count
+        try compile(optimizer: optimizer, loss: Array(repeating: loss, count: outputs), lossWeights: nil,
+                    metrics: Array(repeating: metrics, count: outputs))
+    }
+
+    /// Compiles a model of several outputs (Keras's `compile(loss=[...], loss_weights=[...],
+    /// metrics=[[...], ...])`): a loss per output, in the order of the model's outputs; the
+    /// loss minimised and logged as `loss` is `Σ lossWeights[i] · loss[i]` (weights of 1 when
+    /// nil) plus regularisation; each output's own loss and metrics are logged under its
+    /// name (`digit_loss`, `digit_accuracy`).
+    /// - Throws: ``LayersError`` for counts that differ from the model's outputs, weights that
+    ///   are not finite and >= 0, a bad hyper-parameter, or a loss that does not fit its output.
+    public func compile(optimizer: any Optimizer, loss: [Loss], lossWeights: [Float]? = nil, metrics: [[Metric]] = []) throws {
+        let outputs = graph.outputs.count
+        guard loss.count == outputs else {
+            throw LayersError.invalidData("compile: the model has \(outputs) outputs, found \(loss.count) losses; give one per output")
+        }
+        let weights = lossWeights ?? Array(repeating: 1, count: outputs)
+        guard weights.count == outputs else {
+            throw LayersError.invalidData("compile: the model has \(outputs) outputs, found \(weights.count) loss weights")
+        }
+        if let bad = weights.firstIndex(where: { !($0 >= 0 && $0.isFinite) }) {
+            throw LayersError.invalidData("compile: lossWeights[\(bad)] is \(weights[bad]); expected finite weights >= 0")
+        }
+        guard metrics.isEmpty || metrics.count == outputs else {
+            throw LayersError.invalidData("compile: the model has \(outputs) outputs, found metrics for \(metrics.count); "
+                                          + "give a list per output (an empty one for none)")
+        }
         try optimizer.settings.throwIfInvalid()
-        try loss.checkHyperparameters()
+        for item in loss { try item.checkHyperparameters() }
         self.optimizer = optimizer
-        self.loss = loss
-        self.metrics = metrics
-        if let inputShape { try build(inputShape: inputShape) }
-        if let outputShape, [.categoricalCrossentropy, .sparseCategoricalCrossentropy].contains(loss.kind), outputShape.count != 1 {
+        losses = loss
+        self.lossWeights = weights
+        outputMetrics = metrics.isEmpty ? Array(repeating: [], count: outputs) : metrics
+        if let inputShapes { try build(inputShapes: inputShapes) }
+        for (item, shape) in zip(loss, outputShapes)
+        where [.categoricalCrossentropy, .sparseCategoricalCrossentropy].contains(item.kind) && shape.count != 1 {
             throw LayersError.invalidData(
-                "\(loss.name) expects outputs of shape (None, classes), but the model outputs (None, "
-                + outputShape.map(String.init).joined(separator: ", ") + "); add Flatten() and a Dense layer at the end")
+                "\(item.name) expects outputs of shape (None, classes), but the model outputs (None, "
+                + shape.map(String.init).joined(separator: ", ") + "); add Flatten() and a Dense layer at the end")
         }
     }
 

@@ -23,23 +23,54 @@ public protocol SampleSource {
     /// The inputs and targets of the samples at `indices` (each in `0..<count`), as tensors of
     /// `[indices.count] + sample shape`, in the order of `indices`.
     func batch(at indices: some Collection<Int>) throws -> (x: Tensor, y: Tensor)
+    /// For a model of several inputs or outputs: a tensor per input and a tensor per output's
+    /// targets, each as ``batch(at:)`` says. A source for such a model implements this
+    /// instead of `batch(at:)`; by default it is `batch(at:)`'s one input and one target.
+    func inputsAndTargets(at indices: some Collection<Int>) throws -> (inputs: [Tensor], targets: [Tensor])
 }
 
-/// The samples of two tensors: row `i` of `x` and row `i` of `y`.
+extension SampleSource {
+    public func inputsAndTargets(at indices: some Collection<Int>) throws -> (inputs: [Tensor], targets: [Tensor]) {
+        let (x, y) = try batch(at: indices)
+        return ([x], [y])
+    }
+
+    /// A source of several inputs or outputs implements ``inputsAndTargets(at:)`` only.
+    public func batch(at indices: some Collection<Int>) throws -> (x: Tensor, y: Tensor) {
+        let (inputs, targets) = try inputsAndTargets(at: indices)
+        guard inputs.count == 1, targets.count == 1 else {
+            throw LayersError.invalidData(
+                "\(type(of: self)) has \(inputs.count) inputs and \(targets.count) targets; batch(at:) gives one of each")
+        }
+        return (inputs[0], targets[0])
+    }
+}
+
+/// The samples of tensors: row `i` of each input and row `i` of each target.
 public struct TensorSamples: SampleSource {
-    /// Inputs, `[samples] + inputShape`.
-    public let x: Tensor
-    /// Targets, `[samples, ...]`.
-    public let y: Tensor
+    /// Each input, `[samples] + inputShape`.
+    public let inputs: [Tensor]
+    /// Each output's targets, `[samples, ...]`.
+    public let targets: [Tensor]
 
     /// The samples of `x` and `y`, which must have the same number of rows.
     public init(x: Tensor, y: Tensor) {
-        (self.x, self.y) = (x, y)
+        (inputs, targets) = ([x], [y])
     }
 
-    public var count: Int { x.shape.first ?? 0 }
+    /// The samples of a model of several inputs or outputs; every tensor has a row per sample.
+    public init(inputs: [Tensor], targets: [Tensor]) {
+        (self.inputs, self.targets) = (inputs, targets)
+    }
 
-    public func batch(at indices: some Collection<Int>) throws -> (x: Tensor, y: Tensor) {
-        (try x.gathering(batch: indices), try y.gathering(batch: indices))
+    /// The first input.
+    public var x: Tensor { inputs[0] }
+    /// The first output's targets.
+    public var y: Tensor { targets[0] }
+
+    public var count: Int { inputs.first?.shape.first ?? 0 }
+
+    public func inputsAndTargets(at indices: some Collection<Int>) throws -> (inputs: [Tensor], targets: [Tensor]) {
+        (try inputs.map { try $0.gathering(batch: indices) }, try targets.map { try $0.gathering(batch: indices) })
     }
 }

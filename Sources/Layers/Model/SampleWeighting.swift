@@ -10,9 +10,15 @@ struct SampleWeighting {
 
     /// The weighting, or nil when there is none.
     /// - Throws: ``LayersError/invalidData(_:)`` for weights that are not finite and >= 0, a
-    ///   sample weight that is not one per sample, or class weights with a loss that has no classes.
-    init?(sampleWeight: Tensor?, classWeight: [Int: Float]?, samples: Int, loss: Loss) throws {
+    ///   sample weight that is not one per sample, or class weights with a loss that has no
+    ///   classes or a model of several outputs.
+    init?(sampleWeight: Tensor?, classWeight: [Int: Float]?, samples: Int, model: Model) throws {
         guard sampleWeight != nil || classWeight != nil else { return nil }
+        guard classWeight == nil || model.losses.count == 1 else {
+            throw LayersError.invalidData(
+                "fit: classWeight needs a model of one output; this one has \(model.losses.count) (weigh samples with sampleWeight)")
+        }
+        let loss = model.losses[0]
         if let sampleWeight {
             guard sampleWeight.shape == [samples] else {
                 throw LayersError.invalidData("fit: expected sampleWeight of shape [\(samples)] (one per sample), found \(sampleWeight.shape)")

@@ -17,16 +17,29 @@ struct ModelRecord: Codable {
             var inputs: [Int]
         }
         var nodes: [NodeRecord]
+        /// The first output; `outputs` lists them all when there are several.
         var output: Int
+        var outputs: [Int]?
+        /// The number of inputs when there are several (values `0..<inputCount`); 1 otherwise.
+        var inputCount: Int?
     }
 
     var name: String
     var seed: String
+    /// The first input's sample shape; `inputShapes` and `inputNames` list every input's when
+    /// there are several.
     var inputShape: [Int]
+    var inputShapes: [[Int]]?
+    var inputNames: [String]?
     var layers: [LayerRecord]
     var graph: GraphRecord?
+    /// The first output's loss and metrics; `losses`, `lossWeights` and `outputMetrics` list
+    /// every output's when there are several (or weights other than 1).
     var loss: Loss?
     var metrics: [Metric]?
+    var losses: [Loss]?
+    var lossWeights: [Float]?
+    var outputMetrics: [[Metric]]?
     var optimizer: OptimizerRecord?
     var step: Int?
     var epochsCompleted: Int?
@@ -53,20 +66,26 @@ extension Model {
     /// - Throws: ``ModelFileError`` when the model is not built, holds a layer that cannot be
     ///   saved, or the file cannot be written.
     public func save(to path: String, includeOptimizer: Bool = true) throws {
-        guard isBuilt, let inputShape else {
+        guard isBuilt, let inputShapes, let inputShape else {
             throw ModelFileError.unsupported("save: the model is not built yet; compile it with an Input layer, or call build(inputShape:)")
         }
         let isChain = graph == .chain(layers.count)
+        let severalInputs = graph.inputCount > 1, severalOutputs = graph.outputs.count > 1
         var record = ModelRecord(
             name: name, seed: String(seed), inputShape: inputShape,
+            inputShapes: severalInputs ? inputShapes : nil, inputNames: severalInputs ? inputNames : nil,
             layers: try layers.map { .init(type: type(of: $0).typeName, name: $0.name, configuration: try configurationJSON(of: $0)) },
-            graph: isChain ? nil : .init(nodes: graph.nodes.map { .init(layer: $0.layer, inputs: $0.inputs) }, output: graph.output))
+            graph: isChain ? nil : .init(nodes: graph.nodes.map { .init(layer: $0.layer, inputs: $0.inputs) }, output: graph.outputs[0],
+                                         outputs: severalOutputs ? graph.outputs : nil, inputCount: severalInputs ? graph.inputCount : nil))
         var tensors: [(name: String, value: Tensor)] = layers.flatMap { layer in
             layer.parameters.map { ("\(layer.name)/\($0.name)", $0.value) }
         }
         if includeOptimizer, let loss, let optimizer {
             record.loss = loss
             record.metrics = metrics
+            if severalOutputs || lossWeights != [1] {
+                (record.losses, record.lossWeights, record.outputMetrics) = (losses, lossWeights, outputMetrics)
+            }
             record.optimizer = try OptimizerRecord(optimizer)
             record.step = step
             record.epochsCompleted = epochsCompleted
@@ -137,9 +156,16 @@ extension Model {
             return layer
         }
         let model: Model
+        let inputShapes = record.inputShapes ?? [record.inputShape]
         if let graph = record.graph {
-            model = Model(layers: layers, graph: try Self.checkedGraph(graph, layers: layers.count), seed: seed, name: record.name)
-            model.inputShape = record.inputShape
+            let checked = try Self.checkedGraph(graph, layers: layers.count)
+            guard inputShapes.count == checked.inputCount, (record.inputNames?.count ?? checked.inputCount) == checked.inputCount else {
+                throw ModelFileError.invalidArchitecture(
+                    "the graph has \(checked.inputCount) inputs, the file gives \(inputShapes.count) input shapes "
+                    + "and \(record.inputNames?.count ?? 1) names")
+            }
+            model = Model(layers: layers, graph: checked, seed: seed, name: record.name, inputNames: record.inputNames)
+            model.inputShapes = inputShapes
         } else {
             model = Sequential(layers, seed: seed)
             model.name = record.name
@@ -147,7 +173,7 @@ extension Model {
         let floatsInFile = file.tensors.reduce(0) { $0 + $1.value.count }
         do {
             try Initializer.$budget.withValue(WeightBudget(floatsInFile)) {
-                try model.build(inputShape: record.inputShape)
+                try model.build(inputShapes: inputShapes)
             }
         } catch let error as LayersError {
             throw ModelFileError.invalidArchitecture(error.description)
@@ -184,7 +210,12 @@ extension Model {
             var optimizer: any SerializableOptimizer
             do {
                 optimizer = try optimizerRecord.makeOptimizer()
-                try model.compile(optimizer: optimizer, loss: loss, metrics: record.metrics ?? [])
+                if let losses = record.losses {
+                    try model.compile(optimizer: optimizer, loss: losses, lossWeights: record.lossWeights,
+                                      metrics: record.outputMetrics ?? [])
+                } else {
+                    try model.compile(optimizer: optimizer, loss: loss, metrics: record.metrics ?? [])
+                }
             } catch let error as LayersError {
                 throw ModelFileError.invalidArchitecture(error.description)
             }
@@ -205,24 +236,34 @@ extension Model {
 
 extension Model {
     /// The saved calls as a graph, after checking that each node calls a layer of the file and
-    /// reads only values computed before it, that every layer is called, and that the output exists.
+    /// reads only values computed before it, that every layer is called, and that the outputs exist.
     static func checkedGraph(_ record: ModelRecord.GraphRecord, layers: Int) throws -> Graph {
+        let inputCount = record.inputCount ?? 1
+        guard inputCount >= 1, inputCount <= 1 << 16 else {
+            throw ModelFileError.invalidArchitecture("the graph has \(inputCount) inputs; expected at least 1")
+        }
         for (index, node) in record.nodes.enumerated() {
             guard node.layer >= 0, node.layer < layers else {
                 throw ModelFileError.invalidArchitecture("node \(index) calls layer \(node.layer); the file has \(layers) layers")
             }
-            guard !node.inputs.isEmpty, node.inputs.allSatisfy({ $0 >= 0 && $0 <= index }) else {
+            guard !node.inputs.isEmpty, node.inputs.allSatisfy({ $0 >= 0 && $0 < inputCount + index }) else {
                 throw ModelFileError.invalidArchitecture(
-                    "node \(index) reads values \(node.inputs); it may read the input (0) and the nodes before it (1...\(index))")
+                    "node \(index) reads values \(node.inputs); it may read the inputs (0...\(inputCount - 1)) and the nodes "
+                    + "before it (\(inputCount)...\(inputCount + index - 1))")
             }
         }
         guard Set(record.nodes.map(\.layer)) == Set(0..<layers) else {
             throw ModelFileError.invalidArchitecture("some layers of the file are never called by its graph")
         }
-        guard record.output >= 1, record.output <= record.nodes.count else {
-            throw ModelFileError.invalidArchitecture("the output is value \(record.output); the graph computes values 1...\(record.nodes.count)")
+        let outputs = record.outputs ?? [record.output]
+        let computed = inputCount..<(inputCount + record.nodes.count)
+        guard !outputs.isEmpty, outputs.first == record.output, outputs.allSatisfy(computed.contains), Set(outputs).count == outputs.count else {
+            let listed = record.outputs == nil ? "the output is value \(record.output)"
+                : "the outputs are values \(outputs) (the first \(record.output))"
+            throw ModelFileError.invalidArchitecture(
+                "\(listed); the graph computes values \(computed.lowerBound)...\(computed.upperBound - 1), each output once")
         }
-        return Graph(inputCount: 1, nodes: record.nodes.map { .init(layer: $0.layer, inputs: $0.inputs) }, output: record.output)
+        return Graph(inputCount: inputCount, nodes: record.nodes.map { .init(layer: $0.layer, inputs: $0.inputs) }, outputs: outputs)
     }
 }
 
