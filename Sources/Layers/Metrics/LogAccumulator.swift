@@ -8,19 +8,29 @@ import Tensor
 struct LogAccumulator {
     /// Each output's loss, metrics and key prefix ("" for a single output).
     private let outputs: [(loss: Loss, metrics: [Metric], prefix: String)]
+    /// The key of each output's metrics: the metric's name, numbered when one output has two
+    /// of one name (`auc`, `auc_1`), as Keras numbers them.
+    private let keys: [[LogKey]]
     private var lossSum: Double = 0
     private var outputLossSums: [Double]
     private var samples = 0
-    private var sums: [[Double]]
-    private var counted: [[Int]]
+    /// Each output's metrics' counts summed over the batches (``Metric/counts(prediction:target:loss:)``).
+    private var counts: [[[Double]]]
 
     /// The logs of `model`'s compiled losses and metrics.
     init(model: Model) {
         let prefixes = model.graph.outputs.count == 1 ? [""] : model.outputNames.map { $0 + "_" }
         outputs = model.losses.indices.map { (model.losses[$0], model.outputMetrics[$0], prefixes[$0]) }
+        keys = outputs.map { output in
+            var seen: [String: Int] = [:]
+            return output.metrics.map { metric in
+                let count = seen[metric.name, default: 0]
+                seen[metric.name] = count + 1
+                return LogKey(output.prefix + metric.name + (count == 0 ? "" : "_\(count)"))
+            }
+        }
         outputLossSums = Array(repeating: 0, count: outputs.count)
-        sums = outputs.map { Array(repeating: 0, count: $0.metrics.count) }
-        counted = outputs.map { Array(repeating: 0, count: $0.metrics.count) }
+        counts = outputs.map { Array(repeating: [], count: $0.metrics.count) }
     }
 
     /// Adds a batch: the loss minimised, each output's loss, predictions and targets.
@@ -31,11 +41,14 @@ struct LogAccumulator {
         for (index, output) in outputs.enumerated() {
             outputLossSums[index] += Double(outputLosses[index]) * batch
             for (position, metric) in output.metrics.enumerated() {
-                let (sum, count) = try wrappingTensorErrors {
-                    try metric.batchValue(prediction: predictions[index], target: targets[index], loss: output.loss)
+                let batchCounts = try wrappingTensorErrors {
+                    try metric.counts(prediction: predictions[index], target: targets[index], loss: output.loss)
                 }
-                sums[index][position] += sum
-                counted[index][position] += count
+                if counts[index][position].isEmpty {
+                    counts[index][position] = batchCounts
+                } else {
+                    for (slot, count) in batchCounts.enumerated() { counts[index][position][slot] += count }
+                }
             }
         }
     }
@@ -47,7 +60,8 @@ struct LogAccumulator {
         for (index, output) in outputs.enumerated() {
             if !output.prefix.isEmpty { logs[LogKey(output.prefix + "loss")] = Float(outputLossSums[index] / samples) }
             for (position, metric) in output.metrics.enumerated() {
-                logs[LogKey(output.prefix + metric.name)] = Float(sums[index][position] / Double(Swift.max(counted[index][position], 1)))
+                let summed = counts[index][position]
+                logs[keys[index][position]] = summed.isEmpty ? 0 : metric.value(ofCounts: summed)
             }
         }
         return logs

@@ -16,6 +16,12 @@ public struct Metric: Sendable, Equatable, Codable {
         case sparseTopKCategoricalAccuracy(k: Int)
         case meanAbsoluteError
         case meanSquaredError
+        /// TP / (TP + FP) over the epoch (see ``Metric/precision(threshold:classID:)``).
+        case precision(threshold: Float, classID: Int?)
+        /// TP / (TP + FN) over the epoch (see ``Metric/recall(threshold:classID:)``).
+        case recall(threshold: Float, classID: Int?)
+        /// The area under the ROC or precision-recall curve (see ``Metric/auc(curve:thresholds:)``).
+        case auc(curve: AUCCurve, thresholds: Int)
         case custom
     }
 
@@ -60,8 +66,56 @@ public struct Metric: Sendable, Equatable, Codable {
         case .sparseTopKCategoricalAccuracy: "sparse_top_k_categorical_accuracy"
         case .meanAbsoluteError: "mean_absolute_error"
         case .meanSquaredError: "mean_squared_error"
+        case .precision: "precision"
+        case .recall: "recall"
+        case .auc: "auc"
         case .custom: custom?.typeName ?? "custom"
         }
+    }
+
+    /// What a batch adds to the epoch's counts, which the logs sum over the batches and
+    /// ``value(ofCounts:)`` turns into the metric: `[sum, count]` for the means and
+    /// accuracies, `[TP, TP + FP]` for precision, the confusion counts at every threshold for
+    /// AUC. Summing counts (not averaging batch values) makes precision, recall and AUC
+    /// those of the whole epoch, as Keras's stateful metrics are.
+    public func counts(prediction p: Tensor, target y: Tensor, loss: Loss) throws -> [Double] {
+        switch kind {
+        case let .precision(threshold, classID), let .recall(threshold, classID):
+            let (truePositives, falsePositives, falseNegatives) = try confusion(p, y, threshold: threshold, classID: classID)
+            let isPrecision = if case .precision = kind { true } else { false }
+            return [truePositives, truePositives + (isPrecision ? falsePositives : falseNegatives)]
+        case let .auc(_, thresholds):
+            return try confusionCurve(p, y, thresholds: thresholds)
+        default:
+            let (sum, count) = try batchValue(prediction: p, target: y, loss: loss)
+            return [sum, Double(count)]
+        }
+    }
+
+    /// The metric from the sums of ``counts(prediction:target:loss:)`` over batches (0 where
+    /// nothing was counted, as Keras's `divide_no_nan`).
+    public func value(ofCounts counts: [Double]) -> Float {
+        if case let .auc(curve, thresholds) = kind { return areaUnderCurve(counts, curve: curve, thresholds: thresholds) }
+        return counts[1] > 0 ? Float(counts[0] / counts[1]) : 0
+    }
+
+    /// Throws for hyper-parameters out of range (a threshold outside [0, 1], a class below 0,
+    /// fewer than 2 AUC thresholds, k below 1).
+    public func checkHyperparameters() throws {
+        var check = HyperparameterCheck(name)
+        switch kind {
+        case let .binaryAccuracy(threshold):
+            check.require(threshold.isFinite, "threshold", threshold, "expected a finite threshold")
+        case let .topKCategoricalAccuracy(k), let .sparseTopKCategoricalAccuracy(k):
+            check.require(k >= 1, "k", k, "expected k >= 1")
+        case let .precision(threshold, classID), let .recall(threshold, classID):
+            check.require(threshold >= 0 && threshold <= 1, "threshold", threshold, "expected a threshold in [0, 1]")
+            check.require((classID ?? 0) >= 0, "classID", classID ?? 0, "expected a class index >= 0")
+        case let .auc(_, thresholds):
+            check.require(thresholds >= 2 && thresholds <= 1 << 20, "thresholds", thresholds, "expected 2...1048576 thresholds")
+        default: break
+        }
+        try check.throwIfInvalid()
     }
 
     /// A batch's contribution to the running mean: the sum of what is averaged and how many
@@ -78,6 +132,12 @@ public struct Metric: Sendable, Equatable, Codable {
             let squared = kind == .meanSquaredError
             let total = try p.zip(y) { squared ? ($0 - $1) * ($0 - $1) : Swift.abs($0 - $1) }.sum()
             return (Double(total) / Double(Swift.max(p.count, 1)) * Double(batch), batch)
+        case .precision, .recall:
+            let counts = try counts(prediction: p, target: y, loss: loss)
+            return (counts[0], Int(counts[1]))
+        case .auc:
+            throw LayersError.invalidData(
+                "auc is not a mean over samples: sum counts(prediction:target:loss:) over the batches and call value(ofCounts:)")
         case .custom:
             guard let custom else { throw LayersError.notReady(operation: name, reason: "a custom metric without its function") }
             let value = try custom.value(prediction: p, target: y)
@@ -94,7 +154,7 @@ public struct Metric: Sendable, Equatable, Codable {
     /// - Throws: ``LayersError/invalidData(_:)`` for a metric that is not an accuracy (see ``batchValue(prediction:target:loss:)``).
     public func correct(prediction p: Tensor, target y: Tensor, loss: Loss) throws -> (correct: Int, total: Int) {
         switch kind {
-        case .meanAbsoluteError, .meanSquaredError, .custom:
+        case .meanAbsoluteError, .meanSquaredError, .custom, .precision, .recall, .auc:
             throw LayersError.invalidData("\(name) does not count correct samples; its value is batchValue(prediction:target:loss:)")
         case .accuracy:
             let resolved: Kind = switch loss.kind {

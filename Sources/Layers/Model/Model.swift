@@ -225,6 +225,7 @@ public class Model {
         }
         try optimizer.settings.throwIfInvalid()
         for item in loss { try item.checkHyperparameters() }
+        for metric in metrics.joined() { try metric.checkHyperparameters() }
         self.optimizer = optimizer
         losses = loss
         self.lossWeights = weights
