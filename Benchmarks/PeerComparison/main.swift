@@ -133,7 +133,7 @@ func layerBreakdown(_ model: Model, x: Tensor) throws -> String {
             guard training else { continue }
             for index in graph.nodes.indices.reversed() where !(layers[graph.nodes[index].layer] is any MergeLayer) {
                 let gradient = try Tensor.uniform(values[index + 1].shape, using: &generator)
-                let last = graph.value(ofNode: index) == graph.output
+                let last = graph.value(ofNode: index) == graph.outputs[0]
                 let layer = graph.nodes[index].layer
                 let time = try milliseconds {
                     _ = last ? try layers[layer].backward(preActivationGradient: gradient) : try layers[layer].backward(gradient)

@@ -42,9 +42,12 @@ public struct BatchNormKernel: Sendable {
     /// `moving = momentum · moving + (1 − momentum) · batch`; otherwise it normalises with the
     /// moving averages and leaves them alone.
     /// - Throws: ``TensorError`` when a shape disagrees with `features`.
+    /// With `activation` ``FusedActivation/relu`` the output is rectified in the same pass,
+    /// as a ReLU after the normalisation would (the backward pass then takes its mask from
+    /// the output).
     public mutating func forward(
         _ input: Tensor, gamma: Tensor, beta: Tensor, movingMean: inout Tensor, movingVariance: inout Tensor,
-        momentum: Float, training: Bool, into output: inout Tensor
+        momentum: Float, training: Bool, activation: FusedActivation = .identity, into output: inout Tensor
     ) throws {
         self.input = input
         usedBatchStatistics = training
@@ -56,20 +59,22 @@ public struct BatchNormKernel: Sendable {
         } else {
             (mean, variance) = (movingMean, movingVariance)
         }
-        try normalize(input, mean: mean, variance: variance, gamma: gamma, beta: beta, into: &output)
+        try normalize(input, mean: mean, variance: variance, gamma: gamma, beta: beta, activation: activation, into: &output)
     }
 
     /// The gradients with respect to the last forward pass's input, `gamma` and `beta`, given
     /// the gradient with respect to its output (see
     /// ``backward(input:outputGradient:mean:variance:gamma:batchStatistics:inputGradient:gammaGradient:betaGradient:)``).
     /// - Throws: ``TensorError`` when the shapes disagree or forward has not run.
+    /// With `activation` ``FusedActivation/relu``, `outputGradient` is the gradient after the
+    /// rectification that forward applied, and `output` forward's output (the mask).
     public func backward(
-        outputGradient: Tensor, gamma: Tensor, into inputGradient: inout Tensor,
-        gammaGradient: inout Tensor, betaGradient: inout Tensor
+        outputGradient: Tensor, gamma: Tensor, activation: FusedActivation = .identity, output: Tensor? = nil,
+        into inputGradient: inout Tensor, gammaGradient: inout Tensor, betaGradient: inout Tensor
     ) throws {
         try backward(input: input, outputGradient: outputGradient, mean: mean, variance: variance, gamma: gamma,
-                     batchStatistics: usedBatchStatistics, inputGradient: &inputGradient,
-                     gammaGradient: &gammaGradient, betaGradient: &betaGradient)
+                     batchStatistics: usedBatchStatistics, activation: activation, output: output,
+                     inputGradient: &inputGradient, gammaGradient: &gammaGradient, betaGradient: &betaGradient)
     }
 
     /// The mean and the biased variance (divided by the row count, as Keras) of each
@@ -98,10 +103,12 @@ public struct BatchNormKernel: Sendable {
     }
 
     /// `output = gamma · (input − mean) / √(variance + ε) + beta`, feature by feature,
-    /// into `output` (shaped like `input`; its buffer is reused when possible).
+    /// into `output` (shaped like `input`; its buffer is reused when possible), rectified
+    /// (`max(·, 0)`, exactly as ``FusedActivation/relu``) when `activation` says so.
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when a vector is not `[features]`.
     public func normalize(
-        _ input: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, into output: inout Tensor
+        _ input: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor,
+        activation: FusedActivation = .identity, into output: inout Tensor
     ) throws {
         let rows = try rowCount(of: input, operation: "BatchNorm normalize")
         try requireFeatureVectors(mean, variance, gamma, beta, operation: "BatchNorm normalize")
@@ -115,11 +122,19 @@ public struct BatchNormKernel: Sendable {
                 scale[feature] = g[feature] / (sigma2[feature] + epsilon).squareRoot()
                 shift[feature] = b[feature] - mu[feature] * scale[feature]
             }
+            let rectifies = activation == .relu
             parallelChunks(count: rows, costPerItem: features) { range in
                 for row in range {
                     let (inputRow, outputRow) = (x + row * features, y + row * features)
-                    for feature in 0..<features {
-                        outputRow[feature] = inputRow[feature] * scale[feature] + shift[feature]
+                    if rectifies {
+                        for feature in 0..<features {
+                            let value = inputRow[feature] * scale[feature] + shift[feature]
+                            outputRow[feature] = value <= 0 ? 0 : value
+                        }
+                    } else {
+                        for feature in 0..<features {
+                            outputRow[feature] = inputRow[feature] * scale[feature] + shift[feature]
+                        }
                     }
                 }
             }
@@ -134,15 +149,26 @@ public struct BatchNormKernel: Sendable {
     /// the input gradient includes their dependence on it:
     /// `dx = γσ⁻¹ · (dy − Σdy/M − x̂·Σ(dy·x̂)/M)`. Without, they are constants (moving
     /// averages) and `dx = γσ⁻¹ · dy`.
+    ///
+    /// With `activation` ``FusedActivation/relu`` the normalisation was rectified:
+    /// `outputGradient` is the gradient after the rectification, masked here by `output`
+    /// (forward's output) where it is 0, exactly as a ReLU layer's backward would.
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when the shapes disagree.
     public func backward(
         input: Tensor, outputGradient: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor,
-        batchStatistics: Bool, inputGradient: inout Tensor, gammaGradient: inout Tensor, betaGradient: inout Tensor
+        batchStatistics: Bool, activation: FusedActivation = .identity, output: Tensor? = nil,
+        inputGradient: inout Tensor, gammaGradient: inout Tensor, betaGradient: inout Tensor
     ) throws {
         let rows = try rowCount(of: input, operation: "BatchNorm backward")
         guard outputGradient.shape == input.shape else {
             throw TensorError.shapeMismatch(operation: "BatchNorm backward output gradient", expected: input.shape, found: outputGradient.shape)
         }
+        let mask = activation == .relu ? output : nil
+        guard activation == .identity || mask?.shape == input.shape else {
+            throw TensorError.shapeMismatch(operation: "BatchNorm backward output (the ReLU mask)", expected: input.shape,
+                                            found: output?.shape ?? [])
+        }
+        let y = mask?.storage.pointer
         try requireFeatureVectors(mean, variance, gamma, operation: "BatchNorm backward")
         try inputGradient.resizeDiscardingContents(to: input.shape)
         try gammaGradient.resizeDiscardingContents(to: [features])
@@ -157,10 +183,18 @@ public struct BatchNormKernel: Sendable {
             // dβ = Σdy, dγ = Σ dy·x̂ with x̂ = (x − μ)/σ.
             sumOverRows(rows, into: dBeta, dGamma) { row, sumDy, sumDyXHat in
                 let (inputRow, gradientRow) = (x + row * features, dy + row * features)
-                for feature in 0..<features {
-                    let d = gradientRow[feature]
-                    sumDy[feature] += d
-                    sumDyXHat[feature] += d * (inputRow[feature] - mu[feature]) * inverseStd[feature]
+                if let outputRow = y.map({ $0 + row * features }) {
+                    for feature in 0..<features {
+                        let d = outputRow[feature] <= 0 ? 0 : gradientRow[feature]
+                        sumDy[feature] += d
+                        sumDyXHat[feature] += d * (inputRow[feature] - mu[feature]) * inverseStd[feature]
+                    }
+                } else {
+                    for feature in 0..<features {
+                        let d = gradientRow[feature]
+                        sumDy[feature] += d
+                        sumDyXHat[feature] += d * (inputRow[feature] - mu[feature]) * inverseStd[feature]
+                    }
                 }
             }
             // dx = a·dy + (x − μ)·b + c per feature; b = c = 0 for constant statistics.
@@ -174,9 +208,16 @@ public struct BatchNormKernel: Sendable {
             parallelChunks(count: rows, costPerItem: 2 * features) { range in
                 for row in range {
                     let (inputRow, gradientRow, resultRow) = (x + row * features, dy + row * features, dx + row * features)
-                    for feature in 0..<features {
-                        resultRow[feature] = a[feature] * gradientRow[feature]
-                            + (inputRow[feature] - mu[feature]) * b[feature] + c[feature]
+                    if let outputRow = y.map({ $0 + row * features }) {
+                        for feature in 0..<features {
+                            let d = outputRow[feature] <= 0 ? 0 : gradientRow[feature]
+                            resultRow[feature] = a[feature] * d + (inputRow[feature] - mu[feature]) * b[feature] + c[feature]
+                        }
+                    } else {
+                        for feature in 0..<features {
+                            resultRow[feature] = a[feature] * gradientRow[feature]
+                                + (inputRow[feature] - mu[feature]) * b[feature] + c[feature]
+                        }
                     }
                 }
             }
