@@ -27,6 +27,11 @@ public struct BatchNormalization: Layer {
     /// The moving (biased) variance `[features]` (not trained).
     public var movingVariance = Parameter(name: "moving_variance", trainable: false, nonNegative: true)
 
+    /// Whether this copy also applies the ReLU that alone reads its output in a model: the
+    /// model sets it on its own copy (see ``Model/fusesLayers``), so that one pass does both
+    /// and the ReLU node passes its input through; a layer you make never has it.
+    var rectifiesOutput = false
+
     private var check = HyperparameterCheck("BatchNormalization")
     private var kernel: BatchNormKernel?
     private var output = Tensor([])
@@ -57,14 +62,14 @@ public struct BatchNormalization: Layer {
         guard kernel != nil else { throw LayersError.notReady(operation: "\(name) forward", reason: "the layer is not built") }
         try kernel!.forward(input, gamma: gamma.value, beta: beta.value, movingMean: &movingMean.value,
                             movingVariance: &movingVariance.value, momentum: momentum, training: context.training,
-                            into: &output)
+                            activation: rectifiesOutput ? .relu : .identity, into: &output)
         return output
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
         guard let kernel else { throw LayersError.notReady(operation: "\(name) backward", reason: "the layer is not built") }
-        try kernel.backward(outputGradient: outputGradient, gamma: gamma.value, into: &inputGradient,
-                            gammaGradient: &gamma.gradient, betaGradient: &beta.gradient)
+        try kernel.backward(outputGradient: outputGradient, gamma: gamma.value, activation: rectifiesOutput ? .relu : .identity,
+                            output: output, into: &inputGradient, gammaGradient: &gamma.gradient, betaGradient: &beta.gradient)
         return inputGradient
     }
 

@@ -57,12 +57,20 @@ extension Model {
         sharedLayerCalls.removeAll()
         var values: [Tensor?] = x
         values.reserveCapacity(graph.inputCount + graph.nodes.count)
-        try withLayers { layers in
+        if !training { try foldConvolutionsIfChanged() }
+        let passesThrough = training ? fusion.passesThrough : fusion.passesThroughInInference
+        try withLayers(changingWeights: training) { layers in
             for (index, node) in graph.nodes.enumerated() {
                 let inputs = node.inputs.map { values[$0]! }
                 var output = inputs[0]
-                try runNode(index, of: &layers, training: training) { layer in
-                    output = try forward(layer: &layer, node: index, inputs, training: training, context: &context)
+                if !passesThrough[index] {
+                    try runNode(index, of: &layers, training: training) { layer in
+                        if !training, foldedConvolutions[index] != nil {
+                            output = try foldedConvolutions[index]!.forward(inputs[0], context: &context)
+                        } else {
+                            output = try forward(layer: &layer, node: index, inputs, training: training, context: &context)
+                        }
+                    }
                 }
                 for read in node.inputs where graph.lastReaders[read] == index && !graph.isOutput[read] { values[read] = nil }
                 values.append(output)
@@ -70,6 +78,20 @@ extension Model {
         }
         if training { trainingGenerator = ownStream ? shared : context.generator }
         return graph.outputs.map { values[$0]! }
+    }
+
+    /// Folds each normalisation into its convolution again when the weights changed since.
+    private func foldConvolutionsIfChanged() throws {
+        guard foldedVersion != weightsVersion else { return }
+        for (convolutionNode, normalizationNode) in fusion.foldedNormalization {
+            let (convolution, normalization) = (graph.nodes[convolutionNode].layer, graph.nodes[normalizationNode].layer)
+            guard let layer = layers[convolution] as? Conv2D, let next = layers[normalization] as? BatchNormalization else { continue }
+            foldedConvolutions[convolutionNode] = try wrappingTensorErrors {
+                try layer.folding(next, inputShape: shape(ofValue: graph.nodes[convolutionNode].inputs[0]),
+                                  reusing: foldedConvolutions[convolutionNode])
+            }
+        }
+        foldedVersion = weightsVersion
     }
 
     /// One node's forward pass. A forward-only layer (or a merge) that the backward pass
@@ -122,7 +144,9 @@ extension Model {
                 var inputGradients: [Tensor] = []
                 try runNode(index, of: &layers, training: true) { layer in
                     // In place on the array's layer: a copy would share its gradient buffers and force new ones.
-                    if let call = layerCalls.removeValue(forKey: index) {
+                    if fusion.passesThrough[index] {
+                        inputGradients = [gradient]  // the node before did its work (LayerFusion)
+                    } else if let call = layerCalls.removeValue(forKey: index) {
                         inputGradients = try call.backward(gradient, layer: &layer)
                     } else if fusedNodes.contains(index) {
                         inputGradients = [try layer.backward(preActivationGradient: gradient)]

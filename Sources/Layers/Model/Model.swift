@@ -71,6 +71,24 @@ public class Model {
     /// by layer and node.
     var sharedLayerCalls: [Int: [Int: any Layer]] = [:]
 
+    /// Whether the executor runs some neighbouring layers as one (see ``LayerFusion``): a
+    /// BatchNormalization applies the ReLU after it (training and inference, the same bits),
+    /// and at inference a Conv2D → BatchNormalization (→ ReLU) runs as one convolution with
+    /// the normalisation folded into its weights (equal to rounding, about 1e-6 relative).
+    /// On by default; turn it off for inference computed layer by layer.
+    public var fusesLayers = true {
+        didSet { if isBuilt { planFusion() } }
+    }
+    /// The fusions of the built graph.
+    var fusion = LayerFusion(nodes: 0)
+    /// Counts the changes of the weights (training, `setWeights`), so that the convolutions
+    /// folded for inference are folded again only after one.
+    var weightsVersion = 0
+    /// The folded convolutions by node (nil where none), and the ``weightsVersion`` they
+    /// were folded at.
+    var foldedConvolutions: [Conv2D?] = []
+    var foldedVersion = -1
+
     /// A model of `layers` called as `graph` says. Without a seed, a random one is drawn.
     init(layers: [any Layer], graph: Graph, seed: UInt64?, name: String, inputNames: [String]? = nil) {
         self.layers = layers
@@ -187,6 +205,14 @@ public class Model {
         nodeOutputShapes = Array(shapes.dropFirst(graph.inputCount))
         layerKinds = layers.map { $0 is any MergeLayer ? .merge : $0 is any DifferentiableLayer ? .forwardOnly : .handWritten }
         backwardPlan = graph.backwardPlan(hasParameters: layers.map { $0.parameterCount > 0 })
+        planFusion()
+    }
+
+    /// Finds the layers to fuse (none when ``fusesLayers`` is off).
+    func planFusion() {
+        fusion = LayerFusion(graph: graph, layers: &layers, kinds: layerKinds, enabled: fusesLayers)
+        foldedConvolutions = Array(repeating: nil, count: graph.nodes.count)
+        foldedVersion = -1
     }
 
     /// Sets the optimizer, loss and metrics, and builds the model when its input shape is
@@ -275,6 +301,7 @@ public class Model {
                 next += 1
             }
         }
+        weightsVersion += 1
     }
 
     /// The number of scalars in all parameters, and in the trainable ones.
@@ -301,7 +328,11 @@ public class Model {
     }
 
     /// Gives mutable access to the layers for the training loop in this module.
-    func withLayers<R>(_ body: (inout [any Layer]) throws -> R) rethrows -> R { try body(&layers) }
+    /// Unless `changingWeights` is false (inference), the weights count as changed.
+    func withLayers<R>(changingWeights: Bool = true, _ body: (inout [any Layer]) throws -> R) rethrows -> R {
+        if changingWeights { weightsVersion += 1 }
+        return try body(&layers)
+    }
 }
 
 /// How the executor runs a layer.
