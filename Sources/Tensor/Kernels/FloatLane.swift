@@ -13,6 +13,7 @@ protocol FloatLane {
     static func - (lhs: Self, rhs: Self) -> Self
     static prefix func - (operand: Self) -> Self
     static func * (lhs: Float, rhs: Self) -> Self
+    static func * (lhs: Self, rhs: Self) -> Self
     /// `max(self, 0)`, lane by lane (NaN stays NaN, so that a diverging run is noticed).
     func rectified() -> Self
     /// 0 where `output <= 0`, else `self`, lane by lane: ReLU's backward.

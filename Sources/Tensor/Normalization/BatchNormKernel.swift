@@ -183,12 +183,10 @@ public struct BatchNormKernel: Sendable {
             // dβ = Σdy, dγ = Σ dy·x̂ with x̂ = (x − μ)/σ.
             sumOverRows(rows, into: dBeta, dGamma) { row, sumDy, sumDyXHat in
                 let (inputRow, gradientRow) = (x + row * features, dy + row * features)
-                if let outputRow = y.map({ $0 + row * features }) {
-                    for feature in 0..<features {
-                        let d = outputRow[feature] <= 0 ? 0 : gradientRow[feature]
-                        sumDy[feature] += d
-                        sumDyXHat[feature] += d * (inputRow[feature] - mu[feature]) * inverseStd[feature]
-                    }
+                if let y {
+                    // The masked gradient goes to dx, which the second pass reads and overwrites.
+                    maskedSums(input: inputRow, gradient: gradientRow, output: y + row * features,
+                               masked: dx + row * features, mean: mu, inverseStd: inverseStd, sumDy: sumDy, sumDyXHat: sumDyXHat)
                 } else {
                     for feature in 0..<features {
                         let d = gradientRow[feature]
@@ -208,11 +206,8 @@ public struct BatchNormKernel: Sendable {
             parallelChunks(count: rows, costPerItem: 2 * features) { range in
                 for row in range {
                     let (inputRow, gradientRow, resultRow) = (x + row * features, dy + row * features, dx + row * features)
-                    if let outputRow = y.map({ $0 + row * features }) {
-                        for feature in 0..<features {
-                            let d = outputRow[feature] <= 0 ? 0 : gradientRow[feature]
-                            resultRow[feature] = a[feature] * d + (inputRow[feature] - mu[feature]) * b[feature] + c[feature]
-                        }
+                    if y != nil {
+                        inputGradientFromMasked(input: inputRow, result: resultRow, mean: mu, a: a, b: b, c: c)
                     } else {
                         for feature in 0..<features {
                             resultRow[feature] = a[feature] * gradientRow[feature]
@@ -221,6 +216,49 @@ public struct BatchNormKernel: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    // MARK: The rectified backward pass, in explicit lanes (the mask is a select, not a branch)
+
+    /// One row of the first backward pass after a ReLU: `g = dy` masked where `output <= 0`,
+    /// written to `masked`, and added to `sumDy` and (times x̂) to `sumDyXHat`.
+    @inline(__always)
+    private func maskedSums(
+        input: UnsafePointer<Float>, gradient: UnsafePointer<Float>, output: UnsafePointer<Float>,
+        masked: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>,
+        sumDy: UnsafeMutablePointer<Float>, sumDyXHat: UnsafeMutablePointer<Float>
+    ) {
+        forEachLane(count: features) { lane, range in
+            func run<L: FloatLane>(_: L.Type) {
+                for feature in stride(from: range.lowerBound, to: range.upperBound, by: L.width) {
+                    let g = L.load(gradient + feature).masked(where: L.load(output + feature))
+                    g.store(to: masked + feature)
+                    (L.load(sumDy + feature) + g).store(to: sumDy + feature)
+                    (L.load(sumDyXHat + feature) + g * (L.load(input + feature) - L.load(mean + feature))
+                        * L.load(inverseStd + feature)).store(to: sumDyXHat + feature)
+                }
+            }
+            lane == Float.self ? run(Float.self) : run(SIMD4<Float>.self)
+        }
+    }
+
+    /// One row of the second backward pass after a ReLU: `dx = a·g + (x − μ)·b + c` with the
+    /// masked gradient `g` read from `result` itself.
+    @inline(__always)
+    private func inputGradientFromMasked(
+        input: UnsafePointer<Float>, result: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>,
+        a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafePointer<Float>
+    ) {
+        forEachLane(count: features) { lane, range in
+            func run<L: FloatLane>(_: L.Type) {
+                for feature in stride(from: range.lowerBound, to: range.upperBound, by: L.width) {
+                    let g = L.load(result + feature)
+                    (L.load(a + feature) * g + (L.load(input + feature) - L.load(mean + feature)) * L.load(b + feature)
+                        + L.load(c + feature)).store(to: result + feature)
+                }
+            }
+            lane == Float.self ? run(Float.self) : run(SIMD4<Float>.self)
         }
     }
 
