@@ -102,6 +102,35 @@ struct BatchNormKernelTests {
         #expect(relativeError(dBetaAnalytic, dBeta) < 1e-2)
     }
 
+    @Test("with a fused ReLU: forward and backward are bit for bit a ReLU after the plain passes",
+          arguments: [[64, 7, 7, 13], [5, 3]])
+    func fusedReLU(shape: [Int]) throws {
+        let features = shape.last!
+        let x = randomTensor(shape, seed: 21), dy = randomTensor(shape, seed: 22)
+        let gamma = randomTensor([features], seed: 23), beta = randomTensor([features], seed: 24)
+        let kernel = try BatchNormKernel(features: features, epsilon: epsilon)
+        var (mean, variance) = (Tensor([]), Tensor([]))
+        try kernel.statistics(of: x, mean: &mean, variance: &variance)
+        var (plain, fused) = (Tensor([]), Tensor([]))
+        try kernel.normalize(x, mean: mean, variance: variance, gamma: gamma, beta: beta, into: &plain)
+        try kernel.normalize(x, mean: mean, variance: variance, gamma: gamma, beta: beta, activation: .relu, into: &fused)
+        let rectified = FusedActivation.relu(plain)
+        #expect(fused == rectified)
+        #expect(fused.scalars.contains(0) && fused.scalars.contains { $0 > 0 })
+        var (dxPlain, dGammaPlain, dBetaPlain) = (Tensor([]), Tensor([]), Tensor([]))
+        try kernel.backward(input: x, outputGradient: try FusedActivation.relu.backward(output: rectified, outputGradient: dy),
+                            mean: mean, variance: variance, gamma: gamma, batchStatistics: true,
+                            inputGradient: &dxPlain, gammaGradient: &dGammaPlain, betaGradient: &dBetaPlain)
+        var (dx, dGamma, dBeta) = (Tensor([]), Tensor([]), Tensor([]))
+        try kernel.backward(input: x, outputGradient: dy, mean: mean, variance: variance, gamma: gamma, batchStatistics: true,
+                            activation: .relu, output: fused, inputGradient: &dx, gammaGradient: &dGamma, betaGradient: &dBeta)
+        #expect(dx == dxPlain && dGamma == dGammaPlain && dBeta == dBetaPlain)
+        #expect(throws: TensorError.self) {
+            try kernel.backward(input: x, outputGradient: dy, mean: mean, variance: variance, gamma: gamma, batchStatistics: true,
+                                activation: .relu, output: nil, inputGradient: &dx, gammaGradient: &dGamma, betaGradient: &dBeta)
+        }
+    }
+
     @Test("wrong shapes are reported with both shapes")
     func errors() throws {
         #expect(throws: TensorError.self) { try BatchNormKernel(features: 0, epsilon: 1e-3) }
