@@ -54,6 +54,14 @@ struct ParallelPathTests {
         #expect(relativeError(gradients.input!, single.input!) < 1e-5)
     }
 
+    @Test("+ - * / of two tensors, split across threads, are the scalar operators element by element", arguments: threadCounts)
+    func arithmetic(threads: Int) throws {
+        let a = randomTensor([3 * (1 << 16) + 5], seed: 31), b = randomTensor([3 * (1 << 16) + 5], seed: 32).map { $0 + 2 }
+        let results = try withComputeThreads(threads) { [try a + b, try a - b, try a * b, try a / b] }
+        #expect(results == [try a.zip(b, +), try a.zip(b, -), try a.zip(b, *), try a.zip(b, /)])
+        #expect(throws: TensorError.shapeMismatch(operation: "+", expected: [2], found: [3])) { try Tensor([1, 2]) + Tensor([1, 2, 3]) }
+    }
+
     @Test("dropout draws the same mask on any number of threads", arguments: threadCounts)
     func dropout(threads: Int) throws {
         let x = randomTensor([64, 1601], seed: 12), dy = randomTensor([64, 1601], seed: 13)

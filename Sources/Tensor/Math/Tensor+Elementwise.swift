@@ -82,14 +82,36 @@ extension Tensor {
 
     // MARK: Operators
 
-    /// Element-wise sum. - Throws: when the shapes differ.
-    public static func + (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.zip(rhs, operation: "+", +) }
+    /// Element-wise sum, split across threads for large tensors. - Throws: when the shapes differ.
+    public static func + (lhs: Tensor, rhs: Tensor) throws -> Tensor { try arithmetic(lhs, rhs, .add) }
     /// Element-wise difference. - Throws: when the shapes differ.
-    public static func - (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.zip(rhs, operation: "-", -) }
+    public static func - (lhs: Tensor, rhs: Tensor) throws -> Tensor { try arithmetic(lhs, rhs, .subtract) }
     /// Element-wise product. - Throws: when the shapes differ.
-    public static func * (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.zip(rhs, operation: "*", *) }
+    public static func * (lhs: Tensor, rhs: Tensor) throws -> Tensor { try arithmetic(lhs, rhs, .multiply) }
     /// Element-wise quotient. - Throws: when the shapes differ.
-    public static func / (lhs: Tensor, rhs: Tensor) throws -> Tensor { try lhs.zip(rhs, operation: "/", /) }
+    public static func / (lhs: Tensor, rhs: Tensor) throws -> Tensor { try arithmetic(lhs, rhs, .divide) }
+
+    /// The four arithmetic operators, for ``arithmetic(_:_:_:)``.
+    enum Arithmetic: String { case add = "+", subtract = "-", multiply = "*", divide = "/" }
+
+    /// `lhs ∘ rhs` element by element, in one pass split across threads (each element is
+    /// computed alone, so the result does not depend on the split).
+    static func arithmetic(_ lhs: Tensor, _ rhs: Tensor, _ operation: Arithmetic) throws -> Tensor {
+        guard lhs.shape == rhs.shape else {
+            throw TensorError.shapeMismatch(operation: operation.rawValue, expected: lhs.shape, found: rhs.shape)
+        }
+        let result = Tensor(uninitializedShape: lhs.shape)
+        let (a, b, c) = (lhs.storage.pointer, rhs.storage.pointer, result.storage.pointer)
+        parallelChunks(count: lhs.count, costPerItem: 1, minimumCostPerChunk: 1 << 16) { range in
+            switch operation {
+            case .add: for index in range { c[index] = a[index] + b[index] }
+            case .subtract: for index in range { c[index] = a[index] - b[index] }
+            case .multiply: for index in range { c[index] = a[index] * b[index] }
+            case .divide: for index in range { c[index] = a[index] / b[index] }
+            }
+        }
+        return result
+    }
 
     /// Element-wise sum in place. - Throws: when the shapes differ.
     public static func += (lhs: inout Tensor, rhs: Tensor) throws { try lhs.zipInPlace(rhs, operation: "+=", +) }

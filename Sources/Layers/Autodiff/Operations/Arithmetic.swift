@@ -6,7 +6,9 @@ extension Variable {
     /// The sum, broadcast. - Throws: when the shapes do not broadcast.
     public static func + (lhs: Variable, rhs: Variable) throws -> Variable {
         let (a, b) = (lhs.shape, rhs.shape)
-        return try record(.add, try Tensor.broadcasting(lhs.value, rhs.value, operation: "+", +), [lhs, rhs]) { g, needed in
+        // Equal shapes (a residual Add) take the operator's pass split across threads.
+        let sum = a == b ? try lhs.value + rhs.value : try Tensor.broadcasting(lhs.value, rhs.value, operation: "+", +)
+        return try record(.add, sum, [lhs, rhs]) { g, needed in
             [needed[0] ? try g.sum(toShape: a) : nil, needed[1] ? try g.sum(toShape: b) : nil]
         }
     }
