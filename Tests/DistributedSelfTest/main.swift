@@ -81,13 +81,31 @@ if CommandLine.arguments.dropFirst().first == "equivalence" {
         try model.compile(optimizer: Adam(learningRate: 0.01), loss: .categoricalCrossentropy)
         return model
     }
-    for (kind, make) in [("chain", { try model(seed: $0) as Model }), ("graph", residual)] as [(String, (UInt64) throws -> Model)] {
+    /// Two inputs (the image and a vector) and two outputs (the class, and a value with its own loss and weight).
+    func twoInputsTwoOutputs(seed: UInt64) throws -> Model {
+        let image = Input(shape: [6, 6, 1], name: "image"), extra = Input(shape: [3], name: "extra")
+        let features = try Concatenate()(try Flatten()(try Conv2D(filters: 4, kernelSize: 3, activation: .tanh)(image)),
+                                         try Dense(units: 4, activation: .tanh)(extra))
+        let digit = try Dense(units: 2, activation: .softmax).named("digit")(features)
+        let value = try Dense(units: 1).named("value")(features)
+        let model = try Model(inputs: [image, extra], outputs: [digit, value], seed: seed)
+        try model.compile(optimizer: Adam(learningRate: 0.01), loss: [.categoricalCrossentropy, .meanSquaredError],
+                          lossWeights: [1, 0.5])
+        return model
+    }
+    let extra = try Tensor.uniform([1280, 3], using: &generator)
+    let value = try Tensor(shape: [1280, 1], scalars: (0..<1280).map { extra.scalars[3 * $0] - extra.scalars[3 * $0 + 2] })
+    let cases: [(String, (UInt64) throws -> Model, [Tensor], [Tensor])] = [
+        ("chain", { try model(seed: $0) }, [x], [y]), ("graph", residual, [x], [y]),
+        ("two inputs and outputs", twoInputsTwoOutputs, [x, extra], [y, value]),
+    ]
+    for (kind, make, inputs, targets) in cases {
         // Each rank starts from its own seed: the broadcast must replace weights and shuffle.
         let distributed = try make(3 + UInt64(world.rank))
         distributed.dataParallelism = world
-        try distributed.fit(x: x, y: y, batchSize: 64, epochs: 1, verbose: .silent)   // 20 steps
+        try distributed.fit(x: inputs, y: targets, batchSize: 64, epochs: 1, verbose: .silent)   // 20 steps
         let alone = try make(3)
-        try alone.fit(x: x, y: y, batchSize: 64, epochs: 1, verbose: .silent)
+        try alone.fit(x: inputs, y: targets, batchSize: 64, epochs: 1, verbose: .silent)
         var worst: Float = 0
         for (a, b) in zip(distributed.weights, alone.weights) {
             let scale = max(b.scalars.map(abs).max() ?? 0, 1e-12)
