@@ -69,31 +69,36 @@ struct ModelGradientTests {
         var generator = RandomGenerator(seed: 4)
         let x = try Tensor.uniform([4, 5, 5, 1], lowerBound: -1, upperBound: 1, using: &generator)
         let y = try Tensor.oneHot([0, 2, 1, 2], classes: 3)
-        let before = model.weights
+        try checkTrainingStep(model, x: [x], y: [y])
+    }
+}
 
-        func loss(_ weights: [Tensor]) throws -> Double {
-            try model.setWeights(weights)
-            return Double(try model.evaluate(x: x, y: y, batchSize: 4)[.loss]!)
+/// One step of `model` (compiled with `SGD(learningRate: 1)`) on the batch `x`, `y` moves
+/// every weight by minus the finite-difference gradient of the loss `evaluate` reports.
+func checkTrainingStep(_ model: Model, x: [Tensor], y: [Tensor]) throws {
+    let before = model.weights
+    func loss(_ weights: [Tensor]) throws -> Double {
+        try model.setWeights(weights)
+        return Double(try model.evaluate(x: x, y: y, batchSize: x[0].shape[0])[.loss]!)
+    }
+    var numeric: [[Float]] = []
+    let h: Float = 1e-2
+    for (index, weight) in before.enumerated() {
+        var gradient: [Float] = []
+        for element in 0..<weight.count {
+            var plus = before, minus = before
+            plus[index].withUnsafeMutableBufferPointer { $0[element] += h }
+            minus[index].withUnsafeMutableBufferPointer { $0[element] -= h }
+            gradient.append(Float((try loss(plus) - loss(minus)) / (2 * Double(h))))
         }
-        var numeric: [[Float]] = []
-        let h: Float = 1e-2
-        for (index, weight) in before.enumerated() {
-            var gradient: [Float] = []
-            for element in 0..<weight.count {
-                var plus = before, minus = before
-                plus[index].withUnsafeMutableBufferPointer { $0[element] += h }
-                minus[index].withUnsafeMutableBufferPointer { $0[element] -= h }
-                gradient.append(Float((try loss(plus) - loss(minus)) / (2 * Double(h))))
-            }
-            numeric.append(gradient)
-        }
-        try model.setWeights(before)
-        try model.trainOnBatch(x: x, y: y)
-        for (index, weight) in model.weights.enumerated() {
-            let step = zip(before[index].scalars, weight.scalars).map { $0 - $1 }
-            let scale = max(1e-3, numeric[index].map(abs).max()!)
-            let error = zip(step, numeric[index]).map { abs($0 - $1) }.max()!
-            #expect(error / scale < 2e-2, "weight \(index): step \(step), finite differences \(numeric[index])")
-        }
+        numeric.append(gradient)
+    }
+    try model.setWeights(before)
+    try model.trainOnBatch(x: x, y: y)
+    for (index, weight) in model.weights.enumerated() {
+        let step = zip(before[index].scalars, weight.scalars).map { $0 - $1 }
+        let scale = max(1e-3, numeric[index].map(abs).max()!)
+        let error = zip(step, numeric[index]).map { abs($0 - $1) }.max()!
+        #expect(error / scale < 2e-2, "weight \(index): step \(step), finite differences \(numeric[index])")
     }
 }

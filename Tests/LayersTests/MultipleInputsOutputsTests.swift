@@ -51,29 +51,7 @@ struct MultipleInputsOutputsTests {
         try model.compile(optimizer: SGD(learningRate: 1), loss: [.categoricalCrossentropy, .meanSquaredError],
                           lossWeights: [1, 0.5])
         let (x, y) = try Self.data()
-        let before = model.weights
-        func loss(_ weights: [Tensor]) throws -> Double {
-            try model.setWeights(weights)
-            return Double(try model.evaluate(x: x, y: y, batchSize: 4)[.loss]!)
-        }
-        let h: Float = 1e-2
-        var numeric: [[Float]] = []
-        for (index, weight) in before.enumerated() {
-            numeric.append(try (0..<weight.count).map { element in
-                var plus = before, minus = before
-                plus[index].withUnsafeMutableBufferPointer { $0[element] += h }
-                minus[index].withUnsafeMutableBufferPointer { $0[element] -= h }
-                return Float((try loss(plus) - loss(minus)) / (2 * Double(h)))
-            })
-        }
-        try model.setWeights(before)
-        try model.trainOnBatch(x: x, y: y)
-        for (index, weight) in model.weights.enumerated() {
-            let step = zip(before[index].scalars, weight.scalars).map { $0 - $1 }
-            let scale = max(1e-3, numeric[index].map(abs).max()!)
-            let error = zip(step, numeric[index]).map { abs($0 - $1) }.max()!
-            #expect(error / scale < 2e-2, "weight \(index): step \(step), finite differences \(numeric[index])")
-        }
+        try checkTrainingStep(model, x: x, y: y)
     }
 
     @Test("the logs hold the weighted total and each output's loss and metrics under its name")
@@ -202,16 +180,9 @@ struct MultipleInputsOutputsTests {
 
     @Test("the README's example of two inputs and outputs is verbatim and trains")
     func readmeExample() throws {
-        let thisFile = URL(fileURLWithPath: #filePath)
-        let readme = thisFile.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("README.md")
-        let readmeLines = try String(contentsOf: readme, encoding: .utf8).components(separatedBy: "\n")
-        let start = try #require(readmeLines.firstIndex(of: "let image = Input(shape: [28, 28, 1], name: \"image\")"))
-        let end = try #require(readmeLines[start...].firstIndex(of: "```"))
-        let testLines = try String(contentsOf: thisFile, encoding: .utf8).components(separatedBy: "\n")
-        let begin = try #require(testLines.firstIndex { $0.hasSuffix("// README example begins") })
-        let finish = try #require(testLines.firstIndex { $0.hasSuffix("// README example ends") })
-        #expect(testLines[(begin + 1)..<finish].map { String($0.dropFirst(4)) } == Array(readmeLines[start..<end]))
+        let (example, readme) = try readmeCodeBlock(startingWith: "let image = Input(shape: [28, 28, 1], name: \"image\")",
+                                                  testFile: #filePath)
+        #expect(example == readme)
 
         let images = randomTensor([40, 28, 28, 1], seed: 1), hints = randomTensor([40, 4], seed: 2)
         let digits = try Tensor.oneHot((0..<40).map { $0 % 10 }, classes: 10), inks = randomTensor([40, 1], seed: 3)

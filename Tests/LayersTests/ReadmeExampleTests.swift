@@ -39,22 +39,29 @@ func readmeExample(xTrain: Tensor, yTrain: Tensor, xTest: Tensor, yTest: Tensor,
     return (result, probabilities)
 }
 
+/// The lines of the test file `testFile` between its `// README example begins` and `ends`
+/// markers (one indentation level removed), and the README's lines from `first` to the end
+/// of its code block: equal when the README shows the code the test runs.
+func readmeCodeBlock(startingWith first: String, testFile: String) throws -> (test: [String], readme: [String]) {
+    let thisFile = URL(fileURLWithPath: testFile)
+    let readme = thisFile.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("README.md")
+    let readmeLines = try String(contentsOf: readme, encoding: .utf8).components(separatedBy: "\n")
+    let start = try #require(readmeLines.firstIndex(of: first))
+    let end = try #require(readmeLines[start...].firstIndex(of: "```"))
+    let testLines = try String(contentsOf: thisFile, encoding: .utf8).components(separatedBy: "\n")
+    let begin = try #require(testLines.firstIndex { $0.hasSuffix("// README example begins") })
+    let finish = try #require(testLines.firstIndex { $0.hasSuffix("// README example ends") })
+    return (testLines[(begin + 1)..<finish].map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : $0 }, Array(readmeLines[start..<end]))
+}
+
 @Suite("README example")
 struct ReadmeExampleTests {
     @Test("the code between the markers above is the README's example, line for line")
     func verbatim() throws {
-        let thisFile = URL(fileURLWithPath: #filePath)
-        let readme = thisFile.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("README.md")
-        let readmeLines = try String(contentsOf: readme, encoding: .utf8).components(separatedBy: "\n")
         // The README's example: from `let model = Sequential(seed: 42) {` to the end of its code block.
-        let start = try #require(readmeLines.firstIndex(of: "let model = Sequential(seed: 42) {"))
-        let end = try #require(readmeLines[start...].firstIndex(of: "```"))
-        let testLines = try String(contentsOf: thisFile, encoding: .utf8).components(separatedBy: "\n")
-        let begin = try #require(testLines.firstIndex { $0.hasSuffix("// README example begins") })
-        let finish = try #require(testLines.firstIndex { $0.hasSuffix("// README example ends") })
-        let example = testLines[(begin + 1)..<finish].map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : $0 }
-        #expect(example == Array(readmeLines[start..<end]))
+        let (example, readme) = try readmeCodeBlock(startingWith: "let model = Sequential(seed: 42) {", testFile: #filePath)
+        #expect(example == readme)
     }
 
     @Test("the README's example runs on MNIST-shaped data")

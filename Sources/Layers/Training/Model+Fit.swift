@@ -238,28 +238,26 @@ extension Model {
                 "\(operation): the model has \(graph.inputCount) inputs (\(inputNames.joined(separator: ", "))), found \(x.count) "
                 + "tensors in x; give one per input, in that order")
         }
-        let several = x.count > 1
+        func which(_ index: Int) -> String { x.count > 1 ? "x[\(index)] (input '\(inputNames[index])')" : "x" }
         for (index, input) in x.enumerated() {
-            let which = several ? "x[\(index)] (input '\(inputNames[index])')" : "x"
             guard input.rank >= 1, input.shape[0] > 0 else {
-                throw LayersError.invalidData("\(operation): expected at least one sample, found \(which) of shape \(input.shape)")
+                throw LayersError.invalidData("\(operation): expected at least one sample, found \(which(index)) of shape \(input.shape)")
             }
             guard input.shape[0] == x[0].shape[0] else {
                 throw LayersError.invalidData(
-                    "\(operation): x[0] has \(x[0].shape[0]) samples but \(which) has \(input.shape[0]) (shape \(input.shape))")
+                    "\(operation): x[0] has \(x[0].shape[0]) samples but \(which(index)) has \(input.shape[0]) (shape \(input.shape))")
             }
         }
         let sampleShapes = x.map { Array($0.shape.dropFirst()) }
         if !isBuilt { try build(inputShapes: inputShapes ?? sampleShapes) }
         for (index, input) in x.enumerated() {
-            let which = several ? "x[\(index)] (input '\(inputNames[index])')" : "x"
             guard sampleShapes[index] == inputShapes?[index] else {
                 throw LayersError.invalidData(
                     "\(operation): expected samples of shape \(inputShapes?[index] ?? []), found \(sampleShapes[index]) "
-                    + "(\(which) has shape \(input.shape))")
+                    + "(\(which(index)) has shape \(input.shape))")
             }
             if let bad = input.firstNonFinite {
-                throw LayersError.invalidData("\(operation): \(which) contains \(bad.value); clean or impute the data first")
+                throw LayersError.invalidData("\(operation): \(which(index)) contains \(bad.value); clean or impute the data first")
             }
         }
     }
