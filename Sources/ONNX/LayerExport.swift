@@ -63,10 +63,13 @@ extension Conv2D: ONNXExportable {
 extension Dense: ONNXExportable {
     func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
         let weights = graph.constant("\(name).kernel", kernel.value)  // [in, units]: Y = X W + b
-        if useBias {
+        if useBias, outputShape.count == 1 {
             graph.apply("Gemm", name: name, extraInputs: [weights, graph.constant("\(name).bias", bias.value)], shape: outputShape)
         } else {
+            // On the last axis of samples of higher rank: MatMul broadcasts over the leading axes.
+            graph.requireModelLayout()
             graph.apply("MatMul", name: name, extraInputs: [weights], shape: outputShape)
+            if useBias { graph.apply("Add", name: name + "_bias", extraInputs: [graph.constant("\(name).bias", bias.value)]) }
         }
         activation.exportONNX(into: &graph, name: name)
     }

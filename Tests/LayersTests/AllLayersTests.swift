@@ -35,7 +35,8 @@ struct LayerCase: CustomTestStringConvertible, Sendable {
 let layerCases: [LayerCase] = [
     LayerCase(make: { Input(shape: [4, 3]) }, sampleShape: [4, 3], outputShape: [4, 3], parameters: 0,
               bad: ({ Input(shape: [4, 0]) }, "shape")),
-    LayerCase(make: { Dense(units: 3, activation: .tanh) }, sampleShape: [5], outputShape: [3], parameters: 18,
+    // On the last axis of samples of rank 2 (rank 1 is what every other model uses).
+    LayerCase(make: { Dense(units: 3, activation: .tanh) }, sampleShape: [2, 5], outputShape: [2, 3], parameters: 18,
               bad: ({ Dense(units: 0) }, "units")),
     LayerCase(make: { Conv2D(filters: 3, kernelSize: 3, padding: .same, activation: .tanh) }, sampleShape: [5, 4, 2],
               outputShape: [5, 4, 3], parameters: 57, bad: ({ Conv2D(filters: 3, kernelSize: Size2D(0, 3)) }, "kernelSize")),

@@ -17,6 +17,22 @@ struct LayerGradientTests {
         #expect(check.parameters.keys.sorted() == ["bias", "kernel"])
     }
 
+    @Test("Dense on the last axis of samples of rank 2 and 3: each vector as a rank-1 sample would be, and its gradients",
+          arguments: [[4, 5], [2, 3, 5]])
+    func denseOnLastAxis(_ sampleShape: [Int]) throws {
+        var layer = Dense(units: 3, activation: .softmax)
+        var context = BuildContext(generator: RandomGenerator(seed: 1))
+        #expect(try layer.build(inputShape: sampleShape, context: &context) == sampleShape.dropLast() + [3])
+        let x = randomTensor([2] + sampleShape, seed: 2)
+        var forward = ForwardContext(training: false, generator: RandomGenerator(seed: 3))
+        var flat = layer
+        let y = try layer.forward(x, context: &forward)
+        let rows = try flat.forward(try x.reshaped([-1, 5]), context: &forward)
+        #expect(y.shape == [2] + sampleShape.dropLast() + [3] && y.scalars == rows.scalars)
+        let check = try checkGradients(Dense(units: 3, activation: .tanh, useBias: sampleShape.count == 2), sampleShape: sampleShape)
+        #expect(check.worst < 1e-2, "\(check)")
+    }
+
     @Test("Dense without bias, with L2 on the kernel (the penalty is added by the model, not the layer)")
     func denseNoBias() throws {
         let check = try checkGradients(Dense(units: 3, useBias: false, kernelRegularizer: .l2(0.1)), sampleShape: [4])

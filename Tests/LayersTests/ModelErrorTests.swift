@@ -22,7 +22,7 @@ struct ModelErrorTests {
         }
     }
 
-    @Test("Dense on images is reported at compile, naming the layer, its index and a hint")
+    @Test("Dense on images works on their channels (as Keras's); a classifier without Flatten is reported at compile, with a hint")
     func denseWithoutFlatten() throws {
         let model = Sequential(seed: 1) {
             Input(shape: [8, 8, 1])
@@ -32,7 +32,9 @@ struct ModelErrorTests {
         let error = #expect(throws: LayersError.self) {
             try model.compile(optimizer: Adam(), loss: .categoricalCrossentropy)
         }
-        #expect(error?.description == "layer 2 'dense': dense: expected input (None, features), received shape (None, 6, 6, 2); add Flatten() before Dense")
+        #expect(error?.description == "categorical_crossentropy expects outputs of shape (None, classes), but the model outputs "
+                + "(None, 6, 6, 10); add Flatten() and a Dense layer at the end")
+        #expect(model.outputShape == [6, 6, 10])
     }
 
     @Test("a convolution algorithm is chosen per layer, can be forced, is saved, and must fit the kernel")

@@ -1,7 +1,9 @@
 import Tensor
 
 /// A fully connected layer: `activation(x · kernel + bias)`, with `kernel` of shape
-/// `[inputFeatures, units]`. Takes rank-1 samples; put `Flatten()` before it for images.
+/// `[inputFeatures, units]`, on the last axis of samples of any rank, as Keras's: samples
+/// `[features]` become `[units]`, `[steps, features]` become `[steps, units]` (each step by
+/// the same weights). For images, put `Flatten()` before it to connect every pixel.
 public struct Dense: ActivatedLayer {
     public var name = ""
     /// Output features.
@@ -20,6 +22,8 @@ public struct Dense: ActivatedLayer {
     private var needsInputGradient = true
     private var input = Tensor([])
     private var output = Tensor([])
+    /// The last forward pass's input shape, when its samples have more than one axis.
+    private var inputShape: [Int]?
 
     /// A dense layer of `units` outputs.
     public init(
@@ -40,36 +44,44 @@ public struct Dense: ActivatedLayer {
 
     public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
         try check.throwIfInvalid()
-        guard inputShape.count == 1 else {
-            throw incompatibleInput(name, expected: "(None, features)", received: inputShape,
-                                    hint: "add Flatten() before Dense")
+        guard let features = inputShape.last, features > 0 else {
+            throw incompatibleInput(name, expected: "(None, ..., features)", received: inputShape,
+                                    hint: "Dense works on the last axis of its samples")
         }
-        kernel.value = try kernelInitializer.makeTensor([inputShape[0], units], using: &context.generator)
+        kernel.value = try kernelInitializer.makeTensor([features, units], using: &context.generator)
         if useBias { bias.value = try biasInitializer.makeTensor([units], using: &context.generator) }
         needsInputGradient = context.needsInputGradient
-        return [units]
+        return inputShape.dropLast() + [units]
+    }
+
+    /// `x` as the matrix of its last axis' vectors, `[rows, last]` (the same storage).
+    private static func rows(_ x: Tensor) throws -> Tensor {
+        x.rank == 2 ? x : try x.reshaped([-1, x.shape.last ?? 1])
     }
 
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        self.input = input
-        try Tensor.matmul(input, transposed: false, kernel.value, transposed: false, into: &output)
+        self.input = try Self.rows(input)
+        inputShape = input.rank == 2 ? nil : input.shape
+        try Tensor.matmul(self.input, transposed: false, kernel.value, transposed: false, into: &output)
         if useBias {
             try activation.applyWithBias(bias.value, to: &output)
         } else {
             try activation.apply(to: &output)
         }
-        return output
+        return input.rank == 2 ? output : try output.reshaped(input.shape.dropLast() + [units])
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
-        try backward(preActivationGradient: activation.backward(output: output, outputGradient: outputGradient))
+        try backward(preActivationGradient: activation.backward(output: output, outputGradient: try Self.rows(outputGradient)))
     }
 
     public mutating func backward(preActivationGradient gradient: Tensor) throws -> Tensor {
-        try Tensor.matmul(input, transposed: true, gradient, transposed: false, into: &kernel.gradient)
-        if useBias { bias.gradient = try gradient.sum(alongAxis: 0) }
+        let matrix = try Self.rows(gradient)
+        try Tensor.matmul(input, transposed: true, matrix, transposed: false, into: &kernel.gradient)
+        if useBias { bias.gradient = try matrix.sum(alongAxis: 0) }
         guard needsInputGradient else { return Tensor([]) }
-        return try gradient.matmul(kernel.value, transposeOther: true)
+        let inputGradient = try matrix.matmul(kernel.value, transposeOther: true)
+        return try inputShape.map { try inputGradient.reshaped($0) } ?? inputGradient
     }
 
     public mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {
