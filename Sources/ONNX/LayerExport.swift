@@ -21,6 +21,32 @@ extension ActivationFunction {
             // Over the last axis as the model sees it: channels of NHWC images.
             graph.requireModelLayout()
             graph.apply("Softmax", name: name + "_softmax", attributes: [.int("axis", -1)])
+        case .softplus: graph.activate("Softplus", name: name + "_softplus")
+        case .hardSigmoid:
+            graph.apply("HardSigmoid", name: name + "_hard_sigmoid", attributes: [.float("alpha", 1.0 / 6), .float("beta", 0.5)])
+        case .swish:
+            let x = graph.value
+            graph.activate("Sigmoid", name: name + "_silu_sigmoid")
+            graph.merge("Mul", [x, graph.value], name: name + "_silu", shape: x.shape)
+        case let .gelu(approximate):
+            // Opset 13 has no Gelu: 0.5·x·(1 + erf(x/√2)), or the tanh form, from elementary operators.
+            let x = graph.value
+            let stem = name + "_gelu"
+            func scalar(_ value: Float, _ suffix: String) -> String { graph.constant("\(stem).\(suffix)", dims: [], floats: [value]) }
+            if approximate {
+                graph.merge("Mul", [x, x], name: stem, shape: x.shape)
+                graph.merge("Mul", [graph.value, x], name: stem, shape: x.shape)                      // x³
+                graph.apply("Mul", name: stem, extraInputs: [scalar(0.044715, "c")])
+                graph.merge("Add", [graph.value, x], name: stem, shape: x.shape)
+                graph.apply("Mul", name: stem, extraInputs: [scalar(0.79788456080286536, "sqrt_2_over_pi")])
+                graph.activate("Tanh", name: stem + "_tanh")
+            } else {
+                graph.apply("Mul", name: stem, extraInputs: [scalar(0.70710678118654752, "one_over_sqrt_2")])
+                graph.apply("Erf", name: stem + "_erf")
+            }
+            graph.apply("Add", name: stem, extraInputs: [scalar(1, "one")])
+            graph.merge("Mul", [graph.value, x], name: stem, shape: x.shape)
+            graph.apply("Mul", name: stem, extraInputs: [scalar(0.5, "half")])
         }
     }
 }

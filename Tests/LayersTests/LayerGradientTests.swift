@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Layers
 import Tensor
@@ -10,7 +11,7 @@ func awayFromZero(_ shape: [Int], seed: UInt64) -> Tensor {
 
 @Suite("Layer backward passes against finite differences")
 struct LayerGradientTests {
-    @Test("Dense", arguments: [ActivationFunction.linear, .tanh, .sigmoid, .softmax])
+    @Test("Dense", arguments: [ActivationFunction.linear, .tanh, .sigmoid, .softmax, .gelu(), .swish, .softplus])
     func dense(_ activation: ActivationFunction) throws {
         let check = try checkGradients(Dense(units: 4, activation: activation), sampleShape: [5], batch: 3)
         #expect(check.worst < 1e-2, "\(check)")
@@ -98,8 +99,41 @@ struct LayerGradientTests {
         #expect(check.parameters.keys.sorted() == ["beta", "gamma"])
     }
 
+    @Test("Conv2D with activations that differentiate from their input or output",
+          arguments: [ActivationFunction.gelu(approximate: true), .swish, .hardSigmoid])
+    func convolutionActivations(_ activation: ActivationFunction) throws {
+        let check = try checkGradients(Conv2D(filters: 3, kernelSize: 3, padding: .same, activation: activation),
+                                       sampleShape: [5, 5, 2], step: 1e-3)
+        #expect(check.worst < 1e-2, "\(check)")
+    }
+
+    /// The expected values are the closed forms computed in Python's double precision (math.erf, math.tanh, math.log1p).
+    @Test("GELU, swish, softplus and hard sigmoid: values of the closed forms, Keras's names, saved and loaded")
+    func newActivationValues() throws {
+        let x = Tensor([-4, -1, 0, 1, 2.5])
+        func values(_ function: ActivationFunction) throws -> [Float] {
+            var y = x
+            try function.apply(to: &y)
+            return y.scalars
+        }
+        func close(_ a: [Float], _ b: [Double]) -> Bool { zip(a, b).allSatisfy { abs(Double($0) - $1) < 2e-6 } }
+        #expect(close(try values(.gelu()), [-1.2668497e-4, -0.15865525, 0, 0.84134475, 2.4844758]))
+        #expect(close(try values(.gelu(approximate: true)), [-7.0245948e-5, -0.15880801, 0, 0.84119199, 2.4849157]))
+        #expect(close(try values(.swish), [-0.07194484, -0.26894142, 0, 0.73105858, 2.3103545]))
+        #expect(close(try values(.softplus), [0.01814993, 0.31326169, 0.69314718, 1.31326169, 2.5788897]))
+        #expect(close(try values(.hardSigmoid), [0, 0.33333334, 0.5, 0.6666667, 0.9166667]))
+        #expect([ActivationFunction.gelu(), .swish, .silu, .softplus, .hardSigmoid].map(\.name)
+                == ["gelu", "silu", "silu", "softplus", "hard_sigmoid"])
+        for function in [ActivationFunction.gelu(approximate: true), .swish, .softplus, .hardSigmoid] {
+            let decoded = try JSONDecoder().decode(ActivationFunction.self, from: try JSONEncoder().encode(function))
+            #expect(decoded == function)
+        }
+        #expect(throws: LayersError.self) { try ActivationFunction.swish.backward(output: x, outputGradient: x) }
+    }
+
     @Test("activation layers", arguments: [
         ActivationFunction.relu, .leakyReLU(alpha: 0.2), .elu(alpha: 1), .sigmoid, .tanh, .softmax, .linear,
+        .gelu(), .gelu(approximate: true), .swish, .softplus, .hardSigmoid,
     ])
     func activations(_ function: ActivationFunction) throws {
         let check = try checkGradients(Activation(function), sampleShape: [6], batch: 3, step: 1e-3,

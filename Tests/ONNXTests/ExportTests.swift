@@ -61,6 +61,13 @@ struct ExportTests {
         ("ReLU, LeakyReLU, ELU", [6, 6, 2], { Sequential { Conv2D(filters: 3, kernelSize: 1); LeakyReLU(alpha: 0.2); ELU(alpha: 0.5); ReLU() } }),
         ("Sigmoid, Tanh, Activation", [8], { Sequential { Dense(units: 4); Sigmoid(); Tanh(); Activation(.leakyReLU(alpha: 0.1)) } }),
         ("Softmax over image channels", [4, 4, 5], { Sequential { Conv2D(filters: 5, kernelSize: 1); Softmax() } }),
+        ("GELU (exact and tanh), swish, softplus, hard sigmoid", [6, 6, 2], {
+            Sequential {
+                Conv2D(filters: 3, kernelSize: 3, activation: .gelu()); Activation(.gelu(approximate: true))
+                Conv2D(filters: 3, kernelSize: 1, activation: .swish); Activation(.softplus); Flatten()
+                Dense(units: 4, activation: .hardSigmoid)
+            }
+        }),
         ("Dropout and augmentation are left out", [10, 10, 1], {
             Sequential {
                 RandomRotation(0.1); RandomTranslation(height: 0.1, width: 0.1); RandomZoom(heightFactor: 0.1)

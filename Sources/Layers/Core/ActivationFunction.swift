@@ -18,6 +18,27 @@ public enum ActivationFunction: Sendable, Equatable, Codable {
     case tanh
     /// Softmax over the last axis.
     case softmax
+    /// `x · Φ(x)` (Φ the standard normal distribution function), or with `approximate` its
+    /// tanh form `0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))`, as Keras's `gelu`.
+    case gelu(approximate: Bool = false)
+    /// `x · σ(x)`, Keras's `silu` (also called swish).
+    case swish
+    /// `log(1 + eˣ)`.
+    case softplus
+    /// `clamp(x/6 + 1/2, 0, 1)`, Keras 3's `hard_sigmoid`.
+    case hardSigmoid
+
+    /// Keras's other name for ``swish``.
+    public static let silu = ActivationFunction.swish
+
+    /// Whether the derivative needs the activation's input (GELU, swish); the others take it
+    /// from the output, so layers keep only their output.
+    public var needsInput: Bool {
+        switch self {
+        case .gelu, .swish: true
+        default: false
+        }
+    }
 
     /// Keras's name for the activation.
     public var name: String {
@@ -29,6 +50,10 @@ public enum ActivationFunction: Sendable, Equatable, Codable {
         case .sigmoid: "sigmoid"
         case .tanh: "tanh"
         case .softmax: "softmax"
+        case .gelu: "gelu"
+        case .swish: "silu"
+        case .softplus: "softplus"
+        case .hardSigmoid: "hard_sigmoid"
         }
     }
 
@@ -55,6 +80,10 @@ public enum ActivationFunction: Sendable, Equatable, Codable {
         case .sigmoid: ScalarActivation.sigmoid
         case .tanh: { Foundation.tanh($0) }
         case .softmax: nil
+        case let .gelu(approximate): approximate ? ScalarActivation.geluTanh : ScalarActivation.gelu
+        case .swish: ScalarActivation.swish
+        case .softplus: ScalarActivation.softplus
+        case .hardSigmoid: ScalarActivation.hardSigmoid
         }
     }
 
@@ -80,8 +109,27 @@ public enum ActivationFunction: Sendable, Equatable, Codable {
         }
     }
 
-    /// dLoss/dInput from dLoss/dOutput, computed from the activation's output `y` (every
-    /// activation here has a derivative expressible through its output).
+    /// dLoss/dInput from dLoss/dOutput, computed from the activation's output `y`, and from
+    /// its input `x` for the activations that need it (``needsInput``).
+    /// - Throws: ``LayersError`` when an activation that needs its input gets none, or the
+    ///   shapes differ.
+    public func backward(input x: Tensor?, output y: Tensor, outputGradient dy: Tensor) throws -> Tensor {
+        guard needsInput else { return try backward(output: y, outputGradient: dy) }
+        guard let x else {
+            throw LayersError.notReady(operation: "\(name) backward", reason: "\(name)'s derivative needs its input, which was not kept")
+        }
+        switch self {
+        case let .gelu(approximate):
+            let derivative = approximate ? ScalarActivation.geluTanhDerivative : ScalarActivation.geluDerivative
+            return try wrappingTensorErrors { try x.zip(dy) { x, dy in dy * derivative(x) } }
+        default:
+            return try wrappingTensorErrors { try x.zip(dy) { x, dy in dy * ScalarActivation.swishDerivative(x) } }
+        }
+    }
+
+    /// dLoss/dInput from dLoss/dOutput, computed from the activation's output `y`.
+    /// - Throws: ``LayersError`` for an activation whose derivative needs its input
+    ///   (``needsInput``: use ``backward(input:output:outputGradient:)``).
     public func backward(output y: Tensor, outputGradient dy: Tensor) throws -> Tensor {
         switch self {
         case .linear:
@@ -98,6 +146,14 @@ public enum ActivationFunction: Sendable, Equatable, Codable {
             return try y.zip(dy) { y, dy in dy * (1 - y * y) }
         case .softmax:
             return try Tensor.softmaxBackward(output: y, outputGradient: dy)
+        case .softplus:
+            // σ(x) = 1 − e^(−y).
+            return try y.zip(dy) { y, dy in -dy * Foundation.expm1(-y) }
+        case .hardSigmoid:
+            return try y.zip(dy) { y, dy in y > 0 && y < 1 ? dy / 6 : 0 }
+        case .gelu, .swish:
+            throw LayersError.notReady(operation: "\(name) backward", reason: "\(name)'s derivative needs its input; "
+                                       + "call backward(input:output:outputGradient:)")
         }
     }
 }

@@ -34,6 +34,8 @@ public struct Conv2D: ActivatedLayer {
     private var needsInputGradient = true
     private var input = Tensor([])
     private var output = Tensor([])
+    /// The convolution before the activation, for an activation that needs its input.
+    private var preActivation = Tensor([])
     private var gradients = Conv2DKernel.Gradients()
 
     /// A convolution with `filters` kernels of `kernelSize`.
@@ -89,13 +91,15 @@ public struct Conv2D: ActivatedLayer {
         self.input = input
         try convolution!.forward(input, weights: kernel.value, bias: useBias ? bias.value : nil,
                                  activation: fusedActivation, into: &output)
+        if activation.needsInput { preActivation = output }  // GELU and swish differentiate from their input
         if fusedActivation == .identity { try activation.apply(to: &output) }
         return output
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
         guard fusedActivation == .identity else { return try backward(outputGradient, fused: fusedActivation) }
-        return try backward(preActivationGradient: activation.backward(output: output, outputGradient: outputGradient))
+        return try backward(preActivationGradient: activation.backward(
+            input: activation.needsInput ? preActivation : nil, output: output, outputGradient: outputGradient))
     }
 
     public mutating func backward(preActivationGradient gradient: Tensor) throws -> Tensor {

@@ -22,6 +22,8 @@ public struct Dense: ActivatedLayer {
     private var needsInputGradient = true
     private var input = Tensor([])
     private var output = Tensor([])
+    /// `x · W + b` of the last forward pass, for an activation that needs its input.
+    private var preActivation = Tensor([])
     /// The last forward pass's input shape, when its samples have more than one axis.
     private var inputShape: [Int]?
 
@@ -63,7 +65,12 @@ public struct Dense: ActivatedLayer {
         self.input = try Self.rows(input)
         inputShape = input.rank == 2 ? nil : input.shape
         try Tensor.matmul(self.input, transposed: false, kernel.value, transposed: false, into: &output)
-        if useBias {
+        if activation.needsInput {
+            // GELU and swish differentiate from their input: keep x·W + b.
+            if useBias { try output.addBias(bias.value) }
+            preActivation = output
+            try activation.apply(to: &output)
+        } else if useBias {
             try activation.applyWithBias(bias.value, to: &output)
         } else {
             try activation.apply(to: &output)
@@ -72,7 +79,8 @@ public struct Dense: ActivatedLayer {
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
-        try backward(preActivationGradient: activation.backward(output: output, outputGradient: try Self.rows(outputGradient)))
+        try backward(preActivationGradient: activation.backward(
+            input: activation.needsInput ? preActivation : nil, output: output, outputGradient: try Self.rows(outputGradient)))
     }
 
     public mutating func backward(preActivationGradient gradient: Tensor) throws -> Tensor {

@@ -133,6 +133,15 @@ public enum ScalarActivation {
     @inlinable public static func softplus(_ x: Float) -> Float {
         Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
     }
+    /// `x · σ(x)` (swish, SiLU).
+    @inlinable public static func swish(_ x: Float) -> Float { x * sigmoid(x) }
+    /// The derivative of ``swish(_:)``: `σ(x) · (1 + x · (1 − σ(x)))`.
+    @inlinable public static func swishDerivative(_ x: Float) -> Float {
+        let s = sigmoid(x)
+        return s * (1 + x * (1 - s))
+    }
+    /// `clamp(x / 6 + 1/2, 0, 1)`, Keras 3's `hard_sigmoid` (`relu6(x + 3) / 6`).
+    @inlinable public static func hardSigmoid(_ x: Float) -> Float { Swift.min(Swift.max(x / 6 + 0.5, 0), 1) }
 }
 
 /// Row-wise softmax of a row-major `rows x columns` matrix; `output` may be `input`.
