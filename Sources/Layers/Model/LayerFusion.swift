@@ -18,11 +18,15 @@ struct LayerFusion {
     var passesThroughInInference: [Bool]
     /// For inference: the convolution node → the normalisation node folded into it.
     var foldedNormalization: [Int: Int] = [:]
+    /// For inference: whether a node is a convolution with a normalisation folded into it
+    /// (the executor's per-node test, without a dictionary lookup).
+    var foldsNormalization: [Bool]
 
     /// No fusion for `nodes` nodes.
     init(nodes: Int) {
         passesThrough = Array(repeating: false, count: nodes)
         passesThroughInInference = passesThrough
+        foldsNormalization = passesThrough
     }
 
     /// The fusions of `graph` over `layers` (none unless `enabled`); sets
@@ -61,6 +65,7 @@ struct LayerFusion {
             if let source = soleSource(of: index), fusable(source),
                let convolution = layers[graph.nodes[source].layer] as? Conv2D, convolution.activation == .linear {
                 foldedNormalization[source] = index
+                foldsNormalization[source] = true
                 passesThroughInInference[index] = true
             }
         }

@@ -65,7 +65,7 @@ extension Model {
                 var output = inputs[0]
                 if !passesThrough[index] {
                     try runNode(index, of: &layers, training: training) { layer in
-                        if !training, foldedConvolutions[index] != nil {
+                        if !training, fusion.foldsNormalization[index], foldedConvolutions[index] != nil {
                             output = try foldedConvolutions[index]!.forward(inputs[0], context: &context)
                         } else {
                             output = try forward(layer: &layer, node: index, inputs, training: training, context: &context)

@@ -20,11 +20,14 @@ extension Model {
         try checkBatchSize(batchSize)
         try prepare(for: x, operation: "predict")
         let samples = x[0].shape[0]
-        var results = try wrappingTensorErrors { try outputShapes.map { try Tensor.zeros([samples] + $0) } }
-        let rowSizes = outputShapes.map { $0.reduce(1, *) }
+        let shapes = outputShapes
+        var results = try wrappingTensorErrors { try shapes.map { try Tensor.zeros([samples] + $0) } }
+        let rowSizes = shapes.map { $0.reduce(1, *) }
         for start in stride(from: 0, to: samples, by: batchSize) {
             let end = Swift.min(start + batchSize, samples)
-            let outputs = try forward(try wrappingTensorErrors { try x.map { try $0.slice(batch: start..<end) } }, training: false)
+            // One batch holding every sample reads x itself, not a copy of it.
+            let batch = samples <= batchSize ? x : try wrappingTensorErrors { try x.map { try $0.slice(batch: start..<end) } }
+            let outputs = try forward(batch, training: false)
             for index in outputs.indices {
                 try wrappingTensorErrors { try results[index].writeScalars(of: outputs[index], at: start * rowSizes[index]) }
             }
