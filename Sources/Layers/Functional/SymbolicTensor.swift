@@ -2,7 +2,7 @@ import Tensor
 
 /// A value of a model being defined (Keras's `KerasTensor`): the output of an ``Input`` or of
 /// a layer called on symbolic tensors, with the shape of one sample. Calling a layer on it
-/// records the call; ``Model/init(inputs:outputs:name:seed:)`` turns the calls into a graph.
+/// records the call; `Model(inputs:outputs:)` turns the calls into a graph.
 ///
 /// ```swift
 /// let input = Input(shape: [28, 28, 1])

@@ -71,7 +71,7 @@ public class Model {
     /// by layer and node.
     var sharedLayerCalls: [Int: [Int: any Layer]] = [:]
 
-    /// Whether the executor runs some neighbouring layers as one (see ``LayerFusion``): a
+    /// Whether the executor runs some neighbouring layers as one: a
     /// BatchNormalization applies the ReLU after it (training and inference, the same bits),
     /// and at inference a Conv2D → BatchNormalization (→ ReLU) runs as one convolution with
     /// the normalisation folded into its weights (equal to rounding, about 1e-6 relative).

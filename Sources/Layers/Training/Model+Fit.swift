@@ -63,7 +63,7 @@ extension Model {
     /// tensor of targets per output, in the model's order, each with a row per sample (as
     /// Keras's `fit([x1, x2], [y1, y2])`). `sampleWeight` weighs each sample's loss in every
     /// output; `classWeight` needs a model of one output. The other arguments are those of
-    /// ``fit(x:y:batchSize:epochs:validationSplit:validationData:shuffle:classWeight:sampleWeight:initialEpoch:callbacks:verbose:)``.
+    /// the one-tensor `fit(x:y:...)`.
     /// - Throws: ``LayersError`` for bad arguments or data (before any training happens),
     ///   or from a callback to stop training.
     @discardableResult
@@ -84,8 +84,7 @@ extension Model {
                        weighting: weighting, initialEpoch: initialEpoch, callbacks: callbacks, verbose: verbose, checked: true)
     }
 
-    /// ``fit(x:y:batchSize:epochs:validationSplit:validationData:shuffle:classWeight:sampleWeight:initialEpoch:callbacks:verbose:)``
-    /// on data read a batch at a time from `data` (and `validationData`), so that it can stay
+    /// `fit` on data read a batch at a time from `data` (and `validationData`), so that it can stay
     /// compact between batches. The batches are checked as they are read (shape, finite
     /// inputs, targets the loss accepts); the first sample is checked before training starts.
     /// `classWeight` weighs each sample's loss by its class, as with tensors.

@@ -73,7 +73,8 @@ extension Model {
     }
 
     /// The loss and metrics of a model of several inputs or outputs, on a tensor per input and
-    /// a tensor of targets per output (see ``LogAccumulator`` for the keys).
+    /// a tensor of targets per output: `loss` (the weighted total) and each output's
+    /// `NAME_loss` and `NAME_METRIC`.
     /// - Throws: ``LayersError`` when the model is not compiled or the data does not fit it.
     public func evaluate(x: [Tensor], y: [Tensor], batchSize: Int = 32) throws -> Logs {
         try checkBatchSize(batchSize)

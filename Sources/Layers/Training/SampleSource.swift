@@ -1,6 +1,6 @@
 import Tensor
 
-/// Data that ``Model/fit(_:batchSize:epochs:validationSplit:validationData:shuffle:initialEpoch:callbacks:verbose:)``
+/// Data that ``Model/fit(_:batchSize:epochs:validationSplit:validationData:shuffle:classWeight:initialEpoch:callbacks:verbose:)``
 /// and ``Model/evaluate(_:batchSize:)`` read one batch at a time, as Keras reads a
 /// `PyDataset`: a data set can stay compact (8-bit images, a file) and be converted to
 /// tensors per batch. ``TensorSamples`` is the source of two tensors; `Datasets`' MNIST

@@ -5,8 +5,8 @@ import Tensor
 /// dropout mask, batch statistics) lives in that call's record, not in a layer.
 extension Variable {
     /// `activation(convolution(self, kernel) + bias)` of an `[N, H, W, C]` batch with a
-    /// `[KH, KW, C, F]` kernel (``Conv2DKernel``; ReLU is fused into the kernel's passes).
-    /// - Throws: ``TensorError`` for operands of the wrong shape or a geometry the algorithm cannot do.
+    /// `[KH, KW, C, F]` kernel (`Conv2DKernel`; ReLU is fused into the kernel's passes).
+    /// - Throws: `TensorError` for operands of the wrong shape or a geometry the algorithm cannot do.
     public func conv2D(
         kernel: Variable, bias: Variable? = nil, strides: (height: Int, width: Int) = (1, 1), padding: Padding = .valid,
         activation: FusedActivation = .identity, algorithm: Conv2DKernel.Algorithm? = nil
@@ -29,9 +29,9 @@ extension Variable {
         }
     }
 
-    /// The maximum of each `poolSize` window of an `[N, H, W, C]` batch (``MaxPool2DKernel``);
+    /// The maximum of each `poolSize` window of an `[N, H, W, C]` batch (`MaxPool2DKernel`);
     /// each gradient goes to the position of its window's maximum.
-    /// - Throws: ``TensorError`` for a wrong rank or a window that does not fit.
+    /// - Throws: `TensorError` for a wrong rank or a window that does not fit.
     public func maxPool2D(
         poolSize: (height: Int, width: Int), strides: (height: Int, width: Int)? = nil, padding: Padding = .valid
     ) throws -> Variable {
@@ -47,9 +47,9 @@ extension Variable {
         }
     }
 
-    /// The mean of each `poolSize` window of an `[N, H, W, C]` batch (``AveragePool2DKernel``;
+    /// The mean of each `poolSize` window of an `[N, H, W, C]` batch (`AveragePool2DKernel`;
     /// padded cells do not count).
-    /// - Throws: ``TensorError`` for a wrong rank or a window that does not fit.
+    /// - Throws: `TensorError` for a wrong rank or a window that does not fit.
     public func averagePool2D(
         poolSize: (height: Int, width: Int), strides: (height: Int, width: Int)? = nil, padding: Padding = .valid
     ) throws -> Variable {
@@ -65,12 +65,12 @@ extension Variable {
         }
     }
 
-    /// Batch normalisation over the last axis (``BatchNormKernel``): `gamma · (x − mean) /
+    /// Batch normalisation over the last axis (`BatchNormKernel`): `gamma · (x − mean) /
     /// √(variance + ε) + beta`, with the batch's own mean and (biased) variance when
     /// `statistics` is nil (training; the gradient includes their dependence on the input),
     /// or with the given ones (inference: moving averages). Returns the statistics it used, so
     /// that a layer can update its moving averages.
-    /// - Throws: ``TensorError`` when a vector is not as long as the last axis.
+    /// - Throws: `TensorError` when a vector is not as long as the last axis.
     public func batchNormalization(
         gamma: Variable, beta: Variable, epsilon: Float = 1e-3, statistics: (mean: Tensor, variance: Tensor)? = nil
     ) throws -> (output: Variable, mean: Tensor, variance: Tensor) {
@@ -92,8 +92,8 @@ extension Variable {
     }
 
     /// Each element zeroed with probability `rate` and the others scaled by `1 / (1 − rate)`,
-    /// the mask drawn from `seed` (``DropoutKernel``: one seed, one mask on any thread count).
-    /// - Throws: ``TensorError`` unless `0 <= rate < 1`.
+    /// the mask drawn from `seed` (`DropoutKernel`: one seed, one mask on any thread count).
+    /// - Throws: `TensorError` unless `0 <= rate < 1`.
     public func dropout(rate: Float, seed: UInt64) throws -> Variable {
         var kernel = try DropoutKernel(rate: rate)
         var y = Tensor([])
