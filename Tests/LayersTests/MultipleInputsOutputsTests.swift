@@ -132,7 +132,13 @@ struct MultipleInputsOutputsTests {
         try fromTensors.fit(x: x, y: y, batchSize: 4, epochs: 2, verbose: .silent)
         try fromSource.fit(Pairs(x: x, y: y), batchSize: 4, epochs: 2, verbose: .silent)
         #expect(fromTensors.weights == fromSource.weights)
-        #expect { try Pairs(x: x, y: y).batch(at: [0]) } throws: { "\($0)".contains("2 inputs and 2 targets") }
+        #expect { try Pairs(x: x, y: y).batch(at: [0]) } throws: { "\($0)".contains("gives its batches through inputsAndTargets") }
+        #expect { try TensorSamples(inputs: x, targets: y).batch(at: [0]) } throws: { "\($0)".contains("2 inputs and 2 targets") }
+        // A source implementing neither requirement is a clear error in fit, not an endless recursion.
+        struct Neither: SampleSource { var count: Int { 4 } }
+        #expect { try fromSource.fit(Neither(), verbose: .silent) } throws: {
+            "\($0)".contains("implements neither batch(at:) nor inputsAndTargets(at:)")
+        }
     }
 
     @Test("wrong counts and shapes of inputs, targets, losses and outputs are typed errors naming them")

@@ -131,10 +131,11 @@ extension Model {
     /// gradient before the output layer's activation.
     func backward(_ outputGradients: [Tensor], fusedAtOutputs: [Bool]) throws {
         var gradients = [Tensor?](repeating: nil, count: graph.inputCount + graph.nodes.count)
-        var fusedNodes: Set<Int> = []
-        for (output, (gradient, fused)) in zip(graph.outputs, zip(outputGradients, fusedAtOutputs)) {
-            gradients[output] = gradient
-            if fused, let node = graph.node(ofValue: output) { fusedNodes.insert(node) }
+        for (output, gradient) in zip(graph.outputs, outputGradients) { gradients[output] = gradient }
+        /// Whether node `index` computes an output whose loss was fused with its activation.
+        func fusedAtOutput(_ index: Int) -> Bool {
+            graph.isOutput[graph.value(ofNode: index)]
+                && fusedAtOutputs[graph.outputs.firstIndex(of: graph.value(ofNode: index))!]
         }
         try withLayers { layers in
             for index in graph.nodes.indices.reversed() where backwardPlan.visits[index] {
@@ -148,7 +149,7 @@ extension Model {
                         inputGradients = [gradient]  // the node before did its work (LayerFusion)
                     } else if let call = layerCalls.removeValue(forKey: index) {
                         inputGradients = try call.backward(gradient, layer: &layer)
-                    } else if fusedNodes.contains(index) {
+                    } else if fusedAtOutput(index) {
                         inputGradients = [try layer.backward(preActivationGradient: gradient)]
                     } else {
                         inputGradients = [try layer.backward(gradient)]

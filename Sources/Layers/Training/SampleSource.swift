@@ -35,14 +35,15 @@ extension SampleSource {
         return ([x], [y])
     }
 
-    /// A source of several inputs or outputs implements ``inputsAndTargets(at:)`` only.
+    /// A source of several inputs or outputs implements ``inputsAndTargets(at:)`` only, which
+    /// is what `fit`, `evaluate` and `predict` read; asked for one tensor of each, it says so.
+    /// (Not a call of `inputsAndTargets(at:)`: a source implementing neither would recurse.)
+    /// - Throws: ``LayersError/notReady(operation:reason:)`` always.
     public func batch(at indices: some Collection<Int>) throws -> (x: Tensor, y: Tensor) {
-        let (inputs, targets) = try inputsAndTargets(at: indices)
-        guard inputs.count == 1, targets.count == 1 else {
-            throw LayersError.invalidData(
-                "\(type(of: self)) has \(inputs.count) inputs and \(targets.count) targets; batch(at:) gives one of each")
-        }
-        return (inputs[0], targets[0])
+        throw LayersError.notReady(
+            operation: "\(type(of: self)).batch(at:)",
+            reason: "the source implements neither batch(at:) nor inputsAndTargets(at:), or gives its batches through "
+                + "inputsAndTargets(at:) only (a model of several inputs or outputs); implement one of them")
     }
 }
 
@@ -72,5 +73,16 @@ public struct TensorSamples: SampleSource {
 
     public func inputsAndTargets(at indices: some Collection<Int>) throws -> (inputs: [Tensor], targets: [Tensor]) {
         (try inputs.map { try $0.gathering(batch: indices) }, try targets.map { try $0.gathering(batch: indices) })
+    }
+
+    /// The samples of the one input and the one target.
+    /// - Throws: ``LayersError/invalidData(_:)`` when there are several (use ``inputsAndTargets(at:)``).
+    public func batch(at indices: some Collection<Int>) throws -> (x: Tensor, y: Tensor) {
+        guard inputs.count == 1, targets.count == 1 else {
+            throw LayersError.invalidData(
+                "TensorSamples has \(inputs.count) inputs and \(targets.count) targets; batch(at:) gives one of each, "
+                + "inputsAndTargets(at:) all")
+        }
+        return (try inputs[0].gathering(batch: indices), try targets[0].gathering(batch: indices))
     }
 }

@@ -1,14 +1,21 @@
 import Tensor
 
+/// `lhs ∘ rhs` broadcast: operands of one shape (a residual `Add`) take `Tensor`'s operator,
+/// one pass split across threads; others the broadcasting loop with the same scalar function.
+private func combined(
+    _ lhs: Tensor, _ rhs: Tensor, _ name: String, _ sameShape: (Tensor, Tensor) throws -> Tensor,
+    _ combine: (Float, Float) -> Float
+) throws -> Tensor {
+    lhs.shape == rhs.shape ? try sameShape(lhs, rhs) : try Tensor.broadcasting(lhs, rhs, operation: name, combine)
+}
+
 /// Element-wise arithmetic with NumPy broadcasting; the gradient of a broadcast operand is
 /// summed back to its shape.
 extension Variable {
     /// The sum, broadcast. - Throws: when the shapes do not broadcast.
     public static func + (lhs: Variable, rhs: Variable) throws -> Variable {
         let (a, b) = (lhs.shape, rhs.shape)
-        // Equal shapes (a residual Add) take the operator's pass split across threads.
-        let sum = a == b ? try lhs.value + rhs.value : try Tensor.broadcasting(lhs.value, rhs.value, operation: "+", +)
-        return try record(.add, sum, [lhs, rhs]) { g, needed in
+        return try record(.add, try combined(lhs.value, rhs.value, "+", +, +), [lhs, rhs]) { g, needed in
             [needed[0] ? try g.sum(toShape: a) : nil, needed[1] ? try g.sum(toShape: b) : nil]
         }
     }
@@ -16,7 +23,7 @@ extension Variable {
     /// The difference, broadcast. - Throws: when the shapes do not broadcast.
     public static func - (lhs: Variable, rhs: Variable) throws -> Variable {
         let (a, b) = (lhs.shape, rhs.shape)
-        return try record(.subtract, try Tensor.broadcasting(lhs.value, rhs.value, operation: "-", -), [lhs, rhs]) { g, needed in
+        return try record(.subtract, try combined(lhs.value, rhs.value, "-", -, -), [lhs, rhs]) { g, needed in
             [needed[0] ? try g.sum(toShape: a) : nil, needed[1] ? try (-g).sum(toShape: b) : nil]
         }
     }
@@ -24,7 +31,7 @@ extension Variable {
     /// The product, broadcast. - Throws: when the shapes do not broadcast.
     public static func * (lhs: Variable, rhs: Variable) throws -> Variable {
         let (a, b) = (lhs.value, rhs.value)
-        return try record(.multiply, try Tensor.broadcasting(a, b, operation: "*", *), [lhs, rhs]) { g, needed in
+        return try record(.multiply, try combined(a, b, "*", *, *), [lhs, rhs]) { g, needed in
             [needed[0] ? try Tensor.broadcasting(g, b, *).sum(toShape: a.shape) : nil,
              needed[1] ? try Tensor.broadcasting(g, a, *).sum(toShape: b.shape) : nil]
         }
@@ -33,7 +40,7 @@ extension Variable {
     /// The quotient, broadcast. - Throws: when the shapes do not broadcast.
     public static func / (lhs: Variable, rhs: Variable) throws -> Variable {
         let (a, b) = (lhs.value, rhs.value)
-        let quotient = try Tensor.broadcasting(a, b, operation: "/", /)
+        let quotient = try combined(a, b, "/", /, /)
         return try record(.divide, quotient, [lhs, rhs]) { g, needed in
             // d(a/b)/db = -(a/b)/b
             [needed[0] ? try Tensor.broadcasting(g, b, /).sum(toShape: a.shape) : nil,
