@@ -117,6 +117,25 @@ extension BatchNormalization: ONNXExportable {
     }
 }
 
+extension LayerNormalization: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        // Opset 13 has no LayerNormalization: (x − mean) / √(mean((x − mean)²) + ε) · γ + β over the last axis.
+        graph.requireModelLayout()
+        let x = graph.value
+        let mean = [Onnx_AttributeProto.ints("axes", [-1]), .int("keepdims", 1)]
+        graph.apply("ReduceMean", name: name + "_mean", attributes: mean, shape: x.shape.dropLast() + [1])
+        graph.merge("Sub", [x, graph.value], name: name + "_centered", shape: x.shape)
+        let centered = graph.value
+        graph.merge("Mul", [centered, centered], name: name + "_squared", shape: x.shape)
+        graph.apply("ReduceMean", name: name + "_variance", attributes: mean, shape: x.shape.dropLast() + [1])
+        graph.apply("Add", name: name + "_epsilon", extraInputs: [graph.constant("\(name).epsilon", dims: [], floats: [epsilon])])
+        graph.apply("Sqrt", name: name + "_std")
+        graph.merge("Div", [centered, graph.value], name: name + "_normalized", shape: x.shape)
+        if scale { graph.apply("Mul", name: name + "_gamma", extraInputs: [graph.constant("\(name).gamma", gamma.value)]) }
+        if center { graph.apply("Add", name: name + "_beta", extraInputs: [graph.constant("\(name).beta", beta.value)]) }
+    }
+}
+
 extension MaxPooling2D: ONNXExportable {
     func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
         let attributes = try windowAttributes(graph.shape, window: poolSize, strides: strides ?? poolSize, padding: padding)

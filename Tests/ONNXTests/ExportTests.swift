@@ -49,6 +49,12 @@ struct ExportTests {
         ("BatchNormalization on images", [6, 6, 3],
          { Sequential { Conv2D(filters: 4, kernelSize: 3); BatchNormalization(momentum: 0.5) } }),
         ("BatchNormalization on features", [7], { Sequential { Dense(units: 6); BatchNormalization(momentum: 0.5) } }),
+        ("LayerNormalization on sequences and on image channels", [4, 4, 3], {
+            Sequential {
+                Conv2D(filters: 4, kernelSize: 1); LayerNormalization(); Reshape([16, 4])
+                LayerNormalization(center: false); Dense(units: 3); LayerNormalization(scale: false)
+            }
+        }),
         ("Input, then Dense with bias, softmax", [10], { Sequential { Input(shape: [10]); Dense(units: 5, activation: .softmax) } }),
         ("Dense without bias, tanh", [10], { Sequential { Dense(units: 5, activation: .tanh, useBias: false) } }),
         ("Dense on the last axis of sequences, softmax", [4, 6], { Sequential { Dense(units: 3, activation: .softmax) } }),

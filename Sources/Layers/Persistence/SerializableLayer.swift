@@ -30,7 +30,7 @@ public enum LayerRegistry {
     /// suite checks that it has rows for each of them.
     public static let builtInTypes: [any SerializableLayer.Type] = [
         Input.self, Dense.self, Conv2D.self, MaxPooling2D.self, AveragePooling2D.self,
-        GlobalAveragePooling2D.self, Flatten.self, Reshape.self, Dropout.self, BatchNormalization.self,
+        GlobalAveragePooling2D.self, Flatten.self, Reshape.self, Dropout.self, BatchNormalization.self, LayerNormalization.self,
         Activation.self, ReLU.self, LeakyReLU.self, ELU.self, Sigmoid.self, Tanh.self, Softmax.self,
         RandomRotation.self, RandomTranslation.self, RandomZoom.self, RandomFlip.self,
         Add.self, Subtract.self, Multiply.self, Average.self, Maximum.self, Minimum.self, Concatenate.self,
