@@ -101,6 +101,17 @@ extension Dense: ONNXExportable {
     }
 }
 
+extension Embedding: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        // The indices arrive as floats: Cast to int64, then Gather rows of the table.
+        graph.requireModelLayout()
+        let table = ONNXGraphBuilder.Value(name: graph.constant("\(name).embeddings", embeddings.value),
+                                           shape: embeddings.value.shape, layout: .nhwc)
+        graph.apply("Cast", name: name + "_indices", attributes: [.int("to", Int(Onnx_TensorProto.DataType.int64.rawValue))])
+        graph.merge("Gather", [table, graph.value], name: name, shape: outputShape) { _ in [.int("axis", 0)] }
+    }
+}
+
 extension BatchNormalization: ONNXExportable {
     func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
         // ONNX normalises axis 1: the channels once images are NCHW, the features of flat values.

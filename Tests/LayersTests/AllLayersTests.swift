@@ -19,6 +19,8 @@ struct LayerCase: CustomTestStringConvertible, Sendable {
     let bad: (@Sendable () -> any Layer, argument: String)?
     /// Inputs for the gradient check where random ones would not do (kinks, ties).
     var input: (@Sendable (_ shape: [Int]) -> Tensor)? = nil
+    /// False when the input holds indices (no gradient: backward must return zeros).
+    var differentiableInput = true
     var step: Float = 1e-2
     var tolerance: Float = 1e-2
 
@@ -33,12 +35,21 @@ struct LayerCase: CustomTestStringConvertible, Sendable {
     return try! Tensor(shape: shape, scalars: (0..<count).map { Float($0 - count / 2) * 0.05 + 0.025 }.shuffled(using: &generator))
 }
 
+/// Whole-number indices in `0..<7`, each index several times: inputs of an `Embedding(inputDim: 7)`.
+@Sendable func indices(_ shape: [Int]) -> Tensor {
+    var generator = RandomGenerator(seed: 10)
+    let count = shape.reduce(1, *)
+    return try! Tensor(shape: shape, scalars: (0..<count).map { _ in Float(generator.next() % 7) })
+}
+
 let layerCases: [LayerCase] = [
     LayerCase(make: { Input(shape: [4, 3]) }, sampleShape: [4, 3], outputShape: [4, 3], parameters: 0,
               bad: ({ Input(shape: [4, 0]) }, "shape")),
     // On the last axis of samples of rank 2 (rank 1 is what every other model uses).
     LayerCase(make: { Dense(units: 3, activation: .tanh) }, sampleShape: [2, 5], outputShape: [2, 3], parameters: 18,
               bad: ({ Dense(units: 0) }, "units")),
+    LayerCase(make: { Embedding(inputDim: 7, outputDim: 3) }, sampleShape: [5], outputShape: [5, 3], parameters: 21,
+              bad: ({ Embedding(inputDim: 0, outputDim: 3) }, "inputDim"), input: indices, differentiableInput: false),
     LayerCase(make: { Conv2D(filters: 3, kernelSize: 3, padding: .same, activation: .tanh) }, sampleShape: [5, 4, 2],
               outputShape: [5, 4, 3], parameters: 57, bad: ({ Conv2D(filters: 3, kernelSize: Size2D(0, 3)) }, "kernelSize")),
     LayerCase(make: { MaxPooling2D(poolSize: 2) }, sampleShape: [6, 6, 3], outputShape: [3, 3, 3], parameters: 0,
@@ -89,7 +100,7 @@ struct AllLayersTests {
     func gradient(_ c: LayerCase) throws {
         func check<L: Layer>(_ layer: L) throws -> GradientCheck {
             try checkGradients(layer, sampleShape: c.sampleShape, batch: 3, step: c.step,
-                               input: c.input?([3] + c.sampleShape))
+                               input: c.input?([3] + c.sampleShape), differentiableInput: c.differentiableInput)
         }
         let result = try check(c.make())
         #expect(result.worst < c.tolerance, "\(result)")

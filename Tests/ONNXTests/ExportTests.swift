@@ -109,6 +109,25 @@ struct ExportTests {
         }),
     ]
 
+    /// Models whose input is indices rather than uniform values, with their own inputs.
+    nonisolated(unsafe) static let indexModels: [(String, () -> Model, Tensor)] = [
+        ("Embedding of sequences, then Dense on each step", {
+            Sequential { Input(shape: [6]); Embedding(inputDim: 9, outputDim: 4); Dense(units: 2); Flatten() }
+        }, try! Tensor(shape: [5, 6], scalars: (0..<30).map { Float(($0 * 7) % 9) })),
+    ]
+
+    @Test("index inputs: ONNX Runtime's outputs match predict", arguments: indexModels.map(\.0))
+    func indexLayer(_ name: String) throws {
+        let (_, make, input) = Self.indexModels.first { $0.0 == name }!
+        let model = make()
+        try model.compile(optimizer: Adam(learningRate: 0.05), loss: .meanSquaredError)
+        var generator = RandomGenerator(seed: 4)
+        try model.fit(x: input, y: try Tensor.uniform([5] + model.outputShape!, using: &generator), batchSize: 5,
+                      epochs: 2, verbose: .silent)
+        let difference = try onnxDifference(model, input: input)
+        #expect(difference < 1e-5, "\(name): largest relative difference \(difference)")
+    }
+
     @Test("each layer type: ONNX Runtime's outputs match predict", arguments: models.map(\.0))
     func layer(_ name: String) throws {
         let (_, shape, make) = Self.models.first { $0.0 == name }!
@@ -119,7 +138,8 @@ struct ExportTests {
 
     @Test("the table above has a model for every built-in layer type")
     func everyLayerType() {
-        let covered = Set(Self.models.flatMap { $0.2().layers.map { type(of: $0).typeName } })
+        let covered = Set((Self.models.map { $0.2() } + Self.indexModels.map { $0.1() })
+            .flatMap { $0.layers.map { type(of: $0).typeName } })
         let missing = LayerRegistry.builtInTypes.map { $0.typeName }.filter { !covered.contains($0) }
         #expect(missing.isEmpty, "no export test for \(missing)")
     }

@@ -19,6 +19,8 @@ public enum Initializer: Sendable, Equatable, Codable {
     /// A random (semi-)orthogonal matrix times `gain` (Keras's `Orthogonal`), by QR through
     /// LAPACK; for a convolution kernel the matrix is `[kh·kw·cin, cout]`.
     case orthogonal(gain: Float = 1)
+    /// `U(minimum, maximum)` (Keras's `RandomUniform`, the default of `Embedding`).
+    case randomUniform(minimum: Float = -0.05, maximum: Float = 0.05)
 
     /// A limit on the scalars that weight creation may allocate, set while a model file is
     /// loaded: a lying architecture cannot make `build` allocate more than the file holds.
@@ -47,6 +49,8 @@ public enum Initializer: Sendable, Equatable, Codable {
         case .ones: try Tensor.ones(shape)
         case let .constant(value): try Tensor.filled(shape, with: value)
         case let .orthogonal(gain): try Tensor.orthogonal(shape, gain: gain, using: &generator)
+        case let .randomUniform(minimum, maximum):
+            try Tensor.uniform(shape, lowerBound: minimum, upperBound: maximum, using: &generator)
         }
     }
 }
