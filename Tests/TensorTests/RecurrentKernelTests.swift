@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+import Tensor
+
+/// The recurrent cells written out step by step in Double, from Keras's formulas.
+struct RecurrentReference {
+    let cell: RecurrentCell
+    let units, features: Int
+    let goBackwards, returnSequences: Bool
+
+    func sigmoid(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
+
+    /// `x` `[batch][steps][features]` flattened; weights flattened row-major as the kernel takes them.
+    func run(x: [Double], batch: Int, steps: Int, w: [Double], u: [Double], b: [Double]?) -> [Double] {
+        let width = cell.gates * units
+        var result: [Double] = []
+        for n in 0..<batch {
+            var h = [Double](repeating: 0, count: units), c = h
+            var sequence: [Double] = []
+            for step in 0..<steps {
+                let time = goBackwards ? steps - 1 - step : step
+                var projected = [Double](repeating: 0, count: width), recurrent = projected
+                for column in 0..<width {
+                    for k in 0..<features { projected[column] += x[(n * steps + time) * features + k] * w[k * width + column] }
+                    for k in 0..<units { recurrent[column] += h[k] * u[k * width + column] }
+                    projected[column] += b?[column] ?? 0
+                    if cell == .gru { recurrent[column] += b?[width + column] ?? 0 }
+                }
+                switch cell {
+                case .simple:
+                    h = (0..<units).map { Foundation.tanh(projected[$0] + recurrent[$0]) }
+                case .lstm:
+                    for j in 0..<units {
+                        let i = sigmoid(projected[j] + recurrent[j]), f = sigmoid(projected[units + j] + recurrent[units + j])
+                        let g = Foundation.tanh(projected[2 * units + j] + recurrent[2 * units + j])
+                        let o = sigmoid(projected[3 * units + j] + recurrent[3 * units + j])
+                        c[j] = f * c[j] + i * g
+                        h[j] = o * Foundation.tanh(c[j])
+                    }
+                case .gru:
+                    for j in 0..<units {
+                        let z = sigmoid(projected[j] + recurrent[j]), r = sigmoid(projected[units + j] + recurrent[units + j])
+                        let candidate = Foundation.tanh(projected[2 * units + j] + r * recurrent[2 * units + j])
+                        h[j] = z * h[j] + (1 - z) * candidate
+                    }
+                }
+                sequence += h
+            }
+            result += returnSequences ? sequence : h
+        }
+        return result
+    }
+}
+
+@Suite("Recurrent kernel (SimpleRNN, LSTM, GRU cells)")
+struct RecurrentKernelTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let cell: RecurrentCell
+        let returnSequences, goBackwards, bias: Bool
+        var testDescription: String {
+            "\(cell)\(returnSequences ? " sequences" : "")\(goBackwards ? " backwards" : "")\(bias ? "" : " no bias")"
+        }
+    }
+
+    static let cases: [Case] = [RecurrentCell.simple, .lstm, .gru].flatMap { cell in
+        [Case(cell: cell, returnSequences: false, goBackwards: false, bias: true),
+         Case(cell: cell, returnSequences: true, goBackwards: true, bias: true),
+         Case(cell: cell, returnSequences: true, goBackwards: false, bias: false)]
+    }
+
+    let batch = 3, steps = 4, features = 5, units = 3
+
+    func operands(_ c: Case) -> (kernel: RecurrentKernel, x: Tensor, w: Tensor, u: Tensor, b: Tensor?) {
+        let kernel = RecurrentKernel(cell: c.cell, units: units, goBackwards: c.goBackwards)
+        let shapes = kernel.weightShapes(features: features)
+        return (kernel, randomTensor([batch, steps, features], seed: 1), randomTensor(shapes.kernel, seed: 2),
+                randomTensor(shapes.recurrentKernel, seed: 3), c.bias ? randomTensor(shapes.bias, seed: 4) : nil)
+    }
+
+    func reference(_ c: Case) -> RecurrentReference {
+        RecurrentReference(cell: c.cell, units: units, features: features, goBackwards: c.goBackwards,
+                           returnSequences: c.returnSequences)
+    }
+
+    @Test("forward matches the step-by-step Double reference", arguments: cases)
+    func forward(_ c: Case) throws {
+        var (kernel, x, w, u, b) = operands(c)
+        var y = Tensor([])
+        try kernel.forward(x, kernel: w, recurrentKernel: u, bias: b, returnSequences: c.returnSequences, into: &y)
+        #expect(y.shape == (c.returnSequences ? [batch, steps, units] : [batch, units]))
+        let expected = reference(c).run(x: x.scalars.map(Double.init), batch: batch, steps: steps, w: w.scalars.map(Double.init),
+                                        u: u.scalars.map(Double.init), b: b?.scalars.map(Double.init))
+        let worst = zip(y.scalars, expected).map { abs(Double($0) - $1) }.max()!
+        #expect(worst < 1e-5, "largest difference \(worst)")
+    }
+
+    @Test("backward matches central differences of the Double reference (input, kernel, recurrent kernel, bias)",
+          arguments: cases)
+    func backward(_ c: Case) throws {
+        var (kernel, x, w, u, b) = operands(c)
+        var y = Tensor([])
+        try kernel.forward(x, kernel: w, recurrentKernel: u, bias: b, returnSequences: c.returnSequences, into: &y)
+        let r = randomTensor(y.shape, seed: 5)
+        var (dx, dw, du, db) = (Tensor([]), Tensor([]), Tensor([]), Tensor([]))
+        try kernel.backward(outputGradient: r, kernel: w, recurrentKernel: u, inputGradient: &dx, kernelGradient: &dw,
+                            recurrentKernelGradient: &du, biasGradient: &db)
+        let reference = reference(c), weights = r.scalars.map(Double.init)
+        var operands = [x, w, u].map { $0.scalars.map(Double.init) } + [b?.scalars.map(Double.init) ?? []]
+        func loss() -> Double {
+            zip(reference.run(x: operands[0], batch: batch, steps: steps, w: operands[1], u: operands[2],
+                              b: c.bias ? operands[3] : nil), weights).map(*).reduce(0, +)
+        }
+        for (index, (name, analytic)) in [("x", dx), ("kernel", dw), ("recurrent kernel", du), ("bias", db)].enumerated()
+            where index < 3 || c.bias {
+            #expect(analytic.count == operands[index].count, "\(name)")
+            for position in operands[index].indices {
+                let original = operands[index][position]
+                operands[index][position] = original + 1e-5
+                let plus = loss()
+                operands[index][position] = original - 1e-5
+                let minus = loss()
+                operands[index][position] = original
+                let numeric = (plus - minus) / 2e-5
+                #expect(abs(Double(analytic.scalars[position]) - numeric) < 1e-4 * max(1, abs(numeric)),
+                        "d\(name)[\(position)]: \(analytic.scalars[position]) vs \(numeric)")
+            }
+        }
+    }
+
+    @Test("a second forward and backward on the same kernel repeat bit for bit (buffers reused)")
+    func repeatable() throws {
+        var (kernel, x, w, u, b) = operands(Case(cell: .lstm, returnSequences: true, goBackwards: false, bias: true))
+        var results: [[Float]] = []
+        for _ in 0..<2 {
+            var (y, dx, dw, du, db) = (Tensor([]), Tensor([]), Tensor([]), Tensor([]), Tensor([]))
+            try kernel.forward(x, kernel: w, recurrentKernel: u, bias: b, returnSequences: true, into: &y)
+            try kernel.backward(outputGradient: y, kernel: w, recurrentKernel: u, inputGradient: &dx, kernelGradient: &dw,
+                                recurrentKernelGradient: &du, biasGradient: &db)
+            results.append(y.scalars + dx.scalars + dw.scalars + du.scalars + db.scalars)
+        }
+        #expect(results[0] == results[1])
+    }
+
+    @Test("shapes that do not fit, and backward before forward, are clear errors")
+    func errors() throws {
+        var kernel = RecurrentKernel(cell: .gru, units: 2)
+        var (y, dx, dw, du, db) = (Tensor([]), Tensor([]), Tensor([]), Tensor([]), Tensor([]))
+        let (w, u) = (try Tensor.zeros([3, 6]), try Tensor.zeros([2, 6]))
+        #expect(throws: TensorError.self) {
+            try kernel.backward(outputGradient: try Tensor.zeros([1, 2]), kernel: w, recurrentKernel: u, inputGradient: &dx,
+                                kernelGradient: &dw, recurrentKernelGradient: &du, biasGradient: &db)
+        }
+        #expect(throws: TensorError.self) {
+            try kernel.forward(try Tensor.zeros([1, 4, 3]), kernel: w, recurrentKernel: u, bias: try Tensor.zeros([6]),
+                               returnSequences: false, into: &y)
+        }
+        #expect(throws: TensorError.self) {
+            try kernel.forward(try Tensor.zeros([1, 4, 2]), kernel: w, recurrentKernel: u, bias: nil, returnSequences: false, into: &y)
+        }
+        #expect(throws: TensorError.self) {
+            try kernel.forward(try Tensor.zeros([4, 3]), kernel: w, recurrentKernel: u, bias: nil, returnSequences: false, into: &y)
+        }
+        try kernel.forward(try Tensor.zeros([1, 4, 3]), kernel: w, recurrentKernel: u, bias: nil, returnSequences: false, into: &y)
+        #expect(throws: TensorError.self) {
+            try kernel.backward(outputGradient: try Tensor.zeros([1, 4, 2]), kernel: w, recurrentKernel: u, inputGradient: &dx,
+                                kernelGradient: &dw, recurrentKernelGradient: &du, biasGradient: &db)
+        }
+    }
+}
