@@ -72,14 +72,16 @@ struct ONNXGraphBuilder {
     }
 
     /// Adds `operation` reading the current value (then `extraInputs`), which becomes current.
+    /// For an operator with several outputs (ONNX's `LSTM`: `Y`, `Y_h`, ...), `output` is the one
+    /// that becomes current; the ones before it are left out (named "").
     mutating func apply(_ operation: String, name: String, extraInputs: [String] = [],
-                        attributes: [Onnx_AttributeProto] = [], shape newShape: [Int]? = nil) {
+                        attributes: [Onnx_AttributeProto] = [], shape newShape: [Int]? = nil, output index: Int = 0) {
         let output = fresh(name)
         var node = Onnx_NodeProto()
         node.name = output
         node.opType = operation
         node.input = [current] + extraInputs
-        node.output = [output]
+        node.output = Array(repeating: "", count: index) + [output]
         node.attribute = attributes
         nodes.append(node)
         current = output
@@ -128,6 +130,9 @@ struct ONNXGraphBuilder {
         layout = .nhwc
     }
 
+    /// Records the current value's per-sample shape after operators that changed it step by step.
+    mutating func setShape(_ newShape: [Int]) { shape = newShape }
+
     /// Marks the current value's layout after an operator that changed its rank.
     mutating func setLayout(_ newLayout: Layout) { layout = newLayout }
 
@@ -151,6 +156,14 @@ extension Onnx_AttributeProto {
         attribute.name = name
         attribute.type = .int
         attribute.i = Int64(value)
+        return attribute
+    }
+
+    static func string(_ name: String, _ value: String) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .string
+        attribute.s = Data(value.utf8)
         return attribute
     }
 

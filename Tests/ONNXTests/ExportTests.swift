@@ -55,6 +55,25 @@ struct ExportTests {
                 LayerNormalization(center: false); Dense(units: 3); LayerNormalization(scale: false)
             }
         }),
+        ("SimpleRNN with sequences, LSTM backwards with sequences, GRU without bias", [5, 3], {
+            Sequential {
+                SimpleRNN(units: 4, returnSequences: true); LSTM(units: 3, returnSequences: true, goBackwards: true)
+                GRU(units: 2, useBias: false)
+            }
+        }),
+        ("LSTM and GRU: the last state, forwards and backwards", [6, 2], {
+            let input = Input(shape: [6, 2])
+            let joined = try! Concatenate()(try! LSTM(units: 3)(input), try! GRU(units: 3, goBackwards: true)(input),
+                                            try! SimpleRNN(units: 2, goBackwards: true)(input))
+            return try! Model(inputs: input, outputs: joined, seed: 6)
+        }),
+        ("Bidirectional: concat of sequences, sum, average, multiply of last states", [5, 3], {
+            Sequential {
+                Bidirectional(LSTM(units: 3, returnSequences: true)); Bidirectional(GRU(units: 2, returnSequences: true), mergeMode: .sum)
+                Bidirectional(SimpleRNN(units: 2, returnSequences: true), mergeMode: .average)
+                Bidirectional(LSTM(units: 2), mergeMode: .multiply)
+            }
+        }),
         ("Input, then Dense with bias, softmax", [10], { Sequential { Input(shape: [10]); Dense(units: 5, activation: .softmax) } }),
         ("Dense without bias, tanh", [10], { Sequential { Dense(units: 5, activation: .tanh, useBias: false) } }),
         ("Dense on the last axis of sequences, softmax", [4, 6], { Sequential { Dense(units: 3, activation: .softmax) } }),

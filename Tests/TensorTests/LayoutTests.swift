@@ -60,6 +60,21 @@ struct LayoutTests {
         #expect(throws: TensorError.self) { try x.permuted([0, 1, 1, 2]) }
     }
 
+    @Test("reversed(alongAxis:) flips one axis and leaves the others", arguments: [0, 1, 2, -1])
+    func reversed(axis: Int) throws {
+        let x = randomTensor([2, 3, 4], seed: 7)
+        let y = try x.reversed(alongAxis: axis)
+        let flipped = axis < 0 ? axis + 3 : axis
+        #expect(y.shape == x.shape)
+        for index in indices(of: x.shape) {
+            var source = index
+            source[flipped] = x.shape[flipped] - 1 - index[flipped]
+            #expect(element(y.scalars, y.shape, index) == element(x.scalars, x.shape, source))
+        }
+        #expect(try y.reversed(alongAxis: axis).scalars == x.scalars)
+        #expect(throws: TensorError.self) { try x.reversed(alongAxis: 3) }
+    }
+
     @Test("slice cuts a box, write puts it back, concatenate and split are inverses")
     func slicing() throws {
         let x = randomTensor([4, 5, 3], seed: 7)

@@ -26,6 +26,21 @@ extension Tensor {
         return result
     }
 
+    /// The tensor with the order of axis `axis` reversed (NumPy's `flip(x, axis)`): a batch of
+    /// sequences `[batch, steps, features]` read from its last step with `axis: 1`.
+    /// - Throws: ``TensorError/invalidAxis(operation:axis:rank:)`` for an axis out of range.
+    public func reversed(alongAxis axis: Int) throws -> Tensor {
+        let axis = try normalizedAxis(axis, operation: "reversed(alongAxis:)")
+        let result = Tensor(uninitializedShape: shape)
+        guard count > 0 else { return result }
+        var strides = rowMajorStrides(shape)
+        let origin = (shape[axis] - 1) * strides[axis]
+        strides[axis] = -strides[axis]
+        copyBox(shape: shape, from: storage.pointer, sourceStrides: strides, sourceOrigin: origin,
+                to: result.storage.pointer, destinationStrides: rowMajorStrides(shape))
+        return result
+    }
+
     /// The tensor with its last two axes swapped (a batch of matrices transposed).
     /// - Throws: ``TensorError/invalidShape(operation:shape:reason:)`` below rank 2.
     public func transposedLastAxes() throws -> Tensor {

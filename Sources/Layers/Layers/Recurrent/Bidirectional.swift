@@ -1,0 +1,119 @@
+import Tensor
+
+/// Runs a recurrent layer over the sequence in both directions and merges the two outputs,
+/// as Keras's `Bidirectional`: the copy that reads backwards has weights of its own, and
+/// with `returnSequences` its outputs are put back in the order of the input steps before
+/// the merge, so that step `t` of the output has seen the whole sequence.
+///
+/// ```swift
+/// // Each MNIST image as 28 rows, read both ways: [28, 28] → [28, 128] → [128].
+/// let model = Sequential {
+///     Input(shape: [28, 28])
+///     Bidirectional(LSTM(units: 64, returnSequences: true))
+///     Bidirectional(LSTM(units: 64))
+///     Dense(units: 10, activation: .softmax)
+/// }
+/// ```
+public struct Bidirectional: Layer {
+    /// How the two directions' outputs are combined.
+    public enum MergeMode: String, Codable, Sendable {
+        /// Side by side on the last axis (Keras's default): `2 · units` features.
+        case concat
+        /// `forward + backward`.
+        case sum
+        /// `(forward + backward) / 2`.
+        case average = "ave"
+        /// `forward · backward`.
+        case multiply = "mul"
+    }
+
+    public var name = ""
+    public let mergeMode: MergeMode
+    /// The layer reading the sequence as given (its parameters are listed as `forward/...`).
+    public var forwardLayer: any RecurrentLayer
+    /// Its copy reading the other way (`backward/...`).
+    public var backwardLayer: any RecurrentLayer
+
+    private var outputs: (forward: Tensor, backward: Tensor) = (Tensor([]), Tensor([]))
+
+    /// `layer` and a copy of it reading the other way, merged by `mergeMode`.
+    public init(_ layer: some RecurrentLayer, mergeMode: MergeMode = .concat) {
+        self.mergeMode = mergeMode
+        forwardLayer = layer
+        backwardLayer = layer.reversed()
+    }
+
+    public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
+        do {
+            let shape = try forwardLayer.build(inputShape: inputShape, context: &context)
+            _ = try backwardLayer.build(inputShape: inputShape, context: &context)
+            return mergeMode == .concat ? shape.dropLast() + [2 * shape.last!] : shape
+        } catch let LayersError.invalidArgument(layer, argument, value, reason) {
+            throw LayersError.invalidArgument(layer: "Bidirectional(\(layer))", argument: argument, value: value, reason: reason)
+        }
+    }
+
+    public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+        let forward = try forwardLayer.forward(input, context: &context)
+        var backward = try backwardLayer.forward(input, context: &context)
+        if forwardLayer.returnSequences { backward = try wrappingTensorErrors { try backward.reversed(alongAxis: 1) } }
+        outputs = (forward, backward)
+        return try wrappingTensorErrors {
+            switch mergeMode {
+            case .concat: try Tensor.concatenate([forward, backward], alongAxis: -1)
+            case .sum: try forward + backward
+            case .average: try (forward + backward) * 0.5
+            case .multiply: try forward * backward
+            }
+        }
+    }
+
+    public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
+        let (forwardGradient, backwardInOrder) = try wrappingTensorErrors { () throws -> (Tensor, Tensor) in
+            switch mergeMode {
+            case .concat:
+                let halves = try outputGradient.split(sizes: [forwardLayer.units, forwardLayer.units], alongAxis: -1)
+                return (halves[0], halves[1])
+            case .sum: return (outputGradient, outputGradient)
+            case .average: return (outputGradient * 0.5, outputGradient * 0.5)
+            case .multiply: return (try outputGradient * outputs.backward, try outputGradient * outputs.forward)
+            }
+        }
+        let backwardGradient = forwardLayer.returnSequences
+            ? try wrappingTensorErrors { try backwardInOrder.reversed(alongAxis: 1) } : backwardInOrder
+        let fromForward = try forwardLayer.backward(forwardGradient)
+        let fromBackward = try backwardLayer.backward(backwardGradient)
+        // A first layer computes no input gradient: both are empty.
+        guard fromForward.count > 0 else { return fromForward }
+        return try wrappingTensorErrors { try fromForward + fromBackward }
+    }
+
+    public mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {
+        try forwardLayer.forEachParameter(prefixedWith: "forward", body)
+        try backwardLayer.forEachParameter(prefixedWith: "backward", body)
+    }
+}
+
+// MARK: Saving
+
+extension Bidirectional: SerializableLayer {
+    public struct Configuration: Codable {
+        /// The wrapped layer's type name and configuration.
+        var layer: String
+        var layerConfiguration: JSONValue
+        var mergeMode: MergeMode
+    }
+
+    public var configuration: Configuration {
+        Configuration(layer: type(of: forwardLayer).typeName,
+                      layerConfiguration: (try? configurationJSON(of: forwardLayer)) ?? .null, mergeMode: mergeMode)
+    }
+
+    public init(configuration c: Configuration) throws {
+        let layer = try LayerRegistry.makeLayer(typeName: c.layer, configuration: c.layerConfiguration)
+        guard let recurrent = layer as? any RecurrentLayer else {
+            throw ModelFileError.invalidArchitecture("Bidirectional wraps a recurrent layer, found \(c.layer)")
+        }
+        self.init(recurrent, mergeMode: c.mergeMode)
+    }
+}
