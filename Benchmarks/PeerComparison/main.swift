@@ -3,7 +3,7 @@
 // predictions of one image, after 5 warm-up runs; and, when MNIST_DIR is set, the second
 // epoch of a two-epoch fit on MNIST (validationSplit 0.1): a steady-state epoch, without
 // Keras's graph tracing or any first-use costs.
-// Usage: PeerComparison [reference|augmented|batchnorm|resnet] [layers]; `augmented` is the reference
+// Usage: PeerComparison [reference|augmented|batchnorm|resnet|lstm] [layers]; `augmented` is the reference
 // CNN behind `mnist train`'s default augmentation (no peer counterpart: for the epoch-time
 // cost of augmentation). With `layers` it prints instead where a training step's time goes,
 // layer by layer (p50 of each layer's forward and backward within a step at batch 128), and
@@ -63,12 +63,19 @@ func resnet() throws -> Model {
     return try Model(inputs: input, outputs: try Dense(units: 10, activation: .softmax)(x), seed: 1)
 }
 
+/// `mnist train --recipe lstm` without its augmentation layers: two bidirectional LSTMs over the rows.
+func lstm() -> [any Layer] {
+    [Reshape([28, 28]), Bidirectional(LSTM(units: 64, returnSequences: true)), Bidirectional(LSTM(units: 64)),
+     Dense(units: 10, activation: .softmax)]
+}
+
 /// Each model as a Model: the chains as a Sequential behind their Input.
 let models: [String: () throws -> Model] = [
     "reference": { Sequential([Input(shape: [28, 28, 1])] + reference(), seed: 1) },
     "augmented": { Sequential([Input(shape: [28, 28, 1])] + augmented(), seed: 1) },
     "batchnorm": { Sequential([Input(shape: [28, 28, 1])] + batchnorm(), seed: 1) },
     "resnet": resnet,
+    "lstm": { Sequential([Input(shape: [28, 28, 1])] + lstm(), seed: 1) },
 ]
 let name = CommandLine.arguments.dropFirst().first ?? "reference"
 guard let makeModel = models[name] else {

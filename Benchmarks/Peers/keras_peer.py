@@ -1,6 +1,6 @@
 """A model of PeerComparison in TensorFlow/Keras, measured the way PeerComparison measures ours.
 
-Usage: keras_peer.py [reference|batchnorm|resnet]. Prints one line: train_step_ms=<p50>
+Usage: keras_peer.py [reference|batchnorm|resnet|lstm]. Prints one line: train_step_ms=<p50>
 predict_ms=<p50> single_image_ms=<p50> epoch_s=<the second epoch of a two-epoch fit, or nan>.
 Run by compare.sh; needs `pip install tensorflow-cpu keras` (and MNIST_DIR for the epoch).
 """
@@ -43,7 +43,12 @@ def resnet():
     x = layers.Dropout(0.3)(layers.GlobalAveragePooling2D()(x))
     return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
 
-MODELS = {"reference": reference, "batchnorm": batchnorm, "resnet": resnet}
+def lstm():
+    """`mnist train --recipe lstm` without its augmentation layers."""
+    return [layers.Reshape((28, 28)), layers.Bidirectional(layers.LSTM(64, return_sequences=True)),
+            layers.Bidirectional(layers.LSTM(64)), layers.Dense(10, activation="softmax")]
+
+MODELS = {"reference": reference, "batchnorm": batchnorm, "resnet": resnet, "lstm": lstm}
 name = sys.argv[1] if len(sys.argv) > 1 else "reference"
 if name not in MODELS:
     sys.exit(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")

@@ -1,6 +1,6 @@
 """The models of PeerComparison in PyTorch (CPU), measured the way PeerComparison measures ours.
 
-Usage: torch_peer.py [reference|batchnorm|resnet]. Prints one line: train_step_ms=<p50>
+Usage: torch_peer.py [reference|batchnorm|resnet|lstm]. Prints one line: train_step_ms=<p50>
 predict_ms=<p50> single_image_ms=<p50> epoch_s=<the second epoch of a two-epoch fit, or nan>.
 Run by compare.sh with as many threads as SwiftLayers uses (every core); needs
 `pip install torch` (and MNIST_DIR for the epoch). Images are NCHW, PyTorch's native layout;
@@ -58,7 +58,21 @@ class ResNet(nn.Module):
     def forward(self, x):
         return self.head(self.features(x))
 
-MODELS = {"reference": reference, "batchnorm": batchnorm, "resnet": ResNet}
+class LSTM(nn.Module):
+    """`mnist train --recipe lstm` without its augmentation layers: the rows of each image as a
+    sequence, two bidirectional LSTMs of 64 units (cuDNN-style fused nn.LSTM), the last step's state."""
+    def __init__(self):
+        super().__init__()
+        self.first = nn.LSTM(28, 64, batch_first=True, bidirectional=True)
+        self.second = nn.LSTM(128, 64, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(128, 10)
+
+    def forward(self, x):
+        sequence, _ = self.first(x.reshape(-1, 28, 28))
+        _, (last, _) = self.second(sequence)  # [2, batch, 64]: forward's and backward's final states
+        return self.head(torch.cat([last[0], last[1]], dim=1))
+
+MODELS = {"reference": reference, "batchnorm": batchnorm, "resnet": ResNet, "lstm": LSTM}
 name = sys.argv[1] if len(sys.argv) > 1 else "reference"
 if name not in MODELS:
     sys.exit(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")

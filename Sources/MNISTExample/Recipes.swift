@@ -14,6 +14,9 @@ enum Recipe: String, CaseIterable, Sendable {
     /// normalisation, added to the block's input), global average pooling; the best recipe's
     /// augmentation.
     case resnet
+    /// A recurrent network: each image as a sequence of its 28 rows, read in both directions
+    /// by two stacked bidirectional LSTMs of 64 units; the reference's augmentation.
+    case lstm
 
     /// How many epochs `mnist train` runs when `--epochs` is not given.
     var defaultEpochs: Int {
@@ -21,6 +24,7 @@ enum Recipe: String, CaseIterable, Sendable {
         case .reference: 15
         case .best: 30
         case .resnet: 20
+        case .lstm: 15
         }
     }
 
@@ -81,6 +85,18 @@ enum Recipe: String, CaseIterable, Sendable {
             }
         case .resnet:
             try residualNetwork(seed: seed, augment: augment)
+        case .lstm:
+            Sequential(seed: seed, name: modelName) {
+                Input(shape: [28, 28, 1])
+                if augment {
+                    RandomRotation(0.05)
+                    RandomTranslation(height: 0.08, width: 0.08)
+                }
+                Reshape([28, 28])  // 28 steps of 28 pixels
+                Bidirectional(LSTM(units: 64, returnSequences: true))
+                Bidirectional(LSTM(units: 64))
+                Dense(units: 10, activation: .softmax)
+            }
         }
     }
 

@@ -29,6 +29,32 @@ struct ParallelPathTests {
         }
     }
 
+    @Test("recurrent kernels split by samples: forward matches the Double reference, backward matches one thread",
+          arguments: threadCounts, [RecurrentCell.simple, .lstm, .gru])
+    func recurrent(threads: Int, cell: RecurrentCell) throws {
+        // 64 sequences of 8 steps, 32 units: split into 3 or more chunks of samples.
+        let (batch, steps, features, units) = (64, 8, 6, 32)
+        let x = randomTensor([batch, steps, features], seed: 1)
+        let shapes = RecurrentKernel(cell: cell, units: units).weightShapes(features: features)
+        let (w, u, b) = (randomTensor(shapes.kernel, seed: 2), randomTensor(shapes.recurrentKernel, seed: 3),
+                         randomTensor(shapes.bias, seed: 4))
+        func run() throws -> (Tensor, [Tensor]) {
+            var kernel = RecurrentKernel(cell: cell, units: units, goBackwards: true)
+            var (y, dx, dw, du, db) = (Tensor([]), Tensor([]), Tensor([]), Tensor([]), Tensor([]))
+            try kernel.forward(x, kernel: w, recurrentKernel: u, bias: b, returnSequences: true, into: &y)
+            try kernel.backward(outputGradient: y, kernel: w, recurrentKernel: u, inputGradient: &dx, kernelGradient: &dw,
+                                recurrentKernelGradient: &du, biasGradient: &db)
+            return (y, [dx, dw, du, db])
+        }
+        let (y, gradients) = try withComputeThreads(threads, run)
+        let (_, serial) = try withComputeThreads(1, run)
+        let reference = RecurrentReference(cell: cell, units: units, features: features, goBackwards: true, returnSequences: true)
+        let expected = reference.run(x: x.scalars.map(Double.init), batch: batch, steps: steps, w: w.scalars.map(Double.init),
+                                     u: u.scalars.map(Double.init), b: b.scalars.map(Double.init))
+        #expect(zip(y.scalars, expected).map { abs(Double($0) - $1) }.max()! < 2e-5)
+        for (parallel, single) in zip(gradients, serial) { #expect(relativeError(parallel, single) < 1e-5) }
+    }
+
     @Test("convolution (with a fused ReLU) forward matches the direct loop; backward matches one thread",
           arguments: threadCounts, Conv2DKernel.Algorithm.allCases)
     func convolution(threads: Int, algorithm: Conv2DKernel.Algorithm) throws {

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The cell a ``RecurrentKernel`` runs at each step, with Keras's gate order and defaults
 /// (`tanh` activation, `sigmoid` recurrent activation).
 public enum RecurrentCell: Sendable, Equatable {
@@ -113,51 +111,60 @@ public struct RecurrentKernel: Sendable {
                 for row in rows { zipScalars(z + row * width, b, z + row * width, count: width, +) }
             }
         }
-        for step in 0..<steps {
-            let time = goBackwards ? steps - 1 - step : step
-            let previous = h + (step - 1) * units  // rows steps·units apart; read only when step > 0
-            switch (cell, step) {
-            case (.gru, 0): r.update(repeating: 0, count: batch * width)
-            case (.gru, _):
-                // The GRU's recurrent product has its own buffer: the reset gate multiplies a part of it.
-                BLAS.gemm(transposeA: false, transposeB: false, m: batch, n: width, k: units,
-                          a: previous, lda: steps * units, b: u, ldb: width, c: r, ldc: width)
-            case (_, 0): break
-            default:
-                BLAS.gemm(transposeA: false, transposeB: false, m: batch, n: width, k: units, a: previous, lda: steps * units,
-                          b: u, ldb: width, beta: 1, c: z + time * width, ldc: steps * width)
-            }
-            parallelChunks(count: batch, costPerItem: 8 * width) { rows in
+        // The samples of the batch are independent through time: each thread runs every step
+        // for its own rows (one product of its rows per step), with no synchronisation between steps.
+        ParallelChunks(count: batch, costPerItem: steps * width * (units + 16), minimumCostPerChunk: 1 << 18).run { _, rows in
+            for step in 0..<steps {
+                let time = goBackwards ? steps - 1 - step : step
+                let previous = h + (rows.lowerBound * steps + step - 1) * units  // rows steps·units apart; only for step > 0
+                switch (cell, step) {
+                case (.gru, 0): (r + rows.lowerBound * width).update(repeating: 0, count: rows.count * width)
+                case (.gru, _):
+                    // The GRU's recurrent product has its own buffer: the reset gate multiplies a part of it.
+                    BLAS.gemmOnThisThread(transposeA: false, transposeB: false, m: rows.count, n: width, k: units,
+                                          a: previous, lda: steps * units, b: u, ldb: width, c: r + rows.lowerBound * width,
+                                          ldc: width)
+                case (_, 0): break
+                default:
+                    BLAS.gemmOnThisThread(transposeA: false, transposeB: false, m: rows.count, n: width, k: units,
+                                          a: previous, lda: steps * units, b: u, ldb: width, beta: 1,
+                                          c: z + (rows.lowerBound * steps + time) * width, ldc: steps * width)
+                }
                 for row in rows {
                     let gate = z + (row * steps + time) * width
                     let state = h + (row * steps + step) * units, cellState = c + (row * steps + step) * units
                     let hasPrevious = step > 0
-                    switch cell {
-                    case .simple:
-                        for j in 0..<units {
-                            gate[j] = Foundation.tanh(gate[j])
-                            state[j] = gate[j]
+                    // Four units at a time (the last group may be shorter).
+                    for j in stride(from: 0, to: units, by: 4) {
+                        let lanes = Swift.min(4, units - j)
+                        func load(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> { VectorMath.load(pointer + j, count: lanes) }
+                        func store(_ value: SIMD4<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+                            VectorMath.store(value, to: pointer + j, count: lanes)
                         }
-                    case .lstm:
-                        for j in 0..<units {
-                            let i = ScalarActivation.sigmoid(gate[j]), f = ScalarActivation.sigmoid(gate[units + j])
-                            let g = Foundation.tanh(gate[2 * units + j]), o = ScalarActivation.sigmoid(gate[3 * units + j])
-                            (gate[j], gate[units + j], gate[2 * units + j], gate[3 * units + j]) = (i, f, g, o)
-                            let value = (hasPrevious ? f * cellState[j - units] : 0) + i * g
-                            cellState[j] = value
-                            state[j] = o * Foundation.tanh(value)
-                        }
-                    case .gru:
-                        let product = r + row * width
-                        for j in 0..<units {
-                            func recurrent(_ column: Int) -> Float { product[column] + (recurrentBias?[column] ?? 0) }
-                            let update = ScalarActivation.sigmoid(gate[j] + recurrent(j))
-                            let reset = ScalarActivation.sigmoid(gate[units + j] + recurrent(units + j))
-                            let candidatePart = recurrent(2 * units + j)
-                            let candidate = Foundation.tanh(gate[2 * units + j] + reset * candidatePart)
-                            (gate[j], gate[units + j], gate[2 * units + j]) = (update, reset, candidate)
-                            cellState[j] = candidatePart
-                            state[j] = (hasPrevious ? update * state[j - units] : 0) + (1 - update) * candidate
+                        switch cell {
+                        case .simple:
+                            let h = VectorMath.tanh(load(gate))
+                            store(h, gate)
+                            store(h, state)
+                        case .lstm:
+                            let i = VectorMath.sigmoid(load(gate)), f = VectorMath.sigmoid(load(gate + units))
+                            let g = VectorMath.tanh(load(gate + 2 * units)), o = VectorMath.sigmoid(load(gate + 3 * units))
+                            (store(i, gate), store(f, gate + units), store(g, gate + 2 * units), store(o, gate + 3 * units))
+                            let value = (hasPrevious ? f * load(cellState - units) : SIMD4()) + i * g
+                            store(value, cellState)
+                            store(o * VectorMath.tanh(value), state)
+                        case .gru:
+                            let product = r + row * width
+                            func recurrent(_ block: Int) -> SIMD4<Float> {
+                                load(product + block * units) + (recurrentBias.map { load($0 + block * units) } ?? SIMD4())
+                            }
+                            let update = VectorMath.sigmoid(load(gate) + recurrent(0))
+                            let reset = VectorMath.sigmoid(load(gate + units) + recurrent(1))
+                            let candidatePart = recurrent(2)
+                            let candidate = VectorMath.tanh(load(gate + 2 * units) + reset * candidatePart)
+                            (store(update, gate), store(reset, gate + units), store(candidate, gate + 2 * units))
+                            store(candidatePart, cellState)
+                            store((hasPrevious ? update * load(state - units) : SIMD4()) + (1 - update) * candidate, state)
                         }
                     }
                 }
@@ -208,9 +215,10 @@ public struct RecurrentKernel: Sendable {
         // buffer, else the gate gradients themselves (rows of input step `time`).
         let (recurrentRows, recurrentStride) = cell == .gru ? (dr, steps * width) : (dz, steps * width)
 
-        for step in stride(from: steps - 1, through: 0, by: -1) {
-            let time = goBackwards ? steps - 1 - step : step
-            parallelChunks(count: batch, costPerItem: 12 * width) { rows in
+        // As forward: each thread takes its rows through every step, back to the first.
+        ParallelChunks(count: batch, costPerItem: steps * width * (2 * units + 24), minimumCostPerChunk: 1 << 18).run { _, rows in
+            for step in stride(from: steps - 1, through: 0, by: -1) {
+                let time = goBackwards ? steps - 1 - step : step
                 for row in rows {
                     let gate = z + (row * steps + time) * width, gradient = dz + (row * steps + time) * width
                     let state = h + (row * steps + step) * units, cellState = c + (row * steps + step) * units
@@ -218,47 +226,49 @@ public struct RecurrentKernel: Sendable {
                     let output = returnedSequences ? dy + (row * steps + step) * units
                         : step == steps - 1 ? dy + row * units : nil
                     let hasPrevious = step > 0
-                    switch cell {
-                    case .simple:
-                        for j in 0..<units {
-                            let dh = next[j] + (output?[j] ?? 0)
-                            gradient[j] = dh * (1 - gate[j] * gate[j])
+                    for j in stride(from: 0, to: units, by: 4) {
+                        let lanes = Swift.min(4, units - j)
+                        func load(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> { VectorMath.load(pointer + j, count: lanes) }
+                        func store(_ value: SIMD4<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+                            VectorMath.store(value, to: pointer + j, count: lanes)
                         }
-                    case .lstm:
-                        let nextCell = dcNext + row * units
-                        for j in 0..<units {
-                            let dh = next[j] + (output?[j] ?? 0)
-                            let (i, f, g, o) = (gate[j], gate[units + j], gate[2 * units + j], gate[3 * units + j])
-                            let squashed = Foundation.tanh(cellState[j])
-                            let dc = dh * o * (1 - squashed * squashed) + nextCell[j]
-                            let previousCell = hasPrevious ? cellState[j - units] : 0
-                            gradient[j] = dc * g * i * (1 - i)
-                            gradient[units + j] = dc * previousCell * f * (1 - f)
-                            gradient[2 * units + j] = dc * i * (1 - g * g)
-                            gradient[3 * units + j] = dh * squashed * o * (1 - o)
-                            nextCell[j] = dc * f
-                        }
-                    case .gru:
-                        let recurrent = dr + (row * steps + step) * width
-                        for j in 0..<units {
-                            let dh = next[j] + (output?[j] ?? 0)
-                            let (update, reset, candidate) = (gate[j], gate[units + j], gate[2 * units + j])
-                            let previous = hasPrevious ? state[j - units] : 0
+                        let dh = load(next) + (output.map { load($0) } ?? SIMD4())
+                        switch cell {
+                        case .simple:
+                            let h = load(gate)
+                            store(dh * (1 - h * h), gradient)
+                        case .lstm:
+                            let nextCell = dcNext + row * units
+                            let (i, f, g, o) = (load(gate), load(gate + units), load(gate + 2 * units), load(gate + 3 * units))
+                            let squashed = VectorMath.tanh(load(cellState))
+                            let dc = dh * o * (1 - squashed * squashed) + load(nextCell)
+                            let previousCell = hasPrevious ? load(cellState - units) : SIMD4()
+                            store(dc * g * i * (1 - i), gradient)
+                            store(dc * previousCell * f * (1 - f), gradient + units)
+                            store(dc * i * (1 - g * g), gradient + 2 * units)
+                            store(dh * squashed * o * (1 - o), gradient + 3 * units)
+                            store(dc * f, nextCell)
+                        case .gru:
+                            let recurrent = dr + (row * steps + step) * width
+                            let (update, reset, candidate) = (load(gate), load(gate + units), load(gate + 2 * units))
+                            let previous = hasPrevious ? load(state - units) : SIMD4()
                             let dCandidate = dh * (1 - update) * (1 - candidate * candidate)
                             let dUpdate = dh * (previous - candidate) * update * (1 - update)
-                            let dReset = dCandidate * cellState[j] * reset * (1 - reset)
-                            (gradient[j], gradient[units + j], gradient[2 * units + j]) = (dUpdate, dReset, dCandidate)
-                            (recurrent[j], recurrent[units + j], recurrent[2 * units + j]) = (dUpdate, dReset, dCandidate * reset)
-                            next[j] = dh * update  // the direct path z·h₋₁; the product with Uᵀ is added below
+                            let dReset = dCandidate * load(cellState) * reset * (1 - reset)
+                            (store(dUpdate, gradient), store(dReset, gradient + units), store(dCandidate, gradient + 2 * units))
+                            (store(dUpdate, recurrent), store(dReset, recurrent + units))
+                            store(dCandidate * reset, recurrent + 2 * units)
+                            store(dh * update, next)  // the direct path z·h₋₁; the product with Uᵀ is added below
                         }
                     }
                 }
+                guard step > 0 else { continue }
+                // dh₋₁ = dRecurrent · Uᵀ (+ the GRU's direct path, already in dhNext).
+                let first = recurrentRows + (rows.lowerBound * steps + (cell == .gru ? step : time)) * width
+                BLAS.gemmOnThisThread(transposeA: false, transposeB: true, m: rows.count, n: units, k: width, a: first,
+                                      lda: recurrentStride, b: u, ldb: width, beta: cell == .gru ? 1 : 0,
+                                      c: dhNext + rows.lowerBound * units, ldc: units)
             }
-            guard step > 0 else { continue }
-            // dh₋₁ = dRecurrent · Uᵀ (+ the GRU's direct path, already in dhNext).
-            let rows = recurrentRows + (cell == .gru ? step : time) * width
-            BLAS.gemm(transposeA: false, transposeB: true, m: batch, n: units, k: width, a: rows, lda: recurrentStride,
-                      b: u, ldb: width, beta: cell == .gru ? 1 : 0, c: dhNext, ldc: units)
         }
 
         // dU = Σₜ h₋₁ᵀ · dRecurrentₜ, one product per step (h₋₁ = 0 at the first step).

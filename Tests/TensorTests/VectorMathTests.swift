@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+import Tensor
+
+@Suite("Vectorised exp, sigmoid and tanh")
+struct VectorMathTests {
+    /// 400,001 points on [-20, 20], the edges of each approximation, and extremes.
+    let inputs: Tensor = {
+        let grid = (0...400_000).map { Float($0 - 200_000) * 1e-4 }
+        let special: [Float] = [0, -0, 1e-6, -1e-6, 4e-4, 3.99e-4, 7.9, -7.9, 8, -8, 30, -30, 87, -87, 88, -88, 100, -100, 1e30, -1e30]
+        return try! Tensor(shape: [grid.count + special.count], scalars: grid + special)
+    }()
+
+    @Test("tanh is within 4e-7 of Foundation's everywhere, exact below 4e-4, and odd")
+    func tanh() throws {
+        let (x, y) = (inputs.scalars, inputs.fastTanh().scalars)
+        let worst = zip(x, y).map { abs(Double($1) - Foundation.tanh(Double($0))) }.max()!
+        #expect(worst < 4e-7, "largest error \(worst)")
+        #expect(zip(x, y).allSatisfy { abs($0) >= 4e-4 || $0 == $1 })
+        #expect(try Tensor(shape: [2], scalars: [0.3, -0.3]).fastTanh().scalars.reduce(0, +) == 0)
+    }
+
+    @Test("sigmoid is within 1.5e-7 of the exact value and in [0, 1]")
+    func sigmoid() {
+        let (x, y) = (inputs.scalars, inputs.fastSigmoid().scalars)
+        let worst = zip(x, y).map { abs(Double($1) - 1 / (1 + Foundation.exp(-Double($0)))) }.max()!
+        #expect(worst < 1.5e-7, "largest error \(worst)")
+        #expect(y.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
+    @Test("exp is within 2e-7 relative on [-87, 88] and stays finite outside")
+    func exp() {
+        let (x, y) = (inputs.scalars, inputs.fastExp().scalars)
+        let worst = zip(x, y).filter { abs($0.0) <= 87 }.map { abs(Double($1) / Foundation.exp(Double($0)) - 1) }.max()!
+        #expect(worst < 2e-7, "largest relative error \(worst)")
+        #expect(y.allSatisfy { $0.isFinite && $0 >= 0 })
+    }
+
+    @Test("NaN stays NaN")
+    func notANumber() throws {
+        let x = try Tensor(shape: [5], scalars: [1, .nan, 2, 3, .nan])
+        for function in [Tensor.fastTanh, Tensor.fastSigmoid, Tensor.fastExp] {
+            let y = function(x)().scalars
+            #expect(y[1].isNaN && y[4].isNaN && !y[0].isNaN)
+        }
+    }
+}
