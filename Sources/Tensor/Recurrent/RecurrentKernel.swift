@@ -134,37 +134,37 @@ public struct RecurrentKernel: Sendable {
                     let gate = z + (row * steps + time) * width
                     let state = h + (row * steps + step) * units, cellState = c + (row * steps + step) * units
                     let hasPrevious = step > 0
-                    // Four units at a time (the last group may be shorter).
-                    for j in stride(from: 0, to: units, by: 4) {
-                        let lanes = Swift.min(4, units - j)
-                        func load(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> { VectorMath.load(pointer + j, count: lanes) }
-                        func store(_ value: SIMD4<Float>, _ pointer: UnsafeMutablePointer<Float>) {
-                            VectorMath.store(value, to: pointer + j, count: lanes)
+                    // Loops of selects and arithmetic only, which the compiler vectorises.
+                    switch cell {
+                    case .simple:
+                        VectorMath.tanh(gate, count: units)
+                        state.update(from: gate, count: units)
+                    case .lstm:
+                        // i, f and o are sigmoids, g a tanh; then c = f·c₋₁ + i·g and h = o·tanh(c).
+                        VectorMath.sigmoid(gate, count: 2 * units)
+                        VectorMath.tanh(gate + 2 * units, count: units)
+                        VectorMath.sigmoid(gate + 3 * units, count: units)
+                        for j in 0..<units { cellState[j] = gate[j] * gate[2 * units + j] }
+                        if hasPrevious {
+                            for j in 0..<units { cellState[j] += gate[units + j] * cellState[j - units] }
                         }
-                        switch cell {
-                        case .simple:
-                            let h = VectorMath.tanh(load(gate))
-                            store(h, gate)
-                            store(h, state)
-                        case .lstm:
-                            let i = VectorMath.sigmoid(load(gate)), f = VectorMath.sigmoid(load(gate + units))
-                            let g = VectorMath.tanh(load(gate + 2 * units)), o = VectorMath.sigmoid(load(gate + 3 * units))
-                            (store(i, gate), store(f, gate + units), store(g, gate + 2 * units), store(o, gate + 3 * units))
-                            let value = (hasPrevious ? f * load(cellState - units) : SIMD4()) + i * g
-                            store(value, cellState)
-                            store(o * VectorMath.tanh(value), state)
-                        case .gru:
-                            let product = r + row * width
-                            func recurrent(_ block: Int) -> SIMD4<Float> {
-                                load(product + block * units) + (recurrentBias.map { load($0 + block * units) } ?? SIMD4())
-                            }
-                            let update = VectorMath.sigmoid(load(gate) + recurrent(0))
-                            let reset = VectorMath.sigmoid(load(gate + units) + recurrent(1))
-                            let candidatePart = recurrent(2)
-                            let candidate = VectorMath.tanh(load(gate + 2 * units) + reset * candidatePart)
-                            (store(update, gate), store(reset, gate + units), store(candidate, gate + 2 * units))
-                            store(candidatePart, cellState)
-                            store((hasPrevious ? update * load(state - units) : SIMD4()) + (1 - update) * candidate, state)
+                        state.update(from: cellState, count: units)
+                        VectorMath.tanh(state, count: units)
+                        for j in 0..<units { state[j] *= gate[3 * units + j] }
+                    case .gru:
+                        // z and r from both products; h̃ = tanh(x·W_h + r·(h₋₁·U_h + b'_h)); h = z·h₋₁ + (1 − z)·h̃.
+                        let product = r + row * width
+                        if let recurrentBias {
+                            for j in 0..<width { product[j] += recurrentBias[j] }
+                        }
+                        for j in 0..<(2 * units) { gate[j] += product[j] }
+                        VectorMath.sigmoid(gate, count: 2 * units)
+                        cellState.update(from: product + 2 * units, count: units)
+                        for j in 0..<units { gate[2 * units + j] += gate[units + j] * cellState[j] }
+                        VectorMath.tanh(gate + 2 * units, count: units)
+                        for j in 0..<units { state[j] = (1 - gate[j]) * gate[2 * units + j] }
+                        if hasPrevious {
+                            for j in 0..<units { state[j] += gate[j] * state[j - units] }
                         }
                     }
                 }
@@ -226,40 +226,44 @@ public struct RecurrentKernel: Sendable {
                     let output = returnedSequences ? dy + (row * steps + step) * units
                         : step == steps - 1 ? dy + row * units : nil
                     let hasPrevious = step > 0
-                    for j in stride(from: 0, to: units, by: 4) {
-                        let lanes = Swift.min(4, units - j)
-                        func load(_ pointer: UnsafePointer<Float>) -> SIMD4<Float> { VectorMath.load(pointer + j, count: lanes) }
-                        func store(_ value: SIMD4<Float>, _ pointer: UnsafeMutablePointer<Float>) {
-                            VectorMath.store(value, to: pointer + j, count: lanes)
+                    // Loops of arithmetic only, which the compiler vectorises; dh accumulates in `next`.
+                    if let output {
+                        for j in 0..<units { next[j] += output[j] }
+                    }
+                    let dh = next
+                    switch cell {
+                    case .simple:
+                        for j in 0..<units { gradient[j] = dh[j] * (1 - gate[j] * gate[j]) }
+                    case .lstm:
+                        let dc = dcNext + row * units  // dc₊₁ in, dc, then dc·f out
+                        let (i, f, g, o) = (gate, gate + units, gate + 2 * units, gate + 3 * units)
+                        let squashed = gradient + 3 * units  // tanh(c), then do's gradient in its place
+                        squashed.update(from: cellState, count: units)
+                        VectorMath.tanh(squashed, count: units)
+                        for j in 0..<units { dc[j] += dh[j] * o[j] * (1 - squashed[j] * squashed[j]) }
+                        for j in 0..<units { squashed[j] = dh[j] * squashed[j] * o[j] * (1 - o[j]) }
+                        for j in 0..<units { gradient[j] = dc[j] * g[j] * i[j] * (1 - i[j]) }
+                        if hasPrevious {
+                            for j in 0..<units { gradient[units + j] = dc[j] * cellState[j - units] * f[j] * (1 - f[j]) }
+                        } else {
+                            (gradient + units).update(repeating: 0, count: units)
                         }
-                        let dh = load(next) + (output.map { load($0) } ?? SIMD4())
-                        switch cell {
-                        case .simple:
-                            let h = load(gate)
-                            store(dh * (1 - h * h), gradient)
-                        case .lstm:
-                            let nextCell = dcNext + row * units
-                            let (i, f, g, o) = (load(gate), load(gate + units), load(gate + 2 * units), load(gate + 3 * units))
-                            let squashed = VectorMath.tanh(load(cellState))
-                            let dc = dh * o * (1 - squashed * squashed) + load(nextCell)
-                            let previousCell = hasPrevious ? load(cellState - units) : SIMD4()
-                            store(dc * g * i * (1 - i), gradient)
-                            store(dc * previousCell * f * (1 - f), gradient + units)
-                            store(dc * i * (1 - g * g), gradient + 2 * units)
-                            store(dh * squashed * o * (1 - o), gradient + 3 * units)
-                            store(dc * f, nextCell)
-                        case .gru:
-                            let recurrent = dr + (row * steps + step) * width
-                            let (update, reset, candidate) = (load(gate), load(gate + units), load(gate + 2 * units))
-                            let previous = hasPrevious ? load(state - units) : SIMD4()
-                            let dCandidate = dh * (1 - update) * (1 - candidate * candidate)
-                            let dUpdate = dh * (previous - candidate) * update * (1 - update)
-                            let dReset = dCandidate * load(cellState) * reset * (1 - reset)
-                            (store(dUpdate, gradient), store(dReset, gradient + units), store(dCandidate, gradient + 2 * units))
-                            (store(dUpdate, recurrent), store(dReset, recurrent + units))
-                            store(dCandidate * reset, recurrent + 2 * units)
-                            store(dh * update, next)  // the direct path z·h₋₁; the product with Uᵀ is added below
+                        for j in 0..<units { gradient[2 * units + j] = dc[j] * i[j] * (1 - g[j] * g[j]) }
+                        for j in 0..<units { dc[j] *= f[j] }
+                    case .gru:
+                        let recurrent = dr + (row * steps + step) * width
+                        let (update, reset, candidate) = (gate, gate + units, gate + 2 * units)
+                        let dCandidate = gradient + 2 * units
+                        for j in 0..<units { dCandidate[j] = dh[j] * (1 - update[j]) * (1 - candidate[j] * candidate[j]) }
+                        if hasPrevious {
+                            for j in 0..<units { gradient[j] = dh[j] * (state[j - units] - candidate[j]) * update[j] * (1 - update[j]) }
+                        } else {
+                            for j in 0..<units { gradient[j] = -dh[j] * candidate[j] * update[j] * (1 - update[j]) }
                         }
+                        for j in 0..<units { gradient[units + j] = dCandidate[j] * cellState[j] * reset[j] * (1 - reset[j]) }
+                        recurrent.update(from: gradient, count: 2 * units)
+                        for j in 0..<units { recurrent[2 * units + j] = dCandidate[j] * reset[j] }
+                        for j in 0..<units { dh[j] *= update[j] }  // the direct path z·h₋₁; the product with Uᵀ is added below
                     }
                 }
                 guard step > 0 else { continue }
