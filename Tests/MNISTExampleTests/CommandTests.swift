@@ -28,6 +28,7 @@ struct RecipeTests {
         #expect(try Recipe.reference.makeModel(seed: 1, augment: false).parameterCountAfterBuild == 34_826)
         #expect(try Recipe.best.makeModel(seed: 1, augment: false).parameterCountAfterBuild == 326_826)
         #expect(try Recipe.resnet.makeModel(seed: 1, augment: false).parameterCountAfterBuild == 196_266)
+        #expect(try Recipe.lstm.makeModel(seed: 1, augment: false).parameterCountAfterBuild == 147_722)
     }
 
     @Test("a model name that no recipe made has no recipe")

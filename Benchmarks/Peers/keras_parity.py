@@ -1,0 +1,155 @@
+"""Keras parity of a model trained by SwiftLayers: the same architecture built in Keras 3 from
+the model file's JSON, given the file's weights, evaluated on MNIST's test set.
+
+Usage: keras_parity.py MODEL_FILE [--expect ACCURACY]. Prints `keras_accuracy=<fraction>
+keras_loss=<mean cross-entropy>`; with --expect (our test accuracy, as `mnist evaluate` prints
+it) it exits 1 unless Keras's accuracy is within one test image of it. Needs MNIST_DIR and
+`pip install tensorflow-cpu keras`. Reads the file with NumPy alone (safetensors: an 8-byte
+header length, a JSON header, raw little-endian Float32 data).
+
+Covers the Sequential models of `mnist train --recipe reference|best|lstm`: Input, the
+augmentation layers (identity at inference), Reshape, Flatten, Dense, Conv2D, pooling,
+Dropout, BatchNormalization, LayerNormalization, Embedding, the activation layers, SimpleRNN,
+LSTM, GRU and Bidirectional. An unknown layer type is an error naming it.
+"""
+import gzip, json, os, struct, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+import keras
+from keras import layers
+
+
+def read_model(path):
+    data = open(path, "rb").read()
+    length = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + length])
+    body = data[8 + length:]
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        tensors[name] = np.frombuffer(body[begin:end], dtype="<f4").reshape(entry["shape"])
+    return json.loads(header["__metadata__"]["model"]), tensors
+
+
+def activation(encoded):
+    """ActivationFunction's Codable form ({"relu": {}}, {"leakyReLU": {"alpha": 0.3}}) as Keras's."""
+    (kind, arguments), = encoded.items()
+    simple = {"linear": "linear", "relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "softmax": "softmax",
+              "swish": "silu", "softplus": "softplus", "hardSigmoid": "hard_sigmoid"}
+    if kind in simple:
+        return simple[kind]
+    if kind == "gelu":
+        return lambda x: keras.activations.gelu(x, approximate=arguments.get("approximate", False))
+    if kind == "leakyReLU":
+        return lambda x: keras.activations.leaky_relu(x, negative_slope=arguments["alpha"])
+    if kind == "elu":
+        return lambda x: keras.activations.elu(x, alpha=arguments["alpha"])
+    sys.exit(f"unknown activation {kind}")
+
+
+def size(value):
+    return (value["height"], value["width"]) if isinstance(value, dict) else value
+
+
+def recurrent(kind, c):
+    common = dict(return_sequences=c["returnSequences"], go_backwards=c["goBackwards"], use_bias=c["useBias"])
+    if kind == "LSTM":
+        return layers.LSTM(c["units"], unit_forget_bias=c.get("unitForgetBias", True), **common)
+    if kind == "GRU":
+        return layers.GRU(c["units"], reset_after=True, **common)
+    return layers.SimpleRNN(c["units"], **common)
+
+
+def keras_layer(kind, c):
+    """The Keras layer for one of our layers, or None for one that is the identity at inference."""
+    if kind in ("RandomRotation", "RandomTranslation", "RandomZoom", "RandomFlip", "Input"):
+        return None
+    if kind == "Dense":
+        return layers.Dense(c["units"], activation=activation(c["activation"]), use_bias=c["useBias"])
+    if kind == "Conv2D":
+        return layers.Conv2D(c["filters"], size(c["kernelSize"]), strides=size(c["strides"]), padding=c["padding"],
+                             activation=activation(c["activation"]), use_bias=c["useBias"])
+    if kind in ("MaxPooling2D", "AveragePooling2D"):
+        pool = layers.MaxPooling2D if kind == "MaxPooling2D" else layers.AveragePooling2D
+        return pool(size(c["poolSize"]), strides=size(c["strides"]) if c.get("strides") else None, padding=c["padding"])
+    if kind == "GlobalAveragePooling2D":
+        return layers.GlobalAveragePooling2D()
+    if kind == "Flatten":
+        return layers.Flatten()
+    if kind == "Reshape":
+        return layers.Reshape(c["targetShape"])
+    if kind == "Dropout":
+        return layers.Dropout(c["rate"])
+    if kind == "BatchNormalization":
+        return layers.BatchNormalization(momentum=c["momentum"], epsilon=c["epsilon"])
+    if kind == "LayerNormalization":
+        return layers.LayerNormalization(epsilon=c["epsilon"], center=c["center"], scale=c["scale"])
+    if kind == "Embedding":
+        return layers.Embedding(c["inputDim"], c["outputDim"])
+    if kind in ("Activation", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax"):
+        return layers.Activation(activation(c["activation"]) if "activation" in c else kind.lower())
+    if kind in ("SimpleRNN", "LSTM", "GRU"):
+        return recurrent(kind, c)
+    if kind == "Bidirectional":
+        return layers.Bidirectional(recurrent(c["layer"], c["layerConfiguration"]), merge_mode=c["mergeMode"])
+    sys.exit(f"keras_parity.py has no Keras form for layer type {kind}")
+
+
+# Our parameter names per layer type, in the order of Keras's get_weights().
+WEIGHTS = {
+    "Dense": ["kernel", "bias"], "Conv2D": ["kernel", "bias"], "Embedding": ["embeddings"],
+    "BatchNormalization": ["gamma", "beta", "moving_mean", "moving_variance"], "LayerNormalization": ["gamma", "beta"],
+    "SimpleRNN": ["kernel", "recurrent_kernel", "bias"], "LSTM": ["kernel", "recurrent_kernel", "bias"],
+    "GRU": ["kernel", "recurrent_kernel", "bias"],
+    "Bidirectional": [f"{d}/{p}" for d in ("forward", "backward") for p in ("kernel", "recurrent_kernel", "bias")],
+}
+
+
+def build(architecture, tensors):
+    if "graph" in architecture:
+        sys.exit("keras_parity.py builds Sequential models only; this file holds a graph model")
+    model = keras.Sequential([keras.Input(tuple(architecture["inputShape"]))])
+    for entry in architecture["layers"]:
+        layer = keras_layer(entry["type"], entry["configuration"])
+        if layer is None:
+            continue
+        model.add(layer)
+        names = [f"{entry['name']}/{p}" for p in WEIGHTS.get(entry["type"], [])]
+        present = [tensors[name] for name in names if name in tensors]  # no bias when useBias is false
+        if present:
+            layer.set_weights(present)
+    return model
+
+
+def mnist_test():
+    folder = os.environ.get("MNIST_DIR") or sys.exit("set MNIST_DIR to the folder with the MNIST files")
+    def read(name, offset):
+        path = os.path.join(folder, name)
+        opener = gzip.open if os.path.exists(path) else open
+        with opener(path if os.path.exists(path) else path[:-3], "rb") as f:
+            return np.frombuffer(f.read(), np.uint8, offset=offset)
+    images = read("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28, 1).astype(np.float32) / 255
+    labels = read("t10k-labels-idx1-ubyte.gz", 8)
+    return images, labels
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    if not arguments:
+        sys.exit(__doc__)
+    expected = None
+    if "--expect" in arguments:
+        index = arguments.index("--expect")
+        expected = float(arguments[index + 1])
+        del arguments[index:index + 2]
+    architecture, tensors = read_model(arguments[0])
+    model = build(architecture, tensors)
+    images, labels = mnist_test()
+    probabilities = model.predict(images, batch_size=500, verbose=0)
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == labels))
+    loss = float(np.mean(-np.log(np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1))))
+    print(f"keras {keras.__version__}: keras_accuracy={accuracy:.4f} keras_loss={loss:.4f}")
+    if expected is not None and abs(accuracy - expected) > 1.5 / len(labels):
+        sys.exit(f"Keras's accuracy {accuracy:.4f} differs from ours {expected:.4f} by more than one test image")
