@@ -78,6 +78,9 @@ let layerCases: [LayerCase] = [
               parameters: 96, bad: ({ Bidirectional(LSTM(units: 0)) }, "units")),
     LayerCase(make: { Bidirectional(GRU(units: 2, useBias: false), mergeMode: .multiply) }, sampleShape: [4, 3],
               outputShape: [2], parameters: 60, bad: ({ Bidirectional(SimpleRNN(units: 1 << 20)) }, "units")),
+    // Rows 0..<4 of a table of 6: the input only gives the shape (no gradient).
+    LayerCase(make: { PositionEmbedding(sequenceLength: 6) }, sampleShape: [4, 3], outputShape: [4, 3], parameters: 18,
+              bad: ({ PositionEmbedding(sequenceLength: 0) }, "sequenceLength"), differentiableInput: false),
     LayerCase(make: { Activation(.elu(alpha: 0.5)) }, sampleShape: [6], outputShape: [6], parameters: 0,
               bad: ({ Activation(.leakyReLU(alpha: -1)) }, "activation"), input: separated, step: 1e-3),
     LayerCase(make: { ReLU() }, sampleShape: [6], outputShape: [6], parameters: 0, bad: nil, input: separated, step: 1e-3),

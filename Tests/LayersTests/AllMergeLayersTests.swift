@@ -12,6 +12,10 @@ struct MergeCase: CustomTestStringConvertible, Sendable {
     let outputShape: [Int]
     /// The same type with a bad hyper-parameter and the argument the error must name.
     let bad: (@Sendable () -> any MergeLayer, argument: String)?
+    /// Whether the branches are sequences `[5, 4]` (each image's rows) rather than `[4]`.
+    var sequences = false
+    /// Its parameter count, as the summary shows it.
+    var parameters = 0
 
     var typeName: String { type(of: make()).typeName }
     var testDescription: String { typeName }
@@ -25,6 +29,12 @@ let mergeCases: [MergeCase] = [
     MergeCase(make: { Maximum() }, inputs: 2, outputShape: [4], bad: nil),
     MergeCase(make: { Minimum() }, inputs: 2, outputShape: [4], bad: nil),
     MergeCase(make: { Concatenate(axis: 1) }, inputs: 3, outputShape: [12], bad: ({ Concatenate(axis: 0) }, "axis")),
+    // Query, value and key; weights 3 · (4·2·3 + 2·3) for the projections, 2·3·4 + 4 for the output.
+    MergeCase(make: { MultiHeadAttention(heads: 2, keyDim: 3) }, inputs: 3, outputShape: [5, 4],
+              bad: ({ MultiHeadAttention(heads: 0, keyDim: 3) }, "heads"), sequences: true, parameters: 118),
+    MergeCase(make: { MultiHeadAttention(heads: 1, keyDim: 2, valueDim: 3, useBias: false, outputShape: 2, useCausalMask: true) },
+              inputs: 2, outputShape: [5, 2], bad: ({ MultiHeadAttention(heads: 1, keyDim: 2, dropout: 1) }, "dropout"),
+              sequences: true, parameters: 34),
 ]
 
 @Suite("Every built-in merge layer: gradient, save/load, summary, bad hyper-parameter", .serialized)
@@ -32,11 +42,12 @@ struct AllMergeLayersTests {
     /// [5, 5, 1] images, flattened, into `inputs` Dense branches of 4 features (one with tanh), merged, then 3 classes.
     static func model(_ c: MergeCase, merge: (any MergeLayer)? = nil) throws -> Model {
         let input = Input(shape: [5, 5, 1])
-        let flat = try Flatten()(input)
+        let flat = c.sequences ? try Reshape([5, 5])(input) : try Flatten()(input)
         let branches = try (0..<c.inputs).map { try Dense(units: 4, activation: $0 == 0 ? .tanh : .linear)(flat) }
         let merged = try (merge ?? c.make()).callAsFunction(branches)
         #expect(merged.shape == c.outputShape)
-        return try Model(inputs: input, outputs: try Dense(units: 3, activation: .softmax)(merged), seed: 5)
+        let features = c.sequences ? try Flatten()(merged) : merged
+        return try Model(inputs: input, outputs: try Dense(units: 3, activation: .softmax)(features), seed: 5)
     }
 
     @Test("a training step follows the gradient to every branch", arguments: mergeCases)
@@ -61,6 +72,7 @@ struct AllMergeLayersTests {
         let merge = try #require(loaded.layers.first { type(of: $0).typeName == c.typeName } as? any SerializableLayer)
         let original = try #require(model.layers.first { type(of: $0).typeName == c.typeName } as? any SerializableLayer)
         let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // the order of keys is otherwise unspecified
         #expect(try encoder.encode(merge.configuration) == encoder.encode(original.configuration))
         // Training resumes exactly from the file.
         try model.trainOnBatch(x: x, y: try Tensor.oneHot([2, 1, 0, 2, 1, 0], classes: 3))
@@ -75,7 +87,8 @@ struct AllMergeLayersTests {
         let name = try #require(model.layers.first { type(of: $0).typeName == c.typeName }).name
         let row = try #require(summary.split(separator: "\n").first { $0.contains("\(name) (\(c.typeName))") })
         let branches = ["dense", "dense_1", "dense_2"].prefix(c.inputs).joined(separator: ", ")
-        #expect(row.contains("(None, \(c.outputShape[0]))") && row.contains("       0 │") && row.contains(branches), "\(summary)")
+        let shape = "(None, " + c.outputShape.map(String.init).joined(separator: ", ") + ")"
+        #expect(row.contains(shape) && row.contains(" \(c.parameters) │") && row.contains(branches), "\(summary)")
     }
 
     @Test("a bad hyper-parameter is reported at compile, naming the layer type and the argument", arguments: mergeCases)

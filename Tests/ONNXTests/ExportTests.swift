@@ -74,6 +74,16 @@ struct ExportTests {
                 Bidirectional(LSTM(units: 2), mergeMode: .multiply)
             }
         }),
+        ("a transformer block: PositionEmbedding, LayerNormalization, MultiHeadAttention (causal), GELU MLP", [6, 4], {
+            let patches = Input(shape: [6, 4])
+            let tokens = try! Add()(patches, try! PositionEmbedding(sequenceLength: 8)(patches))
+            let normalized = try! LayerNormalization()(tokens)
+            let attended = try! Add()(tokens, try! MultiHeadAttention(heads: 2, keyDim: 3, useCausalMask: true)(normalized, normalized))
+            let mlp = try! Dense(units: 4)(try! Dense(units: 8, activation: .gelu())(try! LayerNormalization()(attended)))
+            let cross = try! MultiHeadAttention(heads: 1, keyDim: 2, valueDim: 3, useBias: false, outputShape: 5)(
+                try! Add()(attended, mlp), patches, key: tokens)
+            return try! Model(inputs: patches, outputs: try! Flatten()(cross), seed: 7)
+        }),
         ("Input, then Dense with bias, softmax", [10], { Sequential { Input(shape: [10]); Dense(units: 5, activation: .softmax) } }),
         ("Dense without bias, tanh", [10], { Sequential { Dense(units: 5, activation: .tanh, useBias: false) } }),
         ("Dense on the last axis of sequences, softmax", [4, 6], { Sequential { Dense(units: 3, activation: .softmax) } }),
@@ -203,6 +213,27 @@ struct ExportTests {
             let difference = zip(got.scalars, want.scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
             #expect(difference < 1e-5, "\(name): largest relative difference \(difference)")
         }
+    }
+
+    @Test("attention with a mask input: ONNX Runtime's output matches predict")
+    func attentionMask() throws {
+        let tokens = Input(shape: [5, 4], name: "tokens"), mask = Input(shape: [5, 5], name: "mask")
+        let output = try MultiHeadAttention(heads: 2, keyDim: 3)(tokens, tokens, attentionMask: mask)
+        let model = try Model(inputs: [tokens, mask], outputs: [try Flatten()(output)], seed: 8)
+        try model.compile(optimizer: Adam(learningRate: 0.05), loss: .meanSquaredError)
+        var generator = RandomGenerator(seed: 3)
+        let x = try Tensor.uniform([6, 5, 4], using: &generator)
+        let m = try Tensor(shape: [6, 5, 5], scalars: (0..<150).map { $0 % 7 < 4 ? 1 : 0 })
+        try model.fit(x: [x, m], y: [try Tensor.uniform([6, 20], using: &generator)], batchSize: 6, epochs: 2, verbose: .silent)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("attention.onnx")
+        try model.exportONNX(to: file.path)
+        let actual = try ONNXRuntimeRunner.outputs(of: file, inputs: [("tokens", x), ("mask", m)], outputNames: ["output"])
+        let expected = try model.predict([x, m])
+        let difference = zip(actual[0].scalars, expected[0].scalars).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
+        #expect(difference < 1e-5, "largest relative difference \(difference)")
     }
 
     @Test("a model that is not built, or a layer without an ONNX form, is a clear error")

@@ -1,0 +1,190 @@
+import Foundation
+import Tensor
+
+/// Scaled dot-product attention with several heads, as Keras's `MultiHeadAttention`: the
+/// query, key and value sequences are projected per head (`heads` × `keyDim`), each query
+/// step attends to every key step with `softmax(Q·Kᵀ / √keyDim)`, and the heads' weighted
+/// values are projected back to the query's feature count (or `outputShape`).
+///
+/// Call it on the query and the value sequences (`[steps, features]` samples); the key is the
+/// value unless given, and an attention mask (`[querySteps, keySteps]` per sample, 1 where a
+/// query step may attend, 0 where not) is optional:
+///
+/// ```swift
+/// let tokens = Input(shape: [16, 64])
+/// let attended = try MultiHeadAttention(heads: 4, keyDim: 16)(tokens, tokens)          // self-attention
+/// let causal = try MultiHeadAttention(heads: 4, keyDim: 16, useCausalMask: true)(tokens, tokens)
+/// let masked = try MultiHeadAttention(heads: 2, keyDim: 8)(tokens, memory, attentionMask: mask)
+/// ```
+/// Its weights have Keras's names and shapes: `query/kernel` `[features, heads, keyDim]`,
+/// `query/bias` `[heads, keyDim]`, the same for `key` and `value` (`valueDim`), and
+/// `attention_output/kernel` `[heads, valueDim, outputDim]` with its bias.
+public struct MultiHeadAttention: MergeLayer {
+    public var name = ""
+    /// The number of attention heads.
+    public let heads: Int
+    /// The size of each head's query and key projections.
+    public let keyDim: Int
+    /// The size of each head's value projection (`keyDim` unless given).
+    public let valueDim: Int
+    /// The fraction of attention weights dropped while training.
+    public let dropout: Float
+    /// Whether the projections add biases.
+    public let useBias: Bool
+    /// The output's feature count; nil for the query's.
+    public let outputShape: Int?
+    /// Whether each query step attends only to key steps up to its own (a decoder's mask).
+    public let useCausalMask: Bool
+    public let kernelInitializer, biasInitializer: Initializer
+    public var queryKernel, queryBias, keyKernel, keyBias, valueKernel, valueBias, outputKernel, outputBias: Parameter
+
+    private var check = HyperparameterCheck("MultiHeadAttention")
+
+    /// Attention with `heads` heads of `keyDim` (Keras's defaults otherwise).
+    public init(
+        heads: Int, keyDim: Int, valueDim: Int? = nil, dropout: Float = 0, useBias: Bool = true, outputShape: Int? = nil,
+        useCausalMask: Bool = false, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros
+    ) {
+        self.heads = heads
+        self.keyDim = keyDim
+        self.valueDim = valueDim ?? keyDim
+        self.dropout = dropout
+        self.useBias = useBias
+        self.outputShape = outputShape
+        self.useCausalMask = useCausalMask
+        self.kernelInitializer = kernelInitializer
+        self.biasInitializer = biasInitializer
+        (queryKernel, queryBias) = (Parameter(name: "query/kernel"), Parameter(name: "query/bias"))
+        (keyKernel, keyBias) = (Parameter(name: "key/kernel"), Parameter(name: "key/bias"))
+        (valueKernel, valueBias) = (Parameter(name: "value/kernel"), Parameter(name: "value/bias"))
+        (outputKernel, outputBias) = (Parameter(name: "attention_output/kernel"), Parameter(name: "attention_output/bias"))
+        check.require(heads > 0, "heads", heads, "expected a positive integer")
+        check.require(keyDim > 0, "keyDim", keyDim, "expected a positive integer")
+        check.require(self.valueDim > 0, "valueDim", self.valueDim, "expected a positive integer")
+        check.require(dropout >= 0 && dropout < 1, "dropout", dropout, "expected a value in [0, 1)")
+        check.require((outputShape ?? 1) > 0, "outputShape", outputShape ?? 0, "expected a positive integer")
+    }
+
+    /// Records a call on `query` and `value` sequences (the key is `value` unless given), with
+    /// an optional attention mask `[querySteps, keySteps]` per sample.
+    public func callAsFunction(
+        _ query: any SymbolicValue, _ value: any SymbolicValue, key: (any SymbolicValue)? = nil,
+        attentionMask: (any SymbolicValue)? = nil
+    ) throws -> SymbolicTensor {
+        try callAsFunction([query, value, key ?? value] + (attentionMask.map { [$0] } ?? []))
+    }
+
+    public mutating func build(inputShapes: [[Int]], context: inout BuildContext) throws -> [Int] {
+        try check.throwIfInvalid()
+        guard (2...4).contains(inputShapes.count), inputShapes.prefix(3).allSatisfy({ $0.count == 2 && !$0.contains(0) }) else {
+            throw LayersError.incompatibleInput(
+                layer: name, expected: "query and value (and key) sequences (None, steps, features)",
+                received: inputShapes.first ?? [], hint: "call it as MultiHeadAttention(...)(query, value, key:, attentionMask:)")
+        }
+        let (query, value) = (inputShapes[0], inputShapes[1])
+        let key = inputShapes.count > 2 ? inputShapes[2] : value
+        guard key[0] == value[0] else {
+            throw LayersError.incompatibleInput(layer: name, expected: "a key of \(value[0]) steps, as the value",
+                                                received: key, hint: nil)
+        }
+        if inputShapes.count == 4, inputShapes[3] != [query[0], key[0]] {
+            throw LayersError.incompatibleInput(
+                layer: name, expected: "an attention mask (None, \(query[0]), \(key[0])): query steps × key steps",
+                received: inputShapes[3], hint: nil)
+        }
+        let outputDim = outputShape ?? query[1]
+        func make(_ parameter: inout Parameter, _ shape: [Int], _ initializer: Initializer) throws {
+            parameter.value = try initializer.makeTensor(shape, using: &context.generator)
+        }
+        try make(&queryKernel, [query[1], heads, keyDim], kernelInitializer)
+        try make(&keyKernel, [key[1], heads, keyDim], kernelInitializer)
+        try make(&valueKernel, [value[1], heads, valueDim], kernelInitializer)
+        try make(&outputKernel, [heads, valueDim, outputDim], kernelInitializer)
+        if useBias {
+            try make(&queryBias, [heads, keyDim], biasInitializer)
+            try make(&keyBias, [heads, keyDim], biasInitializer)
+            try make(&valueBias, [heads, valueDim], biasInitializer)
+            try make(&outputBias, [outputDim], biasInitializer)
+        }
+        return [query[0], outputDim]
+    }
+
+    public mutating func call(_ inputs: [Variable], context: inout ForwardContext) throws -> Variable {
+        let (query, value, key) = (inputs[0], inputs[1], inputs.count > 2 ? inputs[2] : inputs[1])
+        let (batch, querySteps, keySteps) = (query.shape[0], query.shape[1], key.shape[1])
+        /// `x · W (+ b)` split into heads: `[batch, heads, steps, size]`.
+        func project(_ x: Variable, _ kernel: Parameter, _ bias: Parameter, size: Int) throws -> Variable {
+            let weights = try context[kernel].reshaped([x.shape[2], heads * size])
+            var y = try x.matmul(weights)
+            if useBias { y = try y + context[bias].reshaped([heads * size]) }
+            return try y.reshaped([batch, x.shape[1], heads, size]).permuted([0, 2, 1, 3])
+        }
+        let q = try project(query, queryKernel, queryBias, size: keyDim)
+        let k = try project(key, keyKernel, keyBias, size: keyDim)
+        let v = try project(value, valueKernel, valueBias, size: valueDim)
+        var scores = try q.matmul(k, transposeOther: true) * (1 / Float(keyDim).squareRoot())  // [batch, heads, Tq, Tk]
+        if let mask = try attentionMask(inputs.count > 3 ? inputs[3].value : nil, batch: batch, querySteps: querySteps,
+                                        keySteps: keySteps) {
+            // Keras's masked softmax: −1e9 added where the mask is 0.
+            scores = try scores + Variable(mask)
+        }
+        var weights = try scores.softmax()
+        if context.training, dropout > 0 {
+            weights = try weights.dropout(rate: dropout, seed: context.generator.next())
+        }
+        let attended = try weights.matmul(v).permuted([0, 2, 1, 3]).reshaped([batch, querySteps, heads * valueDim])
+        var output = try attended.matmul(try context[outputKernel].reshaped([heads * valueDim, outputKernel.value.shape[2]]))
+        if useBias { output = try output + context[outputBias] }
+        return output
+    }
+
+    /// The additive mask `[batch or 1, 1, Tq, Tk]`: 0 where a query step may attend, −1e9
+    /// where the attention mask is 0 or a causal mask forbids it; nil when nothing is masked.
+    private func attentionMask(_ given: Tensor?, batch: Int, querySteps: Int, keySteps: Int) throws -> Tensor? {
+        try wrappingTensorErrors {
+            var adder = try given.map { try $0.map { $0 == 0 ? -1e9 : 0 }.reshaped([batch, 1, querySteps, keySteps]) }
+            if useCausalMask {
+                // Key step j is after query step i where j > i.
+                let causal = try Tensor(shape: [1, 1, querySteps, keySteps], scalars: (0..<(querySteps * keySteps)).map {
+                    $0 % keySteps > $0 / keySteps ? Float(-1e9) : 0
+                })
+                adder = try adder.map { try Tensor.broadcasting($0, causal, +) } ?? causal  // −2e9 where both mask
+            }
+            return adder
+        }
+    }
+
+    public mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {
+        try body(&queryKernel)
+        if useBias { try body(&queryBias) }
+        try body(&keyKernel)
+        if useBias { try body(&keyBias) }
+        try body(&valueKernel)
+        if useBias { try body(&valueBias) }
+        try body(&outputKernel)
+        if useBias { try body(&outputBias) }
+    }
+}
+
+// MARK: Saving
+
+extension MultiHeadAttention: SerializableLayer {
+    public struct Configuration: Codable {
+        var heads, keyDim, valueDim: Int
+        var dropout: Float
+        var useBias: Bool
+        var outputShape: Int?
+        var useCausalMask: Bool
+        var kernelInitializer, biasInitializer: Initializer
+    }
+    public var configuration: Configuration {
+        Configuration(heads: heads, keyDim: keyDim, valueDim: valueDim, dropout: dropout, useBias: useBias,
+                      outputShape: outputShape, useCausalMask: useCausalMask, kernelInitializer: kernelInitializer,
+                      biasInitializer: biasInitializer)
+    }
+    public init(configuration c: Configuration) {
+        self.init(heads: c.heads, keyDim: c.keyDim, valueDim: c.valueDim, dropout: c.dropout, useBias: c.useBias,
+                  outputShape: c.outputShape, useCausalMask: c.useCausalMask, kernelInitializer: c.kernelInitializer,
+                  biasInitializer: c.biasInitializer)
+    }
+}
