@@ -3,7 +3,7 @@
 // predictions of one image, after 5 warm-up runs; and, when MNIST_DIR is set, the second
 // epoch of a two-epoch fit on MNIST (validationSplit 0.1): a steady-state epoch, without
 // Keras's graph tracing or any first-use costs.
-// Usage: PeerComparison [reference|augmented|batchnorm|resnet|lstm] [layers]; `augmented` is the reference
+// Usage: PeerComparison [reference|augmented|batchnorm|resnet|lstm|vit] [layers]; `augmented` is the reference
 // CNN behind `mnist train`'s default augmentation (no peer counterpart: for the epoch-time
 // cost of augmentation). With `layers` it prints instead where a training step's time goes,
 // layer by layer (p50 of each layer's forward and backward within a step at batch 128), and
@@ -69,6 +69,21 @@ func lstm() -> [any Layer] {
      Dense(units: 10, activation: .softmax)]
 }
 
+/// `mnist train --recipe vit` without its augmentation layers: a vision transformer of four blocks over 49 patches.
+func vit() throws -> Model {
+    let input = Input(shape: [28, 28, 1])
+    var x = try Reshape([49, 64])(try Conv2D(filters: 64, kernelSize: 4, strides: 4)(input))
+    x = try Add()(x, try PositionEmbedding(sequenceLength: 49)(x))
+    for _ in 0..<4 {
+        let normalized = try LayerNormalization()(x)
+        x = try Add()(x, try MultiHeadAttention(heads: 4, keyDim: 16, dropout: 0.1)(normalized, normalized))
+        let hidden = try Dense(units: 128, activation: .gelu())(try LayerNormalization()(x))
+        x = try Add()(x, try Dense(units: 64)(try Dropout(rate: 0.1)(hidden)))
+    }
+    x = try GlobalAveragePooling1D()(try LayerNormalization()(x))
+    return try Model(inputs: input, outputs: try Dense(units: 10, activation: .softmax)(x), seed: 1)
+}
+
 /// Each model as a Model: the chains as a Sequential behind their Input.
 let models: [String: () throws -> Model] = [
     "reference": { Sequential([Input(shape: [28, 28, 1])] + reference(), seed: 1) },
@@ -76,6 +91,7 @@ let models: [String: () throws -> Model] = [
     "batchnorm": { Sequential([Input(shape: [28, 28, 1])] + batchnorm(), seed: 1) },
     "resnet": resnet,
     "lstm": { Sequential([Input(shape: [28, 28, 1])] + lstm(), seed: 1) },
+    "vit": vit,
 ]
 let name = CommandLine.arguments.dropFirst().first ?? "reference"
 guard let makeModel = models[name] else {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Side-by-side speed of one model (reference, the default; batchnorm: the best recipe
 # without augmentation; resnet: the resnet recipe without augmentation, a graph model; lstm: the lstm
-# recipe without augmentation, two bidirectional LSTMs): SwiftLayers against TensorFlow/Keras and PyTorch (when installed),
+# recipe without augmentation, two bidirectional LSTMs; vit: the vit recipe without augmentation, a
+# vision transformer): SwiftLayers against TensorFlow/Keras and PyTorch (when installed),
 # run alternately three times on the same machine, then the medians and the ratios
 # (peer / ours: above 1 means SwiftLayers is faster). Needs python3 with tensorflow-cpu and
 # keras (and torch for PyTorch); MNIST_DIR (e.g. ../shared/mnist) adds a steady-state epoch
 # (the second of a two-epoch fit). PYTHON picks the interpreter (default python3).
-# Usage: Peers/compare.sh [reference|batchnorm|resnet|lstm]
+# Usage: Peers/compare.sh [reference|batchnorm|resnet|lstm|vit]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product PeerComparison >/dev/null

@@ -1,6 +1,6 @@
 """A model of PeerComparison in TensorFlow/Keras, measured the way PeerComparison measures ours.
 
-Usage: keras_peer.py [reference|batchnorm|resnet|lstm]. Prints one line: train_step_ms=<p50>
+Usage: keras_peer.py [reference|batchnorm|resnet|lstm|vit]. Prints one line: train_step_ms=<p50>
 predict_ms=<p50> single_image_ms=<p50> epoch_s=<the second epoch of a two-epoch fit, or nan>.
 Run by compare.sh; needs `pip install tensorflow-cpu keras` (and MNIST_DIR for the epoch).
 """
@@ -48,13 +48,31 @@ def lstm():
     return [layers.Reshape((28, 28)), layers.Bidirectional(layers.LSTM(64, return_sequences=True)),
             layers.Bidirectional(layers.LSTM(64)), layers.Dense(10, activation="softmax")]
 
-MODELS = {"reference": reference, "batchnorm": batchnorm, "resnet": resnet, "lstm": lstm}
+def vit():
+    """`mnist train --recipe vit` without its augmentation layers: the functional API."""
+    class PositionEmbedding(layers.Layer):  # KerasHub's, without the dependency
+        def build(self, shape):
+            self.embeddings = self.add_weight(shape=(shape[1], shape[2]), initializer="glorot_uniform", name="embeddings")
+        def call(self, x):
+            return keras.ops.broadcast_to(self.embeddings, keras.ops.shape(x))
+    inputs = keras.Input((28, 28, 1))
+    x = layers.Reshape((49, 64))(layers.Conv2D(64, 4, strides=4)(inputs))
+    x = layers.Add()([x, PositionEmbedding()(x)])
+    for _ in range(4):
+        normalized = layers.LayerNormalization(epsilon=1e-3)(x)
+        x = layers.Add()([x, layers.MultiHeadAttention(4, 16, dropout=0.1)(normalized, normalized)])
+        hidden = layers.Dense(128, activation="gelu")(layers.LayerNormalization(epsilon=1e-3)(x))
+        x = layers.Add()([x, layers.Dense(64)(layers.Dropout(0.1)(hidden))])
+    x = layers.GlobalAveragePooling1D()(layers.LayerNormalization(epsilon=1e-3)(x))
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+
+MODELS = {"reference": reference, "batchnorm": batchnorm, "resnet": resnet, "lstm": lstm, "vit": vit}
 name = sys.argv[1] if len(sys.argv) > 1 else "reference"
 if name not in MODELS:
     sys.exit(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")
 
 def model():
-    m = resnet() if name == "resnet" else keras.Sequential([keras.Input((28, 28, 1))] + MODELS[name]())
+    m = MODELS[name]() if name in ("resnet", "vit") else keras.Sequential([keras.Input((28, 28, 1))] + MODELS[name]())
     m.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     return m
 

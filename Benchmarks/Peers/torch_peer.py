@@ -1,6 +1,6 @@
 """The models of PeerComparison in PyTorch (CPU), measured the way PeerComparison measures ours.
 
-Usage: torch_peer.py [reference|batchnorm|resnet|lstm]. Prints one line: train_step_ms=<p50>
+Usage: torch_peer.py [reference|batchnorm|resnet|lstm|vit]. Prints one line: train_step_ms=<p50>
 predict_ms=<p50> single_image_ms=<p50> epoch_s=<the second epoch of a two-epoch fit, or nan>.
 Run by compare.sh with as many threads as SwiftLayers uses (every core); needs
 `pip install torch` (and MNIST_DIR for the epoch). Images are NCHW, PyTorch's native layout;
@@ -72,7 +72,32 @@ class LSTM(nn.Module):
         _, (last, _) = self.second(sequence)  # [2, batch, 64]: forward's and backward's final states
         return self.head(torch.cat([last[0], last[1]], dim=1))
 
-MODELS = {"reference": reference, "batchnorm": batchnorm, "resnet": ResNet, "lstm": LSTM}
+class ViT(nn.Module):
+    """`mnist train --recipe vit` without its augmentation layers (pre-norm encoder blocks, eps 1e-3 as Keras)."""
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm1, self.norm2 = nn.LayerNorm(64, eps=1e-3), nn.LayerNorm(64, eps=1e-3)
+            self.attention = nn.MultiheadAttention(64, 4, dropout=0.1, batch_first=True)
+            self.mlp = nn.Sequential(nn.Linear(64, 128), nn.GELU(), nn.Dropout(0.1), nn.Linear(128, 64))
+        def forward(self, x):
+            normalized = self.norm1(x)
+            x = x + self.attention(normalized, normalized, normalized, need_weights=False)[0]
+            return x + self.mlp(self.norm2(x))
+
+    def __init__(self):
+        super().__init__()
+        self.patches = nn.Conv2d(1, 64, 4, stride=4)
+        self.positions = nn.Parameter(torch.randn(1, 49, 64) * 0.02)
+        self.blocks = nn.Sequential(*[self.Block() for _ in range(4)])
+        self.head = nn.Sequential(nn.LayerNorm(64, eps=1e-3))
+        self.classifier = nn.Linear(64, 10)
+
+    def forward(self, x):
+        tokens = self.patches(x).flatten(2).transpose(1, 2) + self.positions  # [N, 49, 64]
+        return self.classifier(self.head(self.blocks(tokens)).mean(dim=1))
+
+MODELS = {"reference": reference, "batchnorm": batchnorm, "resnet": ResNet, "lstm": LSTM, "vit": ViT}
 name = sys.argv[1] if len(sys.argv) > 1 else "reference"
 if name not in MODELS:
     sys.exit(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")

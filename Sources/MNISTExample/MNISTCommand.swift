@@ -84,7 +84,7 @@ extension MNISTCommand {
             abstract: "Train a model, report its test accuracy and save it (the default subcommand).")
 
         @OptionGroup var data: DataOptions
-        @Option(help: "The model to train: reference (fast), best (most accurate), resnet (a residual network) or lstm (bidirectional LSTMs over the rows).") var recipe: Recipe = .reference
+        @Option(help: "The model to train: reference (fast), best (most accurate), resnet (a residual network), lstm (bidirectional LSTMs over the rows) or vit (a vision transformer).") var recipe: Recipe = .reference
         @Option(help: "Epochs to train, the last epoch when resuming (default: 15 for reference, 30 for best).") var epochs: Int?
         @Option(help: "Samples per optimisation step.") var batchSize = 128
         @Option(help: "Adam's initial learning rate, decayed along a cosine to 1% by the last epoch.") var learningRate: Float = 2e-3

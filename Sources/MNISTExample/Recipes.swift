@@ -17,6 +17,11 @@ enum Recipe: String, CaseIterable, Sendable {
     /// A recurrent network: each image as a sequence of its 28 rows, read in both directions
     /// by two stacked bidirectional LSTMs of 64 units; the reference's augmentation.
     case lstm
+    /// A vision transformer: 4x4 patches embedded by a strided convolution into 49 tokens of
+    /// 64 features, a learned position embedding, four pre-norm encoder blocks (multi-head
+    /// self-attention and a GELU MLP, each added to its input), then average pooling over the
+    /// tokens; the reference's augmentation.
+    case vit
 
     /// How many epochs `mnist train` runs when `--epochs` is not given.
     var defaultEpochs: Int {
@@ -25,6 +30,7 @@ enum Recipe: String, CaseIterable, Sendable {
         case .best: 30
         case .resnet: 20
         case .lstm: 15
+        case .vit: 20
         }
     }
 
@@ -97,7 +103,31 @@ enum Recipe: String, CaseIterable, Sendable {
                 Bidirectional(LSTM(units: 64))
                 Dense(units: 10, activation: .softmax)
             }
+        case .vit:
+            try visionTransformer(seed: seed, augment: augment)
         }
+    }
+
+    /// The `vit` recipe: 28x28 → 7x7 patches of 4x4 pixels → 49 tokens of 64 features.
+    private func visionTransformer(seed: UInt64, augment: Bool) throws -> Model {
+        let (tokens, features) = (49, 64)
+        let input = Input(shape: [28, 28, 1])
+        var x = input.symbolic
+        if augment {
+            x = try RandomRotation(0.05)(x)
+            x = try RandomTranslation(height: 0.08, width: 0.08)(x)
+        }
+        x = try Conv2D(filters: features, kernelSize: 4, strides: 4)(x)  // one token per 4x4 patch
+        x = try Reshape([tokens, features])(x)
+        x = try Add()(x, try PositionEmbedding(sequenceLength: tokens)(x))
+        for _ in 0..<4 {
+            let normalized = try LayerNormalization()(x)
+            x = try Add()(x, try MultiHeadAttention(heads: 4, keyDim: features / 4, dropout: 0.1)(normalized, normalized))
+            let hidden = try Dense(units: 2 * features, activation: .gelu())(try LayerNormalization()(x))
+            x = try Add()(x, try Dense(units: features)(try Dropout(rate: 0.1)(hidden)))
+        }
+        x = try GlobalAveragePooling1D()(try LayerNormalization()(x))
+        return try Model(inputs: input, outputs: try Dense(units: 10, activation: .softmax)(x), name: modelName, seed: seed)
     }
 
     /// The `resnet` recipe: 28x28 → 14x14 (32 channels) → 7x7 (64 channels), one residual

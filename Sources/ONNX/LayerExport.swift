@@ -173,6 +173,13 @@ extension GlobalAveragePooling2D: ONNXExportable {
     }
 }
 
+extension GlobalAveragePooling1D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        graph.requireModelLayout()
+        graph.apply("ReduceMean", name: name, attributes: [.ints("axes", [1]), .int("keepdims", 0)], shape: outputShape)
+    }
+}
+
 extension Flatten: ONNXExportable {
     func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
         graph.requireModelLayout()  // Keras flattens NHWC row by row

@@ -57,6 +57,7 @@ let layerCases: [LayerCase] = [
     LayerCase(make: { AveragePooling2D(poolSize: 3, strides: 2, padding: .same) }, sampleShape: [7, 6, 2],
               outputShape: [4, 3, 2], parameters: 0, bad: ({ AveragePooling2D(poolSize: Size2D(2, -1)) }, "poolSize")),
     LayerCase(make: { GlobalAveragePooling2D() }, sampleShape: [3, 4, 5], outputShape: [5], parameters: 0, bad: nil),
+    LayerCase(make: { GlobalAveragePooling1D() }, sampleShape: [4, 5], outputShape: [5], parameters: 0, bad: nil),
     LayerCase(make: { Flatten() }, sampleShape: [3, 2, 2], outputShape: [12], parameters: 0, bad: nil),
     LayerCase(make: { Reshape([2, -1]) }, sampleShape: [12], outputShape: [2, 6], parameters: 0,
               bad: ({ Reshape([-1, -1]) }, "targetShape")),

@@ -82,7 +82,7 @@ struct ExportTests {
             let mlp = try! Dense(units: 4)(try! Dense(units: 8, activation: .gelu())(try! LayerNormalization()(attended)))
             let cross = try! MultiHeadAttention(heads: 1, keyDim: 2, valueDim: 3, useBias: false, outputShape: 5)(
                 try! Add()(attended, mlp), patches, key: tokens)
-            return try! Model(inputs: patches, outputs: try! Flatten()(cross), seed: 7)
+            return try! Model(inputs: patches, outputs: try! GlobalAveragePooling1D()(cross), seed: 7)
         }),
         ("Input, then Dense with bias, softmax", [10], { Sequential { Input(shape: [10]); Dense(units: 5, activation: .softmax) } }),
         ("Dense without bias, tanh", [10], { Sequential { Dense(units: 5, activation: .tanh, useBias: false) } }),

@@ -29,6 +29,20 @@ struct ParallelPathTests {
         }
     }
 
+    @Test("batched products split by matrices match each matrix's triple loop", arguments: threadCounts)
+    func batchedMatmul(threads: Int) throws {
+        // 2 × 50 products of 32x32x32 (attention's heads): split into 3 or more chunks of matrices.
+        let a = randomTensor([2, 50, 32, 32], seed: 6), b = randomTensor([2, 50, 32, 32], seed: 7)
+        let c = try withComputeThreads(threads) { try a.matmul(b, transposeOther: true) }
+        for index in [0, 37, 99] {
+            let (i, j) = (index / 50, index % 50)
+            let aMatrix = try a.slice([i..<(i + 1), j..<(j + 1)]).reshaped([32, 32])
+            let bMatrix = try b.slice([i..<(i + 1), j..<(j + 1)]).reshaped([32, 32])
+            let cMatrix = try c.slice([i..<(i + 1), j..<(j + 1)]).reshaped([32, 32])
+            #expect(relativeError(cMatrix, Reference.matmul(aMatrix, false, bMatrix, true)) < 1e-5, "matrix \(index)")
+        }
+    }
+
     @Test("recurrent kernels split by samples: forward matches the Double reference, backward matches one thread",
           arguments: threadCounts, [RecurrentCell.simple, .lstm, .gru])
     func recurrent(threads: Int, cell: RecurrentCell) throws {

@@ -45,3 +45,22 @@ struct VectorMathTests {
         }
     }
 }
+
+@Suite("Vectorised erf and GELU")
+struct VectorErfTests {
+    @Test("erf is within 5e-7 of Foundation's on [-6, 6] and odd; GELU and its derivative follow")
+    func erf() throws {
+        let x = try Tensor(shape: [120_001], scalars: (0...120_000).map { Float($0 - 60_000) * 1e-4 })
+        let worst = zip(x.scalars, x.fastErf().scalars).map { abs(Double($1) - Foundation.erf(Double($0))) }.max()!
+        #expect(worst < 5e-7, "largest error \(worst)")
+        let gelu = x.gelu().scalars
+        let exact = x.scalars.map { Double($0) * 0.5 * (1 + Foundation.erf(Double($0) / 2.0.squareRoot())) }
+        #expect(zip(gelu, exact).map { abs(Double($0) - $1) }.max()! < 2e-6)
+        let dx = try Tensor.geluBackward(input: x, outputGradient: try Tensor.ones(x.shape)).scalars
+        let derivative = x.scalars.map { v -> Double in
+            let v = Double(v)
+            return 0.5 * (1 + Foundation.erf(v / 2.0.squareRoot())) + v * Foundation.exp(-v * v / 2) / (2 * Double.pi).squareRoot()
+        }
+        #expect(zip(dx, derivative).map { abs(Double($0) - $1) }.max()! < 2e-6)
+    }
+}

@@ -93,6 +93,7 @@ public enum ActivationFunction: Sendable, Equatable, Codable {
         case .linear: return
         case .relu: x = FusedActivation.relu(x)
         case .softmax: x = try x.softmax()
+        case let .gelu(approximate): x.applyGELU(approximate: approximate)
         default: x.mapInPlace(scalarFunction!)
         }
     }
@@ -120,8 +121,7 @@ public enum ActivationFunction: Sendable, Equatable, Codable {
         }
         switch self {
         case let .gelu(approximate):
-            let derivative = approximate ? ScalarActivation.geluTanhDerivative : ScalarActivation.geluDerivative
-            return try wrappingTensorErrors { try x.zip(dy) { x, dy in dy * derivative(x) } }
+            return try wrappingTensorErrors { try Tensor.geluBackward(input: x, outputGradient: dy, approximate: approximate) }
         default:
             return try wrappingTensorErrors { try x.zip(dy) { x, dy in dy * ScalarActivation.swishDerivative(x) } }
         }

@@ -36,7 +36,40 @@ extension Tensor {
     /// The Gaussian error linear unit `x · Φ(x)`, or with `approximate` its tanh form
     /// `0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))`, as Keras's `gelu(approximate:)`.
     public func gelu(approximate: Bool = false) -> Tensor {
-        approximate ? map(ScalarActivation.geluTanh) : map(ScalarActivation.gelu)
+        var result = self
+        result.applyGELU(approximate: approximate)
+        return result
+    }
+
+    /// ``gelu(approximate:)`` in place, in loops that vectorise, split across threads.
+    public mutating func applyGELU(approximate: Bool = false) {
+        makeUnique()
+        let x = storage.pointer
+        parallelChunks(count: count, costPerItem: 32) { range in
+            if approximate {
+                for index in range { x[index] = ScalarActivation.geluTanh(x[index]) }
+            } else {
+                for index in range { x[index] = ScalarActivation.gelu(x[index]) }
+            }
+        }
+    }
+
+    /// dLoss/dInput of ``gelu(approximate:)`` at `input`, from dLoss/dOutput.
+    /// - Throws: ``TensorError/shapeMismatch(operation:expected:found:)`` when the shapes differ.
+    public static func geluBackward(input: Tensor, outputGradient: Tensor, approximate: Bool = false) throws -> Tensor {
+        guard input.shape == outputGradient.shape else {
+            throw TensorError.shapeMismatch(operation: "geluBackward", expected: input.shape, found: outputGradient.shape)
+        }
+        let result = Tensor(uninitializedShape: input.shape)
+        let (x, dy, dx) = (input.storage.pointer, outputGradient.storage.pointer, result.storage.pointer)
+        parallelChunks(count: input.count, costPerItem: 48) { range in
+            if approximate {
+                for index in range { dx[index] = dy[index] * ScalarActivation.geluTanhDerivative(x[index]) }
+            } else {
+                for index in range { dx[index] = dy[index] * ScalarActivation.geluDerivative(x[index]) }
+            }
+        }
+        return result
     }
 
     /// The log of the softmax along the last axis, `x − logΣexp(x)`, computed without
@@ -113,20 +146,21 @@ public enum ScalarActivation {
         let e = Foundation.exp(x)
         return e / (1 + e)
     }
-    /// `x · Φ(x)`, with Φ the standard normal distribution function.
-    @inlinable public static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752)) }
+    /// `x · Φ(x)`, with Φ the standard normal distribution function (``VectorMath``'s `erf`,
+    /// branch-free, so that loops over it vectorise).
+    @inlinable @inline(__always) public static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + VectorMath.erf(x * 0.70710678118654752)) }
     /// GELU's tanh approximation.
-    @inlinable public static func geluTanh(_ x: Float) -> Float {
-        0.5 * x * (1 + Foundation.tanh(0.79788456080286536 * (x + 0.044715 * x * x * x)))
+    @inlinable @inline(__always) public static func geluTanh(_ x: Float) -> Float {
+        0.5 * x * (1 + VectorMath.tanh(0.79788456080286536 * (x + 0.044715 * x * x * x)))
     }
     /// The derivative of ``gelu(_:)``: `Φ(x) + x·φ(x)`.
-    @inlinable public static func geluDerivative(_ x: Float) -> Float {
-        0.5 * (1 + Foundation.erf(x * 0.70710678118654752)) + x * 0.39894228040143268 * Foundation.exp(-0.5 * x * x)
+    @inlinable @inline(__always) public static func geluDerivative(_ x: Float) -> Float {
+        0.5 * (1 + VectorMath.erf(x * 0.70710678118654752)) + x * 0.39894228040143268 * VectorMath.exp(-0.5 * x * x)
     }
     /// The derivative of ``geluTanh(_:)``.
-    @inlinable public static func geluTanhDerivative(_ x: Float) -> Float {
+    @inlinable @inline(__always) public static func geluTanhDerivative(_ x: Float) -> Float {
         let inner = 0.79788456080286536 * (x + 0.044715 * x * x * x)
-        let t = Foundation.tanh(inner)
+        let t = VectorMath.tanh(inner)
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * 0.79788456080286536 * (1 + 3 * 0.044715 * x * x)
     }
     /// `log(1 + e^x)` without overflow.
@@ -144,19 +178,21 @@ public enum ScalarActivation {
     @inlinable public static func hardSigmoid(_ x: Float) -> Float { Swift.min(Swift.max(x / 6 + 0.5, 0), 1) }
 }
 
-/// Row-wise softmax of a row-major `rows x columns` matrix; `output` may be `input`.
+/// Row-wise softmax of a row-major `rows x columns` matrix, rows split across threads;
+/// `output` may be `input`.
 func softmaxRows(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-    for r in 0..<rows {
-        let x = input + r * columns
-        let y = output + r * columns
-        var maximum = x[0]
-        for c in 1..<columns where x[c] > maximum { maximum = x[c] }
-        var sum: Float = 0
-        for c in 0..<columns {
-            y[c] = Foundation.exp(x[c] - maximum)
-            sum += y[c]
+    parallelChunks(count: rows, costPerItem: 8 * columns) { range in
+        for r in range {
+            let x = input + r * columns
+            let y = output + r * columns
+            var maximum = x[0]
+            for c in 1..<columns where x[c] > maximum { maximum = x[c] }
+            // The exponentials in a loop of their own, which vectorises; then their sum.
+            for c in 0..<columns { y[c] = VectorMath.exp(x[c] - maximum) }
+            var sum: Float = 0
+            for c in 0..<columns { sum += y[c] }
+            let inverse = 1 / sum
+            for c in 0..<columns { y[c] *= inverse }
         }
-        let inverse = 1 / sum
-        for c in 0..<columns { y[c] *= inverse }
     }
 }

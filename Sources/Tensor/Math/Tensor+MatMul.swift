@@ -35,12 +35,19 @@ extension Tensor {
         let b = try other.reshaped([-1, other.shape[other.rank - 2], other.shape[other.rank - 1]])
         let count = Swift.max(a.shape[0], b.shape[0])
         result = Tensor(uninitializedShape: batchShape + [m, n])
-        for index in 0..<count {
-            let aMatrix = a.storage.pointer + (a.shape[0] == 1 ? 0 : index * a.shape[1] * a.shape[2])
-            let bMatrix = b.storage.pointer + (b.shape[0] == 1 ? 0 : index * b.shape[1] * b.shape[2])
-            BLAS.gemm(transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k, alpha: 1,
-                      a: aMatrix, lda: a.shape[2], b: bMatrix, ldb: b.shape[2],
-                      beta: 0, c: result.storage.pointer + index * m * n, ldc: n)
+        let c = result.storage.pointer
+        guard k > 0, m > 0, n > 0 else {
+            c.update(repeating: 0, count: result.count)
+            return result
+        }
+        // Many small products (attention's heads): whole matrices per thread, one BLAS call each.
+        parallelChunks(count: count, costPerItem: m * n * k, minimumCostPerChunk: 1 << 20) { matrices in
+            for index in matrices {
+                let aMatrix = a.storage.pointer + (a.shape[0] == 1 ? 0 : index * a.shape[1] * a.shape[2])
+                let bMatrix = b.storage.pointer + (b.shape[0] == 1 ? 0 : index * b.shape[1] * b.shape[2])
+                BLAS.gemmOnThisThread(transposeA: transposeSelf, transposeB: transposeOther, m: m, n: n, k: k,
+                                      a: aMatrix, lda: a.shape[2], b: bMatrix, ldb: b.shape[2], c: c + index * m * n, ldc: n)
+            }
         }
         return result
     }

@@ -64,9 +64,13 @@ public struct LayerNormKernel: Sendable {
                 let inverseStd = 1 / (squares * inverseFeatures + epsilon).squareRoot()
                 statistics[2 * row] = mean
                 statistics[2 * row + 1] = inverseStd
-                for feature in 0..<features {
-                    let normalized = (inputRow[feature] - mean) * inverseStd
-                    outputRow[feature] = normalized * (g?[feature] ?? 1) + (b?[feature] ?? 0)
+                // The optional scale and shift outside the loops, so that they vectorise.
+                for feature in 0..<features { outputRow[feature] = (inputRow[feature] - mean) * inverseStd }
+                if let g {
+                    for feature in 0..<features { outputRow[feature] *= g[feature] }
+                }
+                if let b {
+                    for feature in 0..<features { outputRow[feature] += b[feature] }
                 }
             }
         }

@@ -6,7 +6,10 @@ private func combined(
     _ lhs: Tensor, _ rhs: Tensor, _ name: String, _ sameShape: (Tensor, Tensor) throws -> Tensor,
     _ combine: (Float, Float) -> Float
 ) throws -> Tensor {
-    lhs.shape == rhs.shape ? try sameShape(lhs, rhs) : try Tensor.broadcasting(lhs, rhs, operation: name, combine)
+    if lhs.shape == rhs.shape { return try sameShape(lhs, rhs) }
+    // A bias along the last axis (a layer's `x + b`): Tensor's vectorised row pass.
+    if name == "+", rhs.rank == 1, lhs.rank > 1, rhs.shape[0] == lhs.shape.last { return try lhs.addingBias(rhs) }
+    return try Tensor.broadcasting(lhs, rhs, operation: name, combine)
 }
 
 /// Element-wise arithmetic with NumPy broadcasting; the gradient of a broadcast operand is

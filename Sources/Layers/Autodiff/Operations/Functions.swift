@@ -65,7 +65,7 @@ extension Variable {
     public func gelu(approximate: Bool = false) throws -> Variable {
         let x = value
         return try Variable.record(.gelu, x.gelu(approximate: approximate), [self]) { g, _ in
-            [try g.zip(x) { $0 * (approximate ? ScalarActivation.geluTanhDerivative($1) : ScalarActivation.geluDerivative($1)) }]
+            [try Tensor.geluBackward(input: x, outputGradient: g, approximate: approximate)]
         }
     }
 
