@@ -76,9 +76,9 @@ func vit() throws -> Model {
     x = try Add()(x, try PositionEmbedding(sequenceLength: 49)(x))
     for _ in 0..<4 {
         let normalized = try LayerNormalization()(x)
-        x = try Add()(x, try MultiHeadAttention(heads: 4, keyDim: 16, dropout: 0.1)(normalized, normalized))
+        x = try Add()(x, try MultiHeadAttention(heads: 4, keyDim: 16)(normalized, normalized))
         let hidden = try Dense(units: 128, activation: .gelu())(try LayerNormalization()(x))
-        x = try Add()(x, try Dense(units: 64)(try Dropout(rate: 0.1)(hidden)))
+        x = try Add()(x, try Dense(units: 64)(hidden))
     }
     x = try GlobalAveragePooling1D()(try LayerNormalization()(x))
     return try Model(inputs: input, outputs: try Dense(units: 10, activation: .softmax)(x), seed: 1)

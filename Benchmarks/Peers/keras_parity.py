@@ -7,10 +7,11 @@ it) it exits 1 unless Keras's accuracy is within one test image of it. Needs MNI
 `pip install tensorflow-cpu keras`. Reads the file with NumPy alone (safetensors: an 8-byte
 header length, a JSON header, raw little-endian Float32 data).
 
-Covers the Sequential models of `mnist train --recipe reference|best|lstm`: Input, the
+Covers the models of `mnist train --recipe`, chains and graphs of one input: Input, the
 augmentation layers (identity at inference), Reshape, Flatten, Dense, Conv2D, pooling,
 Dropout, BatchNormalization, LayerNormalization, Embedding, the activation layers, SimpleRNN,
-LSTM, GRU and Bidirectional. An unknown layer type is an error naming it.
+LSTM, GRU, Bidirectional, MultiHeadAttention, PositionEmbedding and the merges. An unknown
+layer type is an error naming it.
 """
 import gzip, json, os, struct, sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -94,7 +95,29 @@ def keras_layer(kind, c):
         return recurrent(kind, c)
     if kind == "Bidirectional":
         return layers.Bidirectional(recurrent(c["layer"], c["layerConfiguration"]), merge_mode=c["mergeMode"])
+    if kind == "GlobalAveragePooling1D":
+        return layers.GlobalAveragePooling1D()
+    if kind == "MultiHeadAttention":
+        return layers.MultiHeadAttention(c["heads"], c["keyDim"], value_dim=c["valueDim"], dropout=c["dropout"],
+                                         use_bias=c["useBias"], output_shape=c.get("outputShape"))
+    if kind == "PositionEmbedding":
+        return PositionEmbedding()
+    merges = {"Add": layers.Add, "Subtract": layers.Subtract, "Multiply": layers.Multiply, "Average": layers.Average,
+              "Maximum": layers.Maximum, "Minimum": layers.Minimum}
+    if kind in merges:
+        return merges[kind]()
+    if kind == "Concatenate":
+        return layers.Concatenate(axis=c["axis"])
     sys.exit(f"keras_parity.py has no Keras form for layer type {kind}")
+
+
+class PositionEmbedding(layers.Layer):
+    """KerasHub's PositionEmbedding (the table's first rows, broadcast to the input), without the dependency."""
+    def build(self, shape):
+        self.embeddings = self.add_weight(shape=(shape[1], shape[2]), name="embeddings")
+
+    def call(self, x):
+        return keras.ops.broadcast_to(self.embeddings[: keras.ops.shape(x)[1]], keras.ops.shape(x))
 
 
 # Our parameter names per layer type, in the order of Keras's get_weights().
@@ -104,18 +127,47 @@ WEIGHTS = {
     "SimpleRNN": ["kernel", "recurrent_kernel", "bias"], "LSTM": ["kernel", "recurrent_kernel", "bias"],
     "GRU": ["kernel", "recurrent_kernel", "bias"],
     "Bidirectional": [f"{d}/{p}" for d in ("forward", "backward") for p in ("kernel", "recurrent_kernel", "bias")],
+    "MultiHeadAttention": [f"{p}/{w}" for p in ("query", "key", "value", "attention_output") for w in ("kernel", "bias")],
+    "PositionEmbedding": ["embeddings"],
 }
 
 
+def call(layer, kind, configuration, inputs):
+    """The Keras call of one of our nodes on its input tensors."""
+    if kind == "MultiHeadAttention":
+        query, value = inputs[0], inputs[1]
+        key = inputs[2] if len(inputs) > 2 else None
+        mask = inputs[3] if len(inputs) > 3 else None
+        return layer(query, value, key=key, attention_mask=mask, use_causal_mask=configuration["useCausalMask"])
+    if kind in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"):
+        return layer(inputs)
+    return layer(inputs[0])
+
+
 def build(architecture, tensors):
-    if "graph" in architecture:
-        sys.exit("keras_parity.py builds Sequential models only; this file holds a graph model")
-    model = keras.Sequential([keras.Input(tuple(architecture["inputShape"]))])
-    for entry in architecture["layers"]:
-        layer = keras_layer(entry["type"], entry["configuration"])
+    """A Keras functional model with our graph's calls (a chain: each layer on the one before)."""
+    entries = architecture["layers"]
+    graph = architecture.get("graph") or {"nodes": [{"layer": i, "inputs": [i]} for i in range(len(entries))],
+                                          "output": len(entries)}
+    if graph.get("inputCount", 1) != 1:
+        sys.exit("keras_parity.py builds models of one input")
+    inputs = keras.Input(tuple(architecture["inputShape"]))
+    values = [inputs]
+    made = {}  # our layer index → its Keras layer (a shared layer is called again)
+    for node in graph["nodes"]:
+        entry = entries[node["layer"]]
+        kind, configuration = entry["type"], entry["configuration"]
+        arguments = [values[i] for i in node["inputs"]]
+        if node["layer"] not in made:
+            made[node["layer"]] = keras_layer(kind, configuration)
+        layer = made[node["layer"]]
+        values.append(arguments[0] if layer is None else call(layer, kind, configuration, arguments))
+    outputs = graph.get("outputs", [graph.get("output")])
+    model = keras.Model(inputs, [values[i] for i in outputs] if len(outputs) > 1 else values[outputs[0]])
+    for index, layer in made.items():
         if layer is None:
             continue
-        model.add(layer)
+        entry = entries[index]
         names = [f"{entry['name']}/{p}" for p in WEIGHTS.get(entry["type"], [])]
         present = [tensors[name] for name in names if name in tensors]  # no bias when useBias is false
         if present:

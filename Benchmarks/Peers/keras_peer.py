@@ -60,9 +60,9 @@ def vit():
     x = layers.Add()([x, PositionEmbedding()(x)])
     for _ in range(4):
         normalized = layers.LayerNormalization(epsilon=1e-3)(x)
-        x = layers.Add()([x, layers.MultiHeadAttention(4, 16, dropout=0.1)(normalized, normalized)])
+        x = layers.Add()([x, layers.MultiHeadAttention(4, 16)(normalized, normalized)])
         hidden = layers.Dense(128, activation="gelu")(layers.LayerNormalization(epsilon=1e-3)(x))
-        x = layers.Add()([x, layers.Dense(64)(layers.Dropout(0.1)(hidden))])
+        x = layers.Add()([x, layers.Dense(64)(hidden)])
     x = layers.GlobalAveragePooling1D()(layers.LayerNormalization(epsilon=1e-3)(x))
     return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
 

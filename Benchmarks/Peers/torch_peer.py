@@ -78,8 +78,8 @@ class ViT(nn.Module):
         def __init__(self):
             super().__init__()
             self.norm1, self.norm2 = nn.LayerNorm(64, eps=1e-3), nn.LayerNorm(64, eps=1e-3)
-            self.attention = nn.MultiheadAttention(64, 4, dropout=0.1, batch_first=True)
-            self.mlp = nn.Sequential(nn.Linear(64, 128), nn.GELU(), nn.Dropout(0.1), nn.Linear(128, 64))
+            self.attention = nn.MultiheadAttention(64, 4, batch_first=True)
+            self.mlp = nn.Sequential(nn.Linear(64, 128), nn.GELU(), nn.Linear(128, 64))
         def forward(self, x):
             normalized = self.norm1(x)
             x = x + self.attention(normalized, normalized, normalized, need_weights=False)[0]

@@ -122,9 +122,10 @@ enum Recipe: String, CaseIterable, Sendable {
         x = try Add()(x, try PositionEmbedding(sequenceLength: tokens)(x))
         for _ in 0..<4 {
             let normalized = try LayerNormalization()(x)
-            x = try Add()(x, try MultiHeadAttention(heads: 4, keyDim: features / 4, dropout: 0.1)(normalized, normalized))
+            // No dropout: a first run with 0.1 in the attention and the MLP underfitted (98.68 %).
+            x = try Add()(x, try MultiHeadAttention(heads: 4, keyDim: features / 4)(normalized, normalized))
             let hidden = try Dense(units: 2 * features, activation: .gelu())(try LayerNormalization()(x))
-            x = try Add()(x, try Dense(units: features)(try Dropout(rate: 0.1)(hidden)))
+            x = try Add()(x, try Dense(units: features)(hidden))
         }
         x = try GlobalAveragePooling1D()(try LayerNormalization()(x))
         return try Model(inputs: input, outputs: try Dense(units: 10, activation: .softmax)(x), name: modelName, seed: seed)

@@ -12,7 +12,9 @@ extension MultiHeadAttention: ONNXMergeExportable {
         func constant(_ suffix: String, _ tensor: Tensor, shape: [Int]) -> String {
             graph.constant("\(name).\(suffix)", dims: shape, floats: tensor.scalars)
         }
-        func int64s(_ suffix: String, _ values: [Int]) -> String { graph.constant("\(name).\(suffix)", int64s: values.map(Int64.init)) }
+        func int64s(_ suffix: String, _ values: [Int]) -> String {
+            graph.constant("\(name).\(suffix)", int64s: values.map(Int64.init))
+        }
         /// `x·W + b` as `[N, heads, steps, size]` (or `[N, heads, size, steps]` for the key).
         func project(_ x: ONNXGraphBuilder.Value, _ label: String, _ kernel: Parameter, _ bias: Parameter, size: Int,
                      transposed: Bool = false) -> ONNXGraphBuilder.Value {
@@ -22,7 +24,10 @@ extension MultiHeadAttention: ONNXMergeExportable {
             graph.apply("MatMul", name: "\(name)_\(label)",
                         extraInputs: [constant("\(label).kernel", kernel.value, shape: [x.shape[1], heads * size])],
                         shape: [steps, heads * size])
-            if useBias { graph.apply("Add", name: "\(name)_\(label)_bias", extraInputs: [constant("\(label).bias", bias.value, shape: [heads * size])]) }
+            if useBias {
+                graph.apply("Add", name: "\(name)_\(label)_bias",
+                            extraInputs: [constant("\(label).bias", bias.value, shape: [heads * size])])
+            }
             graph.apply("Reshape", name: "\(name)_\(label)_heads", extraInputs: [int64s("\(label).heads", [0, steps, heads, size])],
                         shape: [steps, heads, size])
             graph.apply("Transpose", name: "\(name)_\(label)_transposed",
@@ -62,7 +67,10 @@ extension MultiHeadAttention: ONNXMergeExportable {
         graph.apply("MatMul", name: "\(name)_output",
                     extraInputs: [constant("attention_output.kernel", outputKernel.value, shape: [heads * valueDim, outputDim])],
                     shape: outputShape)
-        if useBias { graph.apply("Add", name: "\(name)_output_bias", extraInputs: [constant("attention_output.bias", outputBias.value, shape: [outputDim])]) }
+        if useBias {
+            graph.apply("Add", name: "\(name)_output_bias",
+                        extraInputs: [constant("attention_output.bias", outputBias.value, shape: [outputDim])])
+        }
     }
 }
 

@@ -15,16 +15,12 @@ public struct BatchNormKernel: Sendable {
     public let features: Int
     /// Added to the variance before the square root.
     public let epsilon: Float
+    private let featureRows: FeatureRows
 
     /// A kernel for tensors whose last axis has `features` elements.
     /// - Throws: ``TensorError/invalidArgument(name:value:reason:)`` for a non-positive size or epsilon.
     public init(features: Int, epsilon: Float) throws {
-        guard features > 0 else {
-            throw TensorError.invalidArgument(name: "features", value: "\(features)", reason: "expected a positive count")
-        }
-        guard epsilon > 0, epsilon.isFinite else {
-            throw TensorError.invalidArgument(name: "epsilon", value: "\(epsilon)", reason: "expected a positive finite value")
-        }
+        featureRows = try FeatureRows(features: features, epsilon: epsilon)
         self.features = features
         self.epsilon = epsilon
     }
@@ -265,20 +261,11 @@ public struct BatchNormKernel: Sendable {
     // MARK: Helpers
 
     private func rowCount(of tensor: Tensor, operation: String) throws -> Int {
-        guard tensor.rank >= 1, tensor.shape.last == features else {
-            throw TensorError.shapeMismatch(
-                operation: operation + " (last axis)", expected: Array(tensor.shape.dropLast()) + [features], found: tensor.shape)
-        }
-        guard tensor.count > 0 else {
-            throw TensorError.invalidShape(operation: operation, shape: tensor.shape, reason: "expected at least one row")
-        }
-        return tensor.count / features
+        try featureRows.count(of: tensor, operation: operation)
     }
 
     private func requireFeatureVectors(_ vectors: Tensor..., operation: String) throws {
-        for vector in vectors where vector.shape != [features] {
-            throw TensorError.shapeMismatch(operation: operation + " (per-feature vector)", expected: [features], found: vector.shape)
-        }
+        try featureRows.requireFeatureVectors(vectors, operation: operation)
     }
 
     /// For each feature, the sums over all rows of two per-row terms, which `accumulate`

@@ -16,6 +16,7 @@ public struct LayerNormKernel: Sendable {
     public let features: Int
     /// Added to the variance before the square root.
     public let epsilon: Float
+    private let featureRows: FeatureRows
 
     // What forward keeps for backward: the input and each row's mean and 1/σ.
     private var input = Tensor([])
@@ -24,12 +25,7 @@ public struct LayerNormKernel: Sendable {
     /// A kernel for tensors whose last axis has `features` elements.
     /// - Throws: ``TensorError/invalidArgument(name:value:reason:)`` for a non-positive size or epsilon.
     public init(features: Int, epsilon: Float) throws {
-        guard features > 0 else {
-            throw TensorError.invalidArgument(name: "features", value: "\(features)", reason: "expected a positive count")
-        }
-        guard epsilon > 0, epsilon.isFinite else {
-            throw TensorError.invalidArgument(name: "epsilon", value: "\(epsilon)", reason: "expected a positive finite value")
-        }
+        featureRows = try FeatureRows(features: features, epsilon: epsilon)
         self.features = features
         self.epsilon = epsilon
     }
@@ -139,19 +135,10 @@ public struct LayerNormKernel: Sendable {
     // MARK: Helpers
 
     private func rowCount(of tensor: Tensor, operation: String) throws -> Int {
-        guard tensor.rank >= 1, tensor.shape.last == features else {
-            throw TensorError.shapeMismatch(
-                operation: operation + " (last axis)", expected: Array(tensor.shape.dropLast()) + [features], found: tensor.shape)
-        }
-        guard tensor.count > 0 else {
-            throw TensorError.invalidShape(operation: operation, shape: tensor.shape, reason: "expected at least one row")
-        }
-        return tensor.count / features
+        try featureRows.count(of: tensor, operation: operation)
     }
 
     private func requireFeatureVectors(_ vectors: [Tensor?], operation: String) throws {
-        for case let vector? in vectors where vector.shape != [features] {
-            throw TensorError.shapeMismatch(operation: operation + " (per-feature vector)", expected: [features], found: vector.shape)
-        }
+        try featureRows.requireFeatureVectors(vectors, operation: operation)
     }
 }
