@@ -97,6 +97,10 @@ def keras_layer(kind, c):
         return layers.Bidirectional(recurrent(c["layer"], c["layerConfiguration"]), merge_mode=c["mergeMode"])
     if kind == "GlobalAveragePooling1D":
         return layers.GlobalAveragePooling1D()
+    if kind == "GlobalMaxPooling1D":
+        return layers.GlobalMaxPooling1D()
+    if kind == "GlobalMaxPooling2D":
+        return layers.GlobalMaxPooling2D()
     if kind == "MultiHeadAttention":
         return layers.MultiHeadAttention(c["heads"], c["keyDim"], value_dim=c["valueDim"], dropout=c["dropout"],
                                          use_bias=c["useBias"], output_shape=c.get("outputShape"))

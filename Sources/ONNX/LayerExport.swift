@@ -180,6 +180,22 @@ extension GlobalAveragePooling1D: ONNXExportable {
     }
 }
 
+extension GlobalMaxPooling1D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        graph.requireModelLayout()
+        graph.apply("ReduceMax", name: name, attributes: [.ints("axes", [1]), .int("keepdims", 0)], shape: outputShape)
+    }
+}
+
+extension GlobalMaxPooling2D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        graph.requireChannelsFirst()
+        graph.apply("GlobalMaxPool", name: name)  // [N, C, 1, 1]
+        graph.apply("Flatten", name: name + "_flatten", attributes: [.int("axis", 1)], shape: outputShape)
+        graph.setLayout(.nhwc)
+    }
+}
+
 extension Flatten: ONNXExportable {
     func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
         graph.requireModelLayout()  // Keras flattens NHWC row by row

@@ -46,6 +46,12 @@ struct ExportTests {
         ("MaxPooling2D same 3, stride 2", [9, 8, 2], { Sequential { MaxPooling2D(poolSize: 3, strides: 2, padding: .same) } }),
         ("AveragePooling2D same 3, stride 2", [9, 8, 2], { Sequential { AveragePooling2D(poolSize: 3, strides: 2, padding: .same) } }),
         ("GlobalAveragePooling2D", [6, 5, 4], { Sequential { GlobalAveragePooling2D() } }),
+        ("GlobalMaxPooling2D after a convolution, GlobalMaxPooling1D over rows", [6, 5, 2], {
+            let image = Input(shape: [6, 5, 2])
+            let convolved = try! Conv2D(filters: 3, kernelSize: 3, padding: .same)(image)
+            let rows = try! GlobalMaxPooling1D()(try! Reshape([6, 10])(image))
+            return try! Model(inputs: image, outputs: try! Concatenate()(try! GlobalMaxPooling2D()(convolved), rows), seed: 9)
+        }),
         ("BatchNormalization on images", [6, 6, 3],
          { Sequential { Conv2D(filters: 4, kernelSize: 3); BatchNormalization(momentum: 0.5) } }),
         ("BatchNormalization on features", [7], { Sequential { Dense(units: 6); BatchNormalization(momentum: 0.5) } }),

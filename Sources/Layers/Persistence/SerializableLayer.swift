@@ -30,7 +30,8 @@ public enum LayerRegistry {
     /// suite checks that it has rows for each of them.
     public static let builtInTypes: [any SerializableLayer.Type] = [
         Input.self, Dense.self, Embedding.self, Conv2D.self, MaxPooling2D.self, AveragePooling2D.self,
-        GlobalAveragePooling2D.self, GlobalAveragePooling1D.self, Flatten.self, Reshape.self, Dropout.self,
+        GlobalAveragePooling2D.self, GlobalAveragePooling1D.self, GlobalMaxPooling2D.self, GlobalMaxPooling1D.self,
+        Flatten.self, Reshape.self, Dropout.self,
         BatchNormalization.self, LayerNormalization.self,
         SimpleRNN.self, LSTM.self, GRU.self, Bidirectional.self, MultiHeadAttention.self, PositionEmbedding.self,
         Activation.self, ReLU.self, LeakyReLU.self, ELU.self, Sigmoid.self, Tanh.self, Softmax.self,
