@@ -51,38 +51,97 @@ extension ActivationFunction {
     }
 }
 
-/// Kernel shape, strides and explicit pads (`[top, left, bottom, right]`, the extra cell of
-/// `.same` at the bottom and right, as Keras pads) of a window over the current NHWC shape.
-private func windowAttributes(_ shape: [Int], window: Size2D, strides: Size2D, padding: Padding) throws
+/// Kernel shape, strides, dilations and explicit pads (`[top, left, bottom, right]`, the extra
+/// cell of `.same` at the bottom and right, as Keras pads) of a window over an NHWC shape.
+func windowAttributes(_ shape: [Int], window: Size2D, strides: Size2D, dilation: Size2D = 1, padding: Padding) throws
     -> [Onnx_AttributeProto] {
     let geometry = try WindowGeometry(
         inputHeight: shape[0], inputWidth: shape[1], windowHeight: window.height, windowWidth: window.width,
-        strideHeight: strides.height, strideWidth: strides.width, padding: padding)
-    let bottom = max(0, (geometry.outputHeight - 1) * strides.height + window.height - shape[0] - geometry.padTop)
-    let right = max(0, (geometry.outputWidth - 1) * strides.width + window.width - shape[1] - geometry.padLeft)
+        strideHeight: strides.height, strideWidth: strides.width,
+        dilationHeight: dilation.height, dilationWidth: dilation.width, padding: padding)
+    let dilations: [Onnx_AttributeProto] = dilation == 1 ? [] : [.ints("dilations", [dilation.height, dilation.width])]
     return [.ints("kernel_shape", [window.height, window.width]), .ints("strides", [strides.height, strides.width]),
-            .ints("pads", [geometry.padTop, geometry.padLeft, bottom, right])]
+            .ints("pads", [geometry.padTop, geometry.padLeft, geometry.padBottom, geometry.padRight])] + dilations
+}
+
+/// A kernel `[kh, kw, in, out]` in ONNX's `[out, in, kh, kw]` order.
+private func channelsFirstKernel(_ kernel: Tensor) -> [Float] {
+    let (kh, kw, inputs, outputs) = (kernel.shape[0], kernel.shape[1], kernel.shape[2], kernel.shape[3])
+    let source = kernel.scalars
+    var weights = [Float](repeating: 0, count: source.count)
+    for o in 0..<outputs {
+        for i in 0..<inputs {
+            for y in 0..<kh {
+                for x in 0..<kw { weights[((o * inputs + i) * kh + y) * kw + x] = source[((y * kw + x) * inputs + i) * outputs + o] }
+            }
+        }
+    }
+    return weights
 }
 
 extension Conv2D: ONNXExportable {
     func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
-        let attributes = try windowAttributes(graph.shape, window: kernelSize, strides: strides, padding: padding)
+        let attributes = try windowAttributes(graph.shape, window: kernelSize, strides: strides, dilation: dilationRate,
+                                              padding: padding)
         graph.requireChannelsFirst()
-        // [kh, kw, in, out] to ONNX's [out, in, kh, kw].
         let (kh, kw, inputs, outputs) = (kernel.value.shape[0], kernel.value.shape[1], kernel.value.shape[2], kernel.value.shape[3])
-        let source = kernel.value.scalars
-        var weights = [Float](repeating: 0, count: source.count)
-        for o in 0..<outputs {
-            for i in 0..<inputs {
-                for y in 0..<kh {
-                    for x in 0..<kw { weights[((o * inputs + i) * kh + y) * kw + x] = source[((y * kw + x) * inputs + i) * outputs + o] }
-                }
-            }
-        }
-        var extra = [graph.constant("\(name).kernel", dims: [outputs, inputs, kh, kw], floats: weights)]
+        var extra = [graph.constant("\(name).kernel", dims: [outputs, inputs, kh, kw], floats: channelsFirstKernel(kernel.value))]
         if useBias { extra.append(graph.constant("\(name).bias", bias.value)) }
         graph.apply("Conv", name: name, extraInputs: extra, attributes: attributes, shape: outputShape)
         activation.exportONNX(into: &graph, name: name)
+    }
+}
+
+/// The 1-D window attributes (`kernel_shape`, `strides`, `pads` as `[start, end]`, `dilations`)
+/// over sequences `[steps, channels]`.
+private func sequenceWindowAttributes(_ shape: [Int], window: Int, strides: Int, dilation: Int = 1, padding: Padding) throws
+    -> [Onnx_AttributeProto] {
+    let geometry = try WindowGeometry(inputHeight: 1, inputWidth: shape[0], windowHeight: 1, windowWidth: window,
+                                      strideWidth: strides, dilationWidth: dilation, padding: padding)
+    return [.ints("kernel_shape", [window]), .ints("strides", [strides]), .ints("pads", [geometry.padLeft, geometry.padRight]),
+            .ints("dilations", [dilation])]
+}
+
+extension ONNXGraphBuilder {
+    /// Adds a 1-D operator (Conv, MaxPool, AveragePool) over the current sequences
+    /// `[steps, channels]`, which ONNX takes as `[N, channels, steps]`: transposed in and out.
+    mutating func applyOverSteps(_ operation: String, name: String, extraInputs: [String] = [],
+                                 attributes: [Onnx_AttributeProto], outputShape: [Int]) {
+        requireModelLayout()
+        apply("Transpose", name: name + "_to_ncl", attributes: [.ints("perm", [0, 2, 1])])
+        apply(operation, name: name, extraInputs: extraInputs, attributes: attributes)
+        apply("Transpose", name: name + "_to_nlc", attributes: [.ints("perm", [0, 2, 1])], shape: outputShape)
+    }
+}
+
+extension Conv1D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        let attributes = try sequenceWindowAttributes(graph.shape, window: kernelSize, strides: strides,
+                                                      dilation: dilationRate, padding: padding)
+        let (width, inputs, outputs) = (kernel.value.shape[0], kernel.value.shape[1], kernel.value.shape[2])
+        let weights = channelsFirstKernel(try kernel.value.reshaped([1, width, inputs, outputs]))
+        var extra = [graph.constant("\(name).kernel", dims: [outputs, inputs, width], floats: weights)]
+        if useBias { extra.append(graph.constant("\(name).bias", bias.value)) }
+        graph.applyOverSteps("Conv", name: name, extraInputs: extra, attributes: attributes, outputShape: outputShape)
+        activation.exportONNX(into: &graph, name: name)
+    }
+}
+
+extension MaxPooling1D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        let attributes = try sequenceWindowAttributes(graph.shape, window: poolSize, strides: strides ?? poolSize,
+                                                      padding: padding)
+        graph.applyOverSteps("MaxPool", name: name, attributes: attributes, outputShape: outputShape)
+    }
+}
+
+extension AveragePooling1D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        let attributes = try sequenceWindowAttributes(graph.shape, window: poolSize, strides: strides ?? poolSize,
+                                                      padding: padding)
+        // Padded steps never count, as in Keras; ONNX's AveragePool has no dilations.
+        graph.applyOverSteps("AveragePool", name: name, attributes: attributes.dropLast() + [.int("count_include_pad", 0)],
+                             outputShape: outputShape)
     }
 }
 

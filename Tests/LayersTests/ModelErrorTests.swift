@@ -56,7 +56,7 @@ struct ModelErrorTests {
         let bad = Sequential { Input(shape: [12, 12, 16]); Conv2D(filters: 8, kernelSize: 5, algorithm: .winograd) }
         let error = #expect(throws: LayersError.self) { try bad.summary() }
         #expect(error?.description == "layer 1 'conv2d': Conv2D: invalid algorithm = winograd: "
-                + "expected a 3x3 kernel with stride 1 for Winograd; use .im2col or leave the choice to the layer")
+                + "expected a 3x3 kernel with stride 1 and no dilation for Winograd; use .im2col or leave the choice to the layer")
     }
 
     @Test("a hyper-parameter out of range is named with its value")

@@ -42,6 +42,16 @@ struct ExportTests {
          { Sequential { Conv2D(filters: 3, kernelSize: 4, strides: 2, padding: .same, useBias: false) } }),
         ("Conv2D Winograd F(4x4)", [12, 12, 8],
          { Sequential { Conv2D(filters: 8, kernelSize: 3, padding: .same, activation: .elu(alpha: 0.7), algorithm: .winograd4x4) } }),
+        ("Conv2D dilated", [9, 8, 2], { Sequential { Conv2D(filters: 3, kernelSize: 3, dilationRate: Size2D(2, 3)) } }),
+        ("Conv1D causal dilated, same strided; MaxPooling1D, AveragePooling1D same", [11, 3], {
+            Sequential {
+                Conv1D(filters: 4, kernelSize: 3, padding: .causal, dilationRate: 2, activation: .relu)
+                MaxPooling1D(poolSize: 3, strides: 2, padding: .same)
+                Conv1D(filters: 3, kernelSize: 2, strides: 2, padding: .same, useBias: false)
+                AveragePooling1D(poolSize: 2, padding: .same)
+                Conv1D(filters: 2, kernelSize: 2)
+            }
+        }),
         ("MaxPooling2D valid", [8, 8, 3], { Sequential { MaxPooling2D(poolSize: 2) } }),
         ("MaxPooling2D same 3, stride 2", [9, 8, 2], { Sequential { MaxPooling2D(poolSize: 3, strides: 2, padding: .same) } }),
         ("AveragePooling2D same 3, stride 2", [9, 8, 2], { Sequential { AveragePooling2D(poolSize: 3, strides: 2, padding: .same) } }),

@@ -5,8 +5,10 @@ import Tensor
 struct ConvCase: CustomTestStringConvertible, Sendable, Equatable {
     let batch, height, width, channels, kernelHeight, kernelWidth, filters, strideHeight, strideWidth: Int
     let padding: Padding
+    var dilationHeight = 1, dilationWidth = 1
     var testDescription: String {
-        "\(batch)x\(height)x\(width)x\(channels) k\(kernelHeight)x\(kernelWidth) f\(filters) s\(strideHeight)x\(strideWidth) \(padding)"
+        "\(batch)x\(height)x\(width)x\(channels) k\(kernelHeight)x\(kernelWidth) f\(filters) s\(strideHeight)x\(strideWidth) "
+            + "d\(dilationHeight)x\(dilationWidth) \(padding)"
     }
 }
 
@@ -23,6 +25,15 @@ let convolutionCases: [ConvCase] = [
     ConvCase(batch: 2, height: 13, width: 13, channels: 8, kernelHeight: 3, kernelWidth: 3, filters: 6, strideHeight: 1, strideWidth: 1, padding: .valid),
     ConvCase(batch: 3, height: 6, width: 5, channels: 2, kernelHeight: 3, kernelWidth: 3, filters: 3, strideHeight: 1, strideWidth: 1, padding: .valid),
     ConvCase(batch: 2, height: 2, width: 1, channels: 3, kernelHeight: 3, kernelWidth: 3, filters: 2, strideHeight: 1, strideWidth: 1, padding: .same),
+    // Dilated taps, and causal padding (Conv1D's: sequences as images one row high).
+    ConvCase(batch: 2, height: 9, width: 8, channels: 2, kernelHeight: 3, kernelWidth: 2, filters: 3, strideHeight: 1, strideWidth: 1, padding: .valid,
+             dilationHeight: 2, dilationWidth: 3),
+    ConvCase(batch: 2, height: 7, width: 6, channels: 3, kernelHeight: 3, kernelWidth: 3, filters: 2, strideHeight: 1, strideWidth: 1, padding: .same,
+             dilationHeight: 2, dilationWidth: 2),
+    ConvCase(batch: 3, height: 1, width: 9, channels: 2, kernelHeight: 1, kernelWidth: 3, filters: 3, strideHeight: 1, strideWidth: 1, padding: .causal,
+             dilationHeight: 1, dilationWidth: 2),
+    ConvCase(batch: 2, height: 1, width: 8, channels: 3, kernelHeight: 1, kernelWidth: 4, filters: 2, strideHeight: 1, strideWidth: 3, padding: .causal),
+    ConvCase(batch: 2, height: 5, width: 5, channels: 2, kernelHeight: 3, kernelWidth: 3, filters: 2, strideHeight: 1, strideWidth: 1, padding: .causal),
 ]
 
 /// A case computed by one algorithm.
@@ -36,7 +47,7 @@ struct AlgorithmCase: CustomTestStringConvertible, Sendable {
 let algorithmCases: [AlgorithmCase] = convolutionCases.flatMap { c in
     let window = try! WindowGeometry(inputHeight: c.height, inputWidth: c.width, windowHeight: c.kernelHeight,
                                      windowWidth: c.kernelWidth, strideHeight: c.strideHeight, strideWidth: c.strideWidth,
-                                     padding: c.padding)
+                                     dilationHeight: c.dilationHeight, dilationWidth: c.dilationWidth, padding: c.padding)
     return Conv2DKernel.Algorithm.allCases.filter { $0.supports(window) }.map { AlgorithmCase(convolution: c, algorithm: $0) }
 }
 
@@ -45,8 +56,8 @@ struct ConvolutionTests {
     func makeKernel(_ c: ConvCase, algorithm: Conv2DKernel.Algorithm = .im2col) throws -> Conv2DKernel {
         try Conv2DKernel(
             inputShape: [c.height, c.width, c.channels], filters: c.filters,
-            kernelSize: (c.kernelHeight, c.kernelWidth), strides: (c.strideHeight, c.strideWidth), padding: c.padding,
-            algorithm: algorithm)
+            kernelSize: (c.kernelHeight, c.kernelWidth), strides: (c.strideHeight, c.strideWidth),
+            dilation: (c.dilationHeight, c.dilationWidth), padding: c.padding, algorithm: algorithm)
     }
 
     func operands(_ c: ConvCase, seed: UInt64) -> (x: Tensor, w: Tensor, b: Tensor) {
@@ -234,5 +245,26 @@ struct ConvolutionTests {
         #expect(g.outputHeight == 4 && g.outputWidth == 3)
         // total padding rows = (4-1)*2 + 4 - 7 = 3 -> 1 above, 2 below; columns = (3-1)*3 + 3 - 8 = 1 -> 0 left.
         #expect(g.padTop == 1 && g.padLeft == 0)
+        #expect(g.padBottom == 2 && g.padRight == 1)
+    }
+
+    @Test("causal padding pads the start only, by the dilated span less one; dilation widens a valid window")
+    func causalAndDilatedGeometry() throws {
+        let causal = try WindowGeometry(inputHeight: 1, inputWidth: 9, windowHeight: 1, windowWidth: 3,
+                                        dilationWidth: 4, padding: .causal)
+        #expect(causal.outputWidth == 9 && causal.padLeft == 8 && causal.padRight == 0 && causal.padTop == 0)
+        let strided = try WindowGeometry(inputHeight: 1, inputWidth: 10, windowHeight: 1, windowWidth: 2,
+                                         strideWidth: 3, padding: .causal)
+        #expect(strided.outputWidth == 4 && strided.padLeft == 1 && strided.padRight == 0)
+        let dilated = try WindowGeometry(inputHeight: 7, inputWidth: 9, windowHeight: 3, windowWidth: 2,
+                                         dilationHeight: 3, dilationWidth: 2)
+        #expect(dilated.spanHeight == 7 && dilated.spanWidth == 3)
+        #expect(dilated.outputHeight == 1 && dilated.outputWidth == 7)
+        #expect(throws: TensorError.self) {
+            try WindowGeometry(inputHeight: 6, inputWidth: 9, windowHeight: 3, windowWidth: 2, dilationHeight: 3)
+        }
+        #expect(throws: TensorError.self) {
+            try WindowGeometry(inputHeight: 6, inputWidth: 9, windowHeight: 3, windowWidth: 2, dilationWidth: 0)
+        }
     }
 }

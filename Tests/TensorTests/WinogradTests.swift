@@ -71,7 +71,8 @@ struct WinogradTests {
     func unsupportedGeometry() throws {
         #expect(throws: TensorError.invalidArgument(
             name: "algorithm", value: "winograd",
-            reason: "expected a 3x3 kernel with stride 1 for Winograd, found 5x5 with strides 2x2; use .im2col")) {
+            reason: "expected a 3x3 kernel with stride 1, no dilation and no causal padding for Winograd, found 5x5 with "
+                + "strides 2x2, dilation 1x1, padding .valid; use .im2col")) {
             try Conv2DKernel(inputShape: [24, 24, 32], filters: 4, kernelSize: (5, 5), strides: (2, 2), algorithm: .winograd)
         }
         #expect(throws: TensorError.self) {

@@ -93,13 +93,15 @@ public struct Conv2DKernel: Sendable {
         }
     }
 
-    /// A convolution of `[H, W, C]` images with `filters` kernels of `kernelSize`, computed
-    /// by `algorithm`, or when it is nil by ``Algorithm/preferred(for:inputChannels:)``.
+    /// A convolution of `[H, W, C]` images with `filters` kernels of `kernelSize`, taps
+    /// `dilation` cells apart, computed by `algorithm`, or when it is nil by
+    /// ``Algorithm/preferred(for:inputChannels:)``.
     /// - Throws: ``TensorError`` for non-positive sizes, a `.valid` kernel larger than the
     ///   image, or an algorithm that does not support the geometry.
     public init(
         inputShape: [Int], filters: Int, kernelSize: (height: Int, width: Int),
-        strides: (height: Int, width: Int) = (1, 1), padding: Padding = .valid, algorithm: Algorithm? = nil
+        strides: (height: Int, width: Int) = (1, 1), dilation: (height: Int, width: Int) = (1, 1),
+        padding: Padding = .valid, algorithm: Algorithm? = nil
     ) throws {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
             throw TensorError.invalidShape(
@@ -111,15 +113,17 @@ public struct Conv2DKernel: Sendable {
         window = try WindowGeometry(
             inputHeight: inputShape[0], inputWidth: inputShape[1],
             windowHeight: kernelSize.height, windowWidth: kernelSize.width,
-            strideHeight: strides.height, strideWidth: strides.width, padding: padding)
+            strideHeight: strides.height, strideWidth: strides.width,
+            dilationHeight: dilation.height, dilationWidth: dilation.width, padding: padding)
         inputChannels = inputShape[2]
         self.filters = filters
         let algorithm = algorithm ?? .preferred(for: window, inputChannels: inputChannels)
         guard algorithm.supports(window) else {
             throw TensorError.invalidArgument(
                 name: "algorithm", value: algorithm.rawValue,
-                reason: "expected a 3x3 kernel with stride 1 for Winograd, found \(kernelSize.height)x\(kernelSize.width) "
-                    + "with strides \(strides.height)x\(strides.width); use .im2col")
+                reason: "expected a 3x3 kernel with stride 1, no dilation and no causal padding for Winograd, found "
+                    + "\(kernelSize.height)x\(kernelSize.width) with strides \(strides.height)x\(strides.width), dilation "
+                    + "\(dilation.height)x\(dilation.width), padding .\(padding); use .im2col")
         }
         self.algorithm = algorithm
     }

@@ -8,7 +8,7 @@
 /// Calls `body(columnOffset, imageOffset, length)` for every run of a column matrix that
 /// maps to one contiguous stretch of the image, or to padding (`imageOffset == nil`).
 /// With `KW` adjacent pixels of `C` channels contiguous in NHWC, an interior window row is
-/// a single run of `KW·C` scalars.
+/// a single run of `KW·C` scalars (of `C` when the window is dilated).
 @inlinable @inline(__always)
 func forEachPatchRun(
     _ window: WindowGeometry, channels: Int,
@@ -21,15 +21,15 @@ func forEachPatchRun(
             let rowStart = (oh * window.outputWidth + ow) * rowLength
             let firstColumn = ow * window.strideWidth - window.padLeft
             for kh in 0..<window.windowHeight {
-                let ih = oh * window.strideHeight - window.padTop + kh
+                let ih = oh * window.strideHeight - window.padTop + kh * window.dilationHeight
                 let runStart = rowStart + kh * kernelRowLength
                 if ih < 0 || ih >= window.inputHeight {
                     body(runStart, nil, kernelRowLength)
-                } else if firstColumn >= 0 && firstColumn + window.windowWidth <= window.inputWidth {
+                } else if window.dilationWidth == 1 && firstColumn >= 0 && firstColumn + window.windowWidth <= window.inputWidth {
                     body(runStart, (ih * window.inputWidth + firstColumn) * channels, kernelRowLength)
                 } else {
                     for kw in 0..<window.windowWidth {
-                        let iw = firstColumn + kw
+                        let iw = firstColumn + kw * window.dilationWidth
                         let inside = iw >= 0 && iw < window.inputWidth
                         body(runStart + kw * channels, inside ? (ih * window.inputWidth + iw) * channels : nil, channels)
                     }

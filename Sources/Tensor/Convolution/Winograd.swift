@@ -312,4 +312,5 @@ struct Winograd<Tiles: WinogradTiles>: ConvolutionAlgorithm {
 /// Whether Winograd computes a geometry: a 3×3 kernel with stride 1.
 func winogradSupports(_ window: WindowGeometry) -> Bool {
     window.windowHeight == 3 && window.windowWidth == 3 && window.strideHeight == 1 && window.strideWidth == 1
+        && window.dilationHeight == 1 && window.dilationWidth == 1 && window.padding != .causal
 }

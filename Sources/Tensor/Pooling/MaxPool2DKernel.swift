@@ -141,6 +141,9 @@ func poolingGeometry(
         throw TensorError.invalidShape(
             operation: operation, shape: inputShape, reason: "expected a positive [height, width, channels]")
     }
+    guard padding != .causal else {
+        throw TensorError.invalidArgument(name: "padding", value: "causal", reason: "expected .valid or .same for pooling")
+    }
     let strides = strides ?? poolSize
     let window = try WindowGeometry(
         inputHeight: inputShape[0], inputWidth: inputShape[1], windowHeight: poolSize.height,

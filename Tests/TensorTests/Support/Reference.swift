@@ -16,8 +16,8 @@ enum Reference {
                         var sum = Double(bs?[o] ?? 0)
                         for i in 0..<kh {
                             for j in 0..<kw {
-                                let ih = oh * g.strideHeight + i - g.padTop
-                                let iw = ow * g.strideWidth + j - g.padLeft
+                                let ih = oh * g.strideHeight + i * g.dilationHeight - g.padTop
+                                let iw = ow * g.strideWidth + j * g.dilationWidth - g.padLeft
                                 guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
                                 for ch in 0..<c {
                                     sum += Double(xs[((b * h + ih) * wd + iw) * c + ch])
@@ -45,8 +45,8 @@ enum Reference {
                         var values = [Float]()
                         for i in 0..<g.windowHeight {
                             for j in 0..<g.windowWidth {
-                                let ih = oh * g.strideHeight + i - g.padTop
-                                let iw = ow * g.strideWidth + j - g.padLeft
+                                let ih = oh * g.strideHeight + i * g.dilationHeight - g.padTop
+                                let iw = ow * g.strideWidth + j * g.dilationWidth - g.padLeft
                                 if ih >= 0, ih < h, iw >= 0, iw < wd { values.append(xs[((b * h + ih) * wd + iw) * c + ch]) }
                             }
                         }

@@ -23,24 +23,21 @@ public struct Conv2D: ActivatedLayer {
     /// The algorithm asked for; nil lets ``Conv2DKernel/Algorithm/preferred(for:inputChannels:)`` choose.
     public let algorithm: Conv2DKernel.Algorithm?
     /// The algorithm the built layer computes with (nil before `build`); the model's summary lists it.
-    public var computedAlgorithm: Conv2DKernel.Algorithm? { convolution?.algorithm }
+    public var computedAlgorithm: Conv2DKernel.Algorithm? { convolution?.kernel.algorithm }
     /// The weights `[kh, kw, inputChannels, filters]`.
     public var kernel: Parameter
     /// The bias `[filters]` (empty when `useBias` is false).
     public var bias: Parameter
 
+    /// The step between the kernel's taps (1: adjacent pixels).
+    public let dilationRate: Size2D
+
     private var check = HyperparameterCheck("Conv2D")
-    private var convolution: Conv2DKernel?
-    private var needsInputGradient = true
-    private var input = Tensor([])
-    private var output = Tensor([])
-    /// The convolution before the activation, for an activation that needs its input.
-    private var preActivation = Tensor([])
-    private var gradients = Conv2DKernel.Gradients()
+    private var convolution: ConvolutionPasses?
 
     /// A convolution with `filters` kernels of `kernelSize`.
     public init(
-        filters: Int, kernelSize: Size2D, strides: Size2D = 1, padding: Padding = .valid,
+        filters: Int, kernelSize: Size2D, strides: Size2D = 1, padding: Padding = .valid, dilationRate: Size2D = 1,
         activation: ActivationFunction = .linear, useBias: Bool = true,
         kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
         kernelRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil, algorithm: Conv2DKernel.Algorithm? = nil
@@ -50,6 +47,7 @@ public struct Conv2D: ActivatedLayer {
         self.kernelSize = kernelSize
         self.strides = strides
         self.padding = padding
+        self.dilationRate = dilationRate
         self.activation = activation
         self.useBias = useBias
         self.kernelInitializer = kernelInitializer
@@ -59,11 +57,15 @@ public struct Conv2D: ActivatedLayer {
         check.require(filters > 0, "filters", filters, "expected a positive integer")
         check.require(kernelSize.isPositive, "kernelSize", kernelSize, "expected positive sizes")
         check.require(strides.isPositive, "strides", strides, "expected positive strides")
+        check.require(dilationRate.isPositive, "dilationRate", dilationRate, "expected positive rates")
+        check.require(dilationRate == 1 || strides == 1, "dilationRate", dilationRate,
+                      "expected strides 1 with a dilation rate above 1, as Keras")
+        check.require(padding != .causal, "padding", "causal", "expected .valid or .same; causal padding is Conv1D's")
         check.require(activation != .softmax, "activation", "softmax", "softmax over channels is not supported in Conv2D")
         activation.check(&check)
-        let winogradFits = kernelSize.height == 3 && kernelSize.width == 3 && strides.height == 1 && strides.width == 1
+        let winogradFits = kernelSize.height == 3 && kernelSize.width == 3 && strides == 1 && dilationRate == 1
         check.require(algorithm == nil || algorithm == .im2col || winogradFits, "algorithm", algorithm?.rawValue ?? "",
-                      "expected a 3x3 kernel with stride 1 for Winograd; use .im2col or leave the choice to the layer")
+                      "expected a 3x3 kernel with stride 1 and no dilation for Winograd; use .im2col or leave the choice to the layer")
     }
 
     public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
@@ -72,48 +74,39 @@ public struct Conv2D: ActivatedLayer {
             throw incompatibleInput(name, expected: "(None, height, width, channels)", received: inputShape,
                                     hint: inputShape.count == 2 ? "add Reshape([h, w, 1]) to give images a channel axis" : nil)
         }
+        let convolution: Conv2DKernel
         do {
             convolution = try Conv2DKernel(
                 inputShape: inputShape, filters: filters, kernelSize: (kernelSize.height, kernelSize.width),
-                strides: (strides.height, strides.width), padding: padding, algorithm: algorithm)
+                strides: (strides.height, strides.width), dilation: (dilationRate.height, dilationRate.width),
+                padding: padding, algorithm: algorithm)
         } catch let error as TensorError {
             throw incompatibleInput(name, expected: "images at least \(kernelSize.height)x\(kernelSize.width) with padding .valid",
                                     received: inputShape, hint: "use padding: .same or a smaller kernel (\(error))")
         }
-        kernel.value = try kernelInitializer.makeTensor(convolution!.weightShape, using: &context.generator)
+        kernel.value = try kernelInitializer.makeTensor(convolution.weightShape, using: &context.generator)
         if useBias { bias.value = try biasInitializer.makeTensor([filters], using: &context.generator) }
-        needsInputGradient = context.needsInputGradient
-        return convolution!.outputShape
+        self.convolution = ConvolutionPasses(kernel: convolution, activation: activation,
+                                             needsInputGradient: context.needsInputGradient)
+        return convolution.outputShape
     }
 
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
         guard convolution != nil else { throw LayersError.notReady(operation: "\(name) forward", reason: "the layer is not built") }
-        self.input = input
-        try convolution!.forward(input, weights: kernel.value, bias: useBias ? bias.value : nil,
-                                 activation: fusedActivation, into: &output)
-        if activation.needsInput { preActivation = output }  // GELU and swish differentiate from their input
-        if fusedActivation == .identity { try activation.apply(to: &output) }
-        return output
+        return try convolution!.forward(input, weights: kernel.value, bias: useBias ? bias.value : nil)
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
-        guard fusedActivation == .identity else { return try backward(outputGradient, fused: fusedActivation) }
-        return try backward(preActivationGradient: activation.backward(
-            input: activation.needsInput ? preActivation : nil, output: output, outputGradient: outputGradient))
+        try backward(outputGradient, preActivation: false)
     }
 
     public mutating func backward(preActivationGradient gradient: Tensor) throws -> Tensor {
-        try backward(gradient, fused: .identity)
+        try backward(gradient, preActivation: true)
     }
 
-    /// The activations the kernel applies (and differentiates) in its own passes; the others
-    /// are a separate pass here.
-    private var fusedActivation: FusedActivation { activation == .relu ? .relu : .identity }
-
-    private mutating func backward(_ gradient: Tensor, fused: FusedActivation) throws -> Tensor {
+    private mutating func backward(_ gradient: Tensor, preActivation: Bool) throws -> Tensor {
         guard convolution != nil else { throw LayersError.notReady(operation: "\(name) backward", reason: "the layer is not built") }
-        try convolution!.backward(input: input, output: output, outputGradient: gradient, weights: kernel.value,
-                                  activation: fused, inputGradient: needsInputGradient, into: &gradients)
+        let gradients = try convolution!.backward(gradient, weights: kernel.value, preActivation: preActivation)
         kernel.gradient = gradients.weights
         if useBias { bias.gradient = gradients.bias }
         return gradients.input ?? Tensor([])
@@ -132,6 +125,8 @@ extension Conv2D: SerializableLayer {
         var filters: Int
         var kernelSize, strides: Size2D
         var padding: Padding
+        /// Absent (1) in files of earlier versions.
+        var dilationRate: Size2D?
         var activation: ActivationFunction
         var useBias: Bool
         var kernelInitializer, biasInitializer: Initializer
@@ -139,13 +134,14 @@ extension Conv2D: SerializableLayer {
         var algorithm: Conv2DKernel.Algorithm?
     }
     public var configuration: Configuration {
-        Configuration(filters: filters, kernelSize: kernelSize, strides: strides, padding: padding, activation: activation,
+        Configuration(filters: filters, kernelSize: kernelSize, strides: strides, padding: padding,
+                      dilationRate: dilationRate == 1 ? nil : dilationRate, activation: activation,
                       useBias: useBias, kernelInitializer: kernelInitializer, biasInitializer: biasInitializer,
                       kernelRegularizer: kernel.regularizer, biasRegularizer: bias.regularizer, algorithm: algorithm)
     }
     public init(configuration c: Configuration) {
         self.init(filters: c.filters, kernelSize: c.kernelSize, strides: c.strides, padding: c.padding,
-                  activation: c.activation, useBias: c.useBias, kernelInitializer: c.kernelInitializer,
+                  dilationRate: c.dilationRate ?? 1, activation: c.activation, useBias: c.useBias, kernelInitializer: c.kernelInitializer,
                   biasInitializer: c.biasInitializer, kernelRegularizer: c.kernelRegularizer, biasRegularizer: c.biasRegularizer,
                   algorithm: c.algorithm)
     }

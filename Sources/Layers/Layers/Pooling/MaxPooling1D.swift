@@ -1,0 +1,50 @@
+import Tensor
+
+/// Max pooling over sequences `[steps, channels]`: the largest value of each `poolSize` window
+/// of steps, per channel, as Keras's `MaxPooling1D`.
+///
+/// ```swift
+/// let model = Sequential { Input(shape: [100, 8]); Conv1D(filters: 16, kernelSize: 3); MaxPooling1D(poolSize: 2) }
+/// ```
+public struct MaxPooling1D: SerializableLayer {
+    public var name = ""
+    /// The window, strides and padding.
+    public let configuration: Pooling1DConfiguration
+    private var pooling: MaxPool2DKernel?
+    private var output = Tensor([])
+    private var inputGradient = Tensor([])
+
+    /// The window's length in steps.
+    public var poolSize: Int { configuration.poolSize }
+    /// The step between windows; nil means `poolSize`, as in Keras.
+    public var strides: Int? { configuration.strides }
+    /// `.valid` or `.same`.
+    public var padding: Padding { configuration.padding }
+
+    /// Max pooling with a window of `poolSize` steps.
+    public init(poolSize: Int = 2, strides: Int? = nil, padding: Padding = .valid) {
+        configuration = Pooling1DConfiguration(poolSize: poolSize, strides: strides, padding: padding)
+    }
+
+    /// Max pooling with saved hyper-parameters.
+    public init(configuration: Pooling1DConfiguration) { self.configuration = configuration }
+
+    public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
+        let kernel = try configuration.makeKernel(layerType: Self.typeName, name: name, inputShape: inputShape,
+                                                  MaxPool2DKernel.init)
+        pooling = kernel
+        return [kernel.window.outputWidth, kernel.channels]
+    }
+
+    public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
+        guard pooling != nil else { throw LayersError.notReady(operation: "\(name) forward", reason: "the layer is not built") }
+        try pooling!.forward(try input.sequencesAsImages(), keepingPositions: context.training, into: &output)
+        return try output.imagesAsSequences()
+    }
+
+    public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
+        guard let pooling else { throw LayersError.notReady(operation: "\(name) backward", reason: "the layer is not built") }
+        try pooling.backward(outputGradient: try outputGradient.sequencesAsImages(), into: &inputGradient)
+        return try inputGradient.imagesAsSequences()
+    }
+}
