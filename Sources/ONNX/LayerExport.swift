@@ -255,6 +255,27 @@ extension GlobalMaxPooling2D: ONNXExportable {
     }
 }
 
+extension ZeroPadding2D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        // Pad in whichever layout the images are: [N, H, W, C] or [N, C, H, W].
+        let (p, channelsFirst) = (padding, graph.layout == .nchw)
+        let pads = channelsFirst ? [0, 0, p.top, p.left, 0, 0, p.bottom, p.right] : [0, p.top, p.left, 0, 0, p.bottom, p.right, 0]
+        graph.apply("Pad", name: name, extraInputs: [graph.constant("\(name).pads", int64s: pads.map(Int64.init))],
+                    attributes: [.string("mode", "constant")], shape: outputShape)
+    }
+}
+
+extension Cropping2D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        let (c, shape) = (cropping, graph.shape)
+        let axes: [Int64] = graph.layout == .nchw ? [2, 3] : [1, 2]
+        let starts = graph.constant("\(name).starts", int64s: [Int64(c.top), Int64(c.left)])
+        let ends = graph.constant("\(name).ends", int64s: [Int64(shape[0] - c.bottom), Int64(shape[1] - c.right)])
+        graph.apply("Slice", name: name, extraInputs: [starts, ends, graph.constant("\(name).axes", int64s: axes)],
+                    shape: outputShape)
+    }
+}
+
 extension Flatten: ONNXExportable {
     func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
         graph.requireModelLayout()  // Keras flattens NHWC row by row

@@ -52,6 +52,13 @@ struct ExportTests {
                 Conv1D(filters: 2, kernelSize: 2)
             }
         }),
+        ("ZeroPadding2D and Cropping2D, on NHWC input and between convolutions", [6, 5, 2], {
+            Sequential {
+                ZeroPadding2D(padding: Margins2D(top: 1, bottom: 2, left: 0, right: 1)); Conv2D(filters: 3, kernelSize: 3)
+                ZeroPadding2D(padding: 1); Cropping2D(cropping: Margins2D(top: 0, bottom: 1, left: 2, right: 1))
+                Conv2D(filters: 2, kernelSize: 1); Cropping2D(cropping: 1)
+            }
+        }),
         ("MaxPooling2D valid", [8, 8, 3], { Sequential { MaxPooling2D(poolSize: 2) } }),
         ("MaxPooling2D same 3, stride 2", [9, 8, 2], { Sequential { MaxPooling2D(poolSize: 3, strides: 2, padding: .same) } }),
         ("AveragePooling2D same 3, stride 2", [9, 8, 2], { Sequential { AveragePooling2D(poolSize: 3, strides: 2, padding: .same) } }),
