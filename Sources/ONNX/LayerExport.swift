@@ -276,6 +276,19 @@ extension Cropping2D: ONNXExportable {
     }
 }
 
+extension UpSampling2D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        graph.requireChannelsFirst()
+        let scales = graph.constant("\(name).scales", dims: [4], floats: [1, 1, Float(size.height), Float(size.width)])
+        let attributes: [Onnx_AttributeProto] = interpolation == .nearest
+            ? [.string("mode", "nearest"), .string("coordinate_transformation_mode", "asymmetric"),
+               .string("nearest_mode", "floor")]
+            : [.string("mode", "linear"), .string("coordinate_transformation_mode", "half_pixel")]
+        // Resize's inputs: X, roi (unused, empty), scales.
+        graph.apply("Resize", name: name, extraInputs: ["", scales], attributes: attributes, shape: outputShape)
+    }
+}
+
 extension Flatten: ONNXExportable {
     func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
         graph.requireModelLayout()  // Keras flattens NHWC row by row

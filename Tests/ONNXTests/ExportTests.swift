@@ -59,6 +59,9 @@ struct ExportTests {
                 Conv2D(filters: 2, kernelSize: 1); Cropping2D(cropping: 1)
             }
         }),
+        ("UpSampling2D nearest and bilinear", [4, 3, 2], {
+            Sequential { UpSampling2D(size: Size2D(2, 3)); Conv2D(filters: 3, kernelSize: 3); UpSampling2D(size: 2, interpolation: .bilinear) }
+        }),
         ("MaxPooling2D valid", [8, 8, 3], { Sequential { MaxPooling2D(poolSize: 2) } }),
         ("MaxPooling2D same 3, stride 2", [9, 8, 2], { Sequential { MaxPooling2D(poolSize: 3, strides: 2, padding: .same) } }),
         ("AveragePooling2D same 3, stride 2", [9, 8, 2], { Sequential { AveragePooling2D(poolSize: 3, strides: 2, padding: .same) } }),

@@ -32,7 +32,7 @@ public enum LayerRegistry {
         Input.self, Dense.self, Embedding.self, Conv1D.self, Conv2D.self, MaxPooling1D.self, AveragePooling1D.self,
         MaxPooling2D.self, AveragePooling2D.self,
         GlobalAveragePooling2D.self, GlobalAveragePooling1D.self, GlobalMaxPooling2D.self, GlobalMaxPooling1D.self,
-        Flatten.self, Reshape.self, ZeroPadding2D.self, Cropping2D.self, Dropout.self,
+        Flatten.self, Reshape.self, ZeroPadding2D.self, Cropping2D.self, UpSampling2D.self, Dropout.self,
         BatchNormalization.self, LayerNormalization.self,
         SimpleRNN.self, LSTM.self, GRU.self, Bidirectional.self, MultiHeadAttention.self, PositionEmbedding.self,
         Activation.self, ReLU.self, LeakyReLU.self, ELU.self, Sigmoid.self, Tanh.self, Softmax.self,
