@@ -30,7 +30,7 @@ enum Recipe: String, CaseIterable, Sendable {
         case .best: 30
         case .resnet: 20
         case .lstm: 15
-        case .vit: 20
+        case .vit: 30
         }
     }
 

@@ -92,6 +92,45 @@ extension Conv2D: ONNXExportable {
     }
 }
 
+/// A depthwise convolution as ONNX's grouped Conv (one group per input channel): the weights
+/// `[kh, kw, C, m]` as `[C·m, 1, kh, kw]`, output channel `c·m + j` from input channel `c` in both.
+private func exportDepthwise(
+    into graph: inout ONNXGraphBuilder, name: String, kernel: Tensor, bias: Tensor?, window: Size2D, strides: Size2D,
+    dilation: Size2D, padding: Padding, outputShape: [Int]
+) throws {
+    let attributes = try windowAttributes(graph.shape, window: window, strides: strides, dilation: dilation, padding: padding)
+    graph.requireChannelsFirst()
+    let (kh, kw, channels, multiplier) = (kernel.shape[0], kernel.shape[1], kernel.shape[2], kernel.shape[3])
+    // [kh, kw, C, m] is [kh, kw, 1, C·m] with the same scalars: reorder as a 1-input-channel kernel.
+    let weights = channelsFirstKernel(try kernel.reshaped([kh, kw, 1, channels * multiplier]))
+    var extra = [graph.constant("\(name).kernel", dims: [channels * multiplier, 1, kh, kw], floats: weights)]
+    if let bias { extra.append(graph.constant("\(name).bias", bias)) }
+    graph.apply("Conv", name: name, extraInputs: extra, attributes: attributes + [.int("group", channels)], shape: outputShape)
+}
+
+extension DepthwiseConv2D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        try exportDepthwise(into: &graph, name: name, kernel: kernel.value, bias: useBias ? bias.value : nil, window: kernelSize,
+                            strides: strides, dilation: dilationRate, padding: padding, outputShape: outputShape)
+        activation.exportONNX(into: &graph, name: name)
+    }
+}
+
+extension SeparableConv2D: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        let depthwise = depthwiseKernel.value
+        let channels = depthwise.shape[2] * depthwise.shape[3]
+        try exportDepthwise(into: &graph, name: name + "_depthwise", kernel: depthwise, bias: nil, window: kernelSize,
+                            strides: strides, dilation: dilationRate, padding: padding,
+                            outputShape: Array(outputShape.dropLast()) + [channels])
+        var extra = [graph.constant("\(name).pointwise_kernel", dims: [filters, channels, 1, 1],
+                                    floats: channelsFirstKernel(pointwiseKernel.value))]
+        if useBias { extra.append(graph.constant("\(name).bias", bias.value)) }
+        graph.apply("Conv", name: name, extraInputs: extra, attributes: [.ints("kernel_shape", [1, 1])], shape: outputShape)
+        activation.exportONNX(into: &graph, name: name)
+    }
+}
+
 /// The 1-D window attributes (`kernel_shape`, `strides`, `pads` as `[start, end]`, `dilations`)
 /// over sequences `[steps, channels]`.
 private func sequenceWindowAttributes(_ shape: [Int], window: Int, strides: Int, dilation: Int = 1, padding: Padding) throws

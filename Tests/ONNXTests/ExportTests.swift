@@ -62,6 +62,13 @@ struct ExportTests {
         ("UpSampling2D nearest and bilinear", [4, 3, 2], {
             Sequential { UpSampling2D(size: Size2D(2, 3)); Conv2D(filters: 3, kernelSize: 3); UpSampling2D(size: 2, interpolation: .bilinear) }
         }),
+        ("DepthwiseConv2D (multiplier 2, strided; dilated, no bias) and SeparableConv2D", [9, 8, 3], {
+            Sequential {
+                DepthwiseConv2D(kernelSize: 3, strides: 2, padding: .same, depthMultiplier: 2, activation: .relu)
+                DepthwiseConv2D(kernelSize: 2, dilationRate: 2, useBias: false)
+                SeparableConv2D(filters: 4, kernelSize: 2, padding: .same, depthMultiplier: 2, activation: .tanh)
+            }
+        }),
         ("MaxPooling2D valid", [8, 8, 3], { Sequential { MaxPooling2D(poolSize: 2) } }),
         ("MaxPooling2D same 3, stride 2", [9, 8, 2], { Sequential { MaxPooling2D(poolSize: 3, strides: 2, padding: .same) } }),
         ("AveragePooling2D same 3, stride 2", [9, 8, 2], { Sequential { AveragePooling2D(poolSize: 3, strides: 2, padding: .same) } }),

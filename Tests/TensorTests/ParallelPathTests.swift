@@ -17,6 +17,26 @@ func withComputeThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R
 struct ParallelPathTests {
     static let threadCounts = [2, 3]
 
+    @Test("depthwise convolution split by images matches one thread; its weight sums repeat exactly", arguments: threadCounts)
+    func depthwiseConvolution(_ threads: Int) throws {
+        let kernel = try DepthwiseConv2DKernel(inputShape: [14, 13, 16], multiplier: 2, kernelSize: (3, 3), padding: .same)
+        let (x, w, b) = (randomTensor([12, 14, 13, 16], seed: 60), randomTensor(kernel.weightShape, seed: 61),
+                         randomTensor([32], seed: 62))
+        let dy = randomTensor([12] + kernel.outputShape, seed: 63)
+        func run() throws -> (Tensor, DepthwiseConv2DKernel.Gradients) {
+            var (y, g) = (Tensor([]), DepthwiseConv2DKernel.Gradients())
+            try kernel.forward(x, weights: w, bias: b, into: &y)
+            try kernel.backward(input: x, outputGradient: dy, weights: w, into: &g)
+            return (y, g)
+        }
+        let (y1, g1) = try withComputeThreads(1, run)
+        let (y, g) = try withComputeThreads(threads, run)
+        let (yAgain, gAgain) = try withComputeThreads(threads, run)
+        #expect(y == y1 && g.input == g1.input)
+        #expect(relativeError(g.weights, g1.weights) < 1e-5 && relativeError(g.bias, g1.bias) < 1e-5)
+        #expect(g.weights == gAgain.weights && g.bias == gAgain.bias && yAgain == y)
+    }
+
     @Test("GEMM split into row blocks and column blocks matches the triple loop", arguments: threadCounts)
     func gemm(threads: Int) throws {
         // 520x90x90 splits C's rows, 36x90x1300 its columns (more columns than rows).

@@ -55,12 +55,7 @@ public struct Conv2D: ActivatedLayer {
         kernel = Parameter(name: "kernel", regularizer: kernelRegularizer)
         bias = Parameter(name: "bias", regularizer: biasRegularizer)
         check.require(filters > 0, "filters", filters, "expected a positive integer")
-        check.require(kernelSize.isPositive, "kernelSize", kernelSize, "expected positive sizes")
-        check.require(strides.isPositive, "strides", strides, "expected positive strides")
-        check.require(dilationRate.isPositive, "dilationRate", dilationRate, "expected positive rates")
-        check.require(dilationRate == 1 || strides == 1, "dilationRate", dilationRate,
-                      "expected strides 1 with a dilation rate above 1, as Keras")
-        check.require(padding != .causal, "padding", "causal", "expected .valid or .same; causal padding is Conv1D's")
+        check.requireWindow(kernelSize: kernelSize, strides: strides, dilationRate: dilationRate, padding: padding)
         check.require(activation != .softmax, "activation", "softmax", "softmax over channels is not supported in Conv2D")
         activation.check(&check)
         let winogradFits = kernelSize.height == 3 && kernelSize.width == 3 && strides == 1 && dilationRate == 1
