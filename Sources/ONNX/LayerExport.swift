@@ -92,6 +92,30 @@ extension Conv2D: ONNXExportable {
     }
 }
 
+extension Conv2DTranspose: ONNXExportable {
+    func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        // The pads of the convolution this one transposes; output_padding adds the rows and
+        // columns no window reaches (a kernel smaller than its stride).
+        let (kh, kw, outputs, inputs) = (kernel.value.shape[0], kernel.value.shape[1], kernel.value.shape[2], kernel.value.shape[3])
+        let geometry = try WindowGeometry(inputHeight: outputShape[0], inputWidth: outputShape[1], windowHeight: kh,
+                                          windowWidth: kw, strideHeight: strides.height, strideWidth: strides.width,
+                                          padding: padding)
+        let reached = [(geometry.outputHeight - 1) * strides.height + kh - geometry.padTop - geometry.padBottom,
+                       (geometry.outputWidth - 1) * strides.width + kw - geometry.padLeft - geometry.padRight]
+        graph.requireChannelsFirst()
+        // [kh, kw, out, in] to ONNX's [in, out, kh, kw]: the same reordering as a convolution's, roles swapped.
+        var extra = [graph.constant("\(name).kernel", dims: [inputs, outputs, kh, kw], floats: channelsFirstKernel(kernel.value))]
+        if useBias { extra.append(graph.constant("\(name).bias", bias.value)) }
+        let attributes: [Onnx_AttributeProto] = [
+            .ints("kernel_shape", [kh, kw]), .ints("strides", [strides.height, strides.width]),
+            .ints("pads", [geometry.padTop, geometry.padLeft, geometry.padBottom, geometry.padRight]),
+            .ints("output_padding", [outputShape[0] - reached[0], outputShape[1] - reached[1]]),
+        ]
+        graph.apply("ConvTranspose", name: name, extraInputs: extra, attributes: attributes, shape: outputShape)
+        activation.exportONNX(into: &graph, name: name)
+    }
+}
+
 /// A depthwise convolution as ONNX's grouped Conv (one group per input channel): the weights
 /// `[kh, kw, C, m]` as `[C·m, 1, kh, kw]`, output channel `c·m + j` from input channel `c` in both.
 private func exportDepthwise(

@@ -69,6 +69,14 @@ struct ExportTests {
                 SeparableConv2D(filters: 4, kernelSize: 2, padding: .same, depthMultiplier: 2, activation: .tanh)
             }
         }),
+        ("Conv2DTranspose same strided, valid, kernel smaller than its stride", [4, 3, 3], {
+            Sequential {
+                Conv2DTranspose(filters: 4, kernelSize: 3, strides: 2, padding: .same, activation: .relu)
+                Conv2DTranspose(filters: 3, kernelSize: Size2D(3, 2), strides: Size2D(1, 2))
+                Conv2DTranspose(filters: 2, kernelSize: 1, strides: 3, useBias: false)
+                Conv2DTranspose(filters: 2, kernelSize: 4, strides: 3, padding: .same)
+            }
+        }),
         ("MaxPooling2D valid", [8, 8, 3], { Sequential { MaxPooling2D(poolSize: 2) } }),
         ("MaxPooling2D same 3, stride 2", [9, 8, 2], { Sequential { MaxPooling2D(poolSize: 3, strides: 2, padding: .same) } }),
         ("AveragePooling2D same 3, stride 2", [9, 8, 2], { Sequential { AveragePooling2D(poolSize: 3, strides: 2, padding: .same) } }),

@@ -29,7 +29,7 @@ public enum LayerRegistry {
     /// Every built-in layer type, in the order of the README's table. The all-layers test
     /// suite checks that it has rows for each of them.
     public static let builtInTypes: [any SerializableLayer.Type] = [
-        Input.self, Dense.self, Embedding.self, Conv1D.self, Conv2D.self, DepthwiseConv2D.self, SeparableConv2D.self, MaxPooling1D.self, AveragePooling1D.self,
+        Input.self, Dense.self, Embedding.self, Conv1D.self, Conv2D.self, Conv2DTranspose.self, DepthwiseConv2D.self, SeparableConv2D.self, MaxPooling1D.self, AveragePooling1D.self,
         MaxPooling2D.self, AveragePooling2D.self,
         GlobalAveragePooling2D.self, GlobalAveragePooling1D.self, GlobalMaxPooling2D.self, GlobalMaxPooling1D.self,
         Flatten.self, Reshape.self, ZeroPadding2D.self, Cropping2D.self, UpSampling2D.self, Dropout.self,
