@@ -50,7 +50,7 @@ public struct Variable {
         case sum, mean, max, min
         case reshape, permute, slice, concatenate, stack, split
         case matmul, gather
-        case conv2D, maxPool2D, averagePool2D, batchNormalization, dropout
+        case conv2D, maxPool2D, averagePool2D, batchNormalization, dropout, attention
     }
 
     /// `value`, computed from `inputs` by `operation`, recorded with its backward pass when

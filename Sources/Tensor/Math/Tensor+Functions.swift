@@ -182,17 +182,19 @@ public enum ScalarActivation {
 /// `output` may be `input`.
 func softmaxRows(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
     parallelChunks(count: rows, costPerItem: 8 * columns) { range in
-        for r in range {
-            let x = input + r * columns
-            let y = output + r * columns
-            var maximum = x[0]
-            for c in 1..<columns where x[c] > maximum { maximum = x[c] }
-            // The exponentials in a loop of their own, which vectorises; then their sum.
-            for c in 0..<columns { y[c] = VectorMath.exp(x[c] - maximum) }
-            var sum: Float = 0
-            for c in 0..<columns { sum += y[c] }
-            let inverse = 1 / sum
-            for c in 0..<columns { y[c] *= inverse }
-        }
+        for r in range { softmaxRow(input + r * columns, output + r * columns, columns: columns) }
     }
+}
+
+/// The softmax of one row of `columns` scalars, on the calling thread; `output` may be `input`.
+@inline(__always)
+func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, columns: Int) {
+    var maximum = x[0]
+    for c in 1..<columns where x[c] > maximum { maximum = x[c] }
+    // The exponentials in a loop of their own, which vectorises; then their sum.
+    for c in 0..<columns { y[c] = VectorMath.exp(x[c] - maximum) }
+    var sum: Float = 0
+    for c in 0..<columns { sum += y[c] }
+    let inverse = 1 / sum
+    for c in 0..<columns { y[c] *= inverse }
 }

@@ -124,6 +124,13 @@ let operationCases: [OperationCase] = [
         try $0[0].batchNormalization(gamma: $0[1], beta: $0[2], statistics: (Tensor([0.1, -0.2, 0.3]), Tensor([0.5, 1, 2]))).output
     },
     OperationCase(.dropout, [[4, 8]]) { try $0[0].dropout(rate: 0.4, seed: 7) },
+    OperationCase(.attention, "2 heads, cross-attention", [[2, 3, 4], [2, 5, 4], [2, 5, 6]]) {
+        try $0[0].attention(key: $0[1], value: $0[2], heads: 2, keyDim: 2, valueDim: 3)
+    },
+    OperationCase(.attention, "self-attention, a mask per sample", [[2, 4, 6]]) {
+        let mask = try! Tensor(shape: [2, 4, 4], scalars: (0..<32).map { $0 % 3 == 1 ? -1e9 : Float($0 % 5) * 0.1 })
+        return try $0[0].attention(key: $0[0], value: $0[0], heads: 3, keyDim: 2, valueDim: 2, adding: mask)
+    },
 ]
 
 @Suite("Differentiable operations against finite differences")

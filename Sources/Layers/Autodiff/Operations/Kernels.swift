@@ -29,6 +29,25 @@ extension Variable {
         }
     }
 
+    /// Scaled dot-product attention of this query `[N, Tq, heads·keyDim]` over `key`
+    /// `[N, Tk, heads·keyDim]` and `value` `[N, Tk, heads·valueDim]`, head by head:
+    /// `softmax(Q·Kᵀ/√keyDim + mask)·V`, `[N, Tq, heads·valueDim]` (``AttentionKernel``). `mask`
+    /// `[1 or N, Tq, Tk]` is added to every head's scores.
+    /// - Throws: `TensorError` for operands of the wrong shape.
+    public func attention(key: Variable, value: Variable, heads: Int, keyDim: Int, valueDim: Int,
+                          adding mask: Tensor? = nil) throws -> Variable {
+        let kernel = try AttentionKernel(heads: heads, keyDim: keyDim, valueDim: valueDim)
+        let (q, k, v) = (self.value, key.value, value.value)
+        var (weights, output) = (Tensor([]), Tensor([]))
+        try kernel.forward(query: q, key: k, value: v, adding: mask, weights: &weights, into: &output)
+        let kept = weights
+        return try Variable.record(.attention, output, [self, key, value]) { g, _ in
+            var gradients = AttentionKernel.Gradients()
+            try kernel.backward(query: q, key: k, value: v, weights: kept, outputGradient: g, into: &gradients)
+            return [gradients.query, gradients.key, gradients.value]
+        }
+    }
+
     /// The maximum of each `poolSize` window of an `[N, H, W, C]` batch (`MaxPool2DKernel`);
     /// each gradient goes to the position of its window's maximum.
     /// - Throws: `TensorError` for a wrong rank or a window that does not fit.

@@ -39,6 +39,8 @@ public struct MultiHeadAttention: MergeLayer {
     public var queryKernel, queryBias, keyKernel, keyBias, valueKernel, valueBias, outputKernel, outputBias: Parameter
 
     private var check = HyperparameterCheck("MultiHeadAttention")
+    /// The causal mask of the last call's step counts, kept for the next calls.
+    private var causalMask = Tensor([])
 
     /// Attention with `heads` heads of `keyDim` (Keras's defaults otherwise).
     public init(
@@ -112,45 +114,58 @@ public struct MultiHeadAttention: MergeLayer {
     public mutating func call(_ inputs: [Variable], context: inout ForwardContext) throws -> Variable {
         let (query, value, key) = (inputs[0], inputs[1], inputs.count > 2 ? inputs[2] : inputs[1])
         let (batch, querySteps, keySteps) = (query.shape[0], query.shape[1], key.shape[1])
-        /// `x · W (+ b)` split into heads: `[batch, heads, steps, size]`.
+        /// `[batch, steps, heads · size]`: the layout ``AttentionKernel`` takes.
         func project(_ x: Variable, _ kernel: Parameter, _ bias: Parameter, size: Int) throws -> Variable {
             let weights = try context[kernel].reshaped([x.shape[2], heads * size])
-            var y = try x.matmul(weights)
-            if useBias { y = try y + context[bias].reshaped([heads * size]) }
-            return try y.reshaped([batch, x.shape[1], heads, size]).permuted([0, 2, 1, 3])
+            let y = try x.matmul(weights)
+            return useBias ? try y + context[bias].reshaped([heads * size]) : y
         }
         let q = try project(query, queryKernel, queryBias, size: keyDim)
         let k = try project(key, keyKernel, keyBias, size: keyDim)
         let v = try project(value, valueKernel, valueBias, size: valueDim)
-        var scores = try q.matmul(k, transposeOther: true) * (1 / Float(keyDim).squareRoot())  // [batch, heads, Tq, Tk]
-        if let mask = try attentionMask(inputs.count > 3 ? inputs[3].value : nil, batch: batch, querySteps: querySteps,
-                                        keySteps: keySteps) {
-            // Keras's masked softmax: −1e9 added where the mask is 0.
-            scores = try scores + Variable(mask)
-        }
-        var weights = try scores.softmax()
+        let mask = try attentionMask(inputs.count > 3 ? inputs[3].value : nil, batch: batch, querySteps: querySteps,
+                                     keySteps: keySteps)
+        let attended: Variable
         if context.training, dropout > 0 {
-            weights = try weights.dropout(rate: dropout, seed: context.generator.next())
+            attended = try attentionWithDropout(q, k, v, mask: mask, seed: context.generator.next())
+        } else {
+            attended = try wrappingTensorErrors {
+                try q.attention(key: k, value: v, heads: heads, keyDim: keyDim, valueDim: valueDim, adding: mask)
+            }
         }
-        let attended = try weights.matmul(v).permuted([0, 2, 1, 3]).reshaped([batch, querySteps, heads * valueDim])
         var output = try attended.matmul(try context[outputKernel].reshaped([heads * valueDim, outputKernel.value.shape[2]]))
         if useBias { output = try output + context[outputBias] }
         return output
     }
 
-    /// The additive mask `[batch or 1, 1, Tq, Tk]`: 0 where a query step may attend, −1e9
-    /// where the attention mask is 0 or a causal mask forbids it; nil when nothing is masked.
-    private func attentionMask(_ given: Tensor?, batch: Int, querySteps: Int, keySteps: Int) throws -> Tensor? {
+    /// The attention written with the tape's operations, to drop some of the weights while
+    /// training (the kernel has no dropout): the same result as ``AttentionKernel`` without it.
+    private func attentionWithDropout(_ q: Variable, _ k: Variable, _ v: Variable, mask: Tensor?, seed: UInt64) throws
+        -> Variable {
+        let (batch, querySteps, keySteps) = (q.shape[0], q.shape[1], k.shape[1])
+        func splitHeads(_ x: Variable, size: Int) throws -> Variable {
+            try x.reshaped([batch, x.shape[1], heads, size]).permuted([0, 2, 1, 3])
+        }
+        var scores = try splitHeads(q, size: keyDim).matmul(splitHeads(k, size: keyDim), transposeOther: true)
+            * (1 / Float(keyDim).squareRoot())  // [batch, heads, Tq, Tk]
+        if let mask { scores = try scores + Variable(try mask.reshaped([mask.shape[0], 1, querySteps, keySteps])) }
+        let weights = try scores.softmax().dropout(rate: dropout, seed: seed)
+        return try weights.matmul(splitHeads(v, size: valueDim)).permuted([0, 2, 1, 3]).reshaped([batch, querySteps, heads * valueDim])
+    }
+
+    /// What is added to the scores: −1e9 where `given` is 0 and, with a causal mask, after
+    /// each query step; `[1 or batch, Tq, Tk]`, or nil for no mask.
+    private mutating func attentionMask(_ given: Tensor?, batch: Int, querySteps: Int, keySteps: Int) throws -> Tensor? {
         try wrappingTensorErrors {
-            var adder = try given.map { try $0.map { $0 == 0 ? -1e9 : 0 }.reshaped([batch, 1, querySteps, keySteps]) }
-            if useCausalMask {
+            let adder = try given.map { try $0.map { $0 == 0 ? -1e9 : 0 }.reshaped([batch, querySteps, keySteps]) }
+            guard useCausalMask else { return adder }
+            if causalMask.shape != [1, querySteps, keySteps] {
                 // Key step j is after query step i where j > i.
-                let causal = try Tensor(shape: [1, 1, querySteps, keySteps], scalars: (0..<(querySteps * keySteps)).map {
+                causalMask = try Tensor(shape: [1, querySteps, keySteps], scalars: (0..<(querySteps * keySteps)).map {
                     $0 % keySteps > $0 / keySteps ? Float(-1e9) : 0
                 })
-                adder = try adder.map { try Tensor.broadcasting($0, causal, +) } ?? causal  // −2e9 where both mask
             }
-            return adder
+            return try adder.map { try Tensor.broadcasting($0, causalMask, +) } ?? causalMask  // −2e9 where both mask
         }
     }
 
