@@ -11,7 +11,8 @@ struct RecurrentReference {
     func sigmoid(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
 
     /// `x` `[batch][steps][features]` flattened; weights flattened row-major as the kernel takes them.
-    func run(x: [Double], batch: Int, steps: Int, w: [Double], u: [Double], b: [Double]?) -> [Double] {
+    /// `mask` `[batch][steps]` (by input step): 0 skips the step, keeping the state.
+    func run(x: [Double], batch: Int, steps: Int, w: [Double], u: [Double], b: [Double]?, mask: [Float]? = nil) -> [Double] {
         let width = cell.gates * units
         var result: [Double] = []
         for n in 0..<batch {
@@ -19,6 +20,10 @@ struct RecurrentReference {
             var sequence: [Double] = []
             for step in 0..<steps {
                 let time = goBackwards ? steps - 1 - step : step
+                if let mask, mask[n * steps + time] == 0 {
+                    sequence += h
+                    continue
+                }
                 var projected = [Double](repeating: 0, count: width), recurrent = projected
                 for column in 0..<width {
                     for k in 0..<features { projected[column] += x[(n * steps + time) * features + k] * w[k * width + column] }
@@ -57,16 +62,24 @@ struct RecurrentKernelTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let cell: RecurrentCell
         let returnSequences, goBackwards, bias: Bool
+        var masked = false
         var testDescription: String {
             "\(cell)\(returnSequences ? " sequences" : "")\(goBackwards ? " backwards" : "")\(bias ? "" : " no bias")"
+                + (masked ? " masked" : "")
         }
     }
 
     static let cases: [Case] = [RecurrentCell.simple, .lstm, .gru].flatMap { cell in
         [Case(cell: cell, returnSequences: false, goBackwards: false, bias: true),
          Case(cell: cell, returnSequences: true, goBackwards: true, bias: true),
-         Case(cell: cell, returnSequences: true, goBackwards: false, bias: false)]
+         Case(cell: cell, returnSequences: true, goBackwards: false, bias: false),
+         Case(cell: cell, returnSequences: false, goBackwards: false, bias: true, masked: true),
+         Case(cell: cell, returnSequences: true, goBackwards: true, bias: true, masked: true)]
     }
+
+    /// Sample 0 padded at the end, sample 1 with a gap, sample 2 padded at the start.
+    let maskScalars: [Float] = [1, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1]
+    func mask(_ c: Case) -> Tensor? { c.masked ? try! Tensor(shape: [batch, steps], scalars: maskScalars) : nil }
 
     let batch = 3, steps = 4, features = 5, units = 3
 
@@ -86,10 +99,11 @@ struct RecurrentKernelTests {
     func forward(_ c: Case) throws {
         var (kernel, x, w, u, b) = operands(c)
         var y = Tensor([])
-        try kernel.forward(x, kernel: w, recurrentKernel: u, bias: b, returnSequences: c.returnSequences, into: &y)
+        try kernel.forward(x, kernel: w, recurrentKernel: u, bias: b, mask: mask(c), returnSequences: c.returnSequences, into: &y)
         #expect(y.shape == (c.returnSequences ? [batch, steps, units] : [batch, units]))
         let expected = reference(c).run(x: x.scalars.map(Double.init), batch: batch, steps: steps, w: w.scalars.map(Double.init),
-                                        u: u.scalars.map(Double.init), b: b?.scalars.map(Double.init))
+                                        u: u.scalars.map(Double.init), b: b?.scalars.map(Double.init),
+                                        mask: c.masked ? maskScalars : nil)
         let worst = zip(y.scalars, expected).map { abs(Double($0) - $1) }.max()!
         #expect(worst < 1e-5, "largest difference \(worst)")
     }
@@ -99,7 +113,7 @@ struct RecurrentKernelTests {
     func backward(_ c: Case) throws {
         var (kernel, x, w, u, b) = operands(c)
         var y = Tensor([])
-        try kernel.forward(x, kernel: w, recurrentKernel: u, bias: b, returnSequences: c.returnSequences, into: &y)
+        try kernel.forward(x, kernel: w, recurrentKernel: u, bias: b, mask: mask(c), returnSequences: c.returnSequences, into: &y)
         let r = randomTensor(y.shape, seed: 5)
         var (dx, dw, du, db) = (Tensor([]), Tensor([]), Tensor([]), Tensor([]))
         try kernel.backward(outputGradient: r, kernel: w, recurrentKernel: u, inputGradient: &dx, kernelGradient: &dw,
@@ -108,7 +122,7 @@ struct RecurrentKernelTests {
         var operands = [x, w, u].map { $0.scalars.map(Double.init) } + [b?.scalars.map(Double.init) ?? []]
         func loss() -> Double {
             zip(reference.run(x: operands[0], batch: batch, steps: steps, w: operands[1], u: operands[2],
-                              b: c.bias ? operands[3] : nil), weights).map(*).reduce(0, +)
+                              b: c.bias ? operands[3] : nil, mask: c.masked ? maskScalars : nil), weights).map(*).reduce(0, +)
         }
         for (index, (name, analytic)) in [("x", dx), ("kernel", dw), ("recurrent kernel", du), ("bias", db)].enumerated()
             where index < 3 || c.bias {

@@ -51,6 +51,8 @@ public struct RecurrentKernel: Sendable {
     /// recurrent candidate part `h₋₁·U_h + b'_h`.
     private var cellStates = Tensor([])
     private var returnedSequences = false
+    /// `[batch, steps]` by input step, 0 where a step is skipped; empty for none.
+    private var mask = Tensor([])
     // Scratch buffers, kept so that a steady-state step allocates nothing.
     private var recurrentProduct = Tensor([])
     private var gateGradients = Tensor([])
@@ -75,10 +77,12 @@ public struct RecurrentKernel: Sendable {
 
     /// Runs the cell over every step of `input` (`[batch, steps, features]`, zero initial
     /// state) into `output`: every step's state `[batch, steps, units]` when
-    /// `returnSequences`, else the last `[batch, units]`. A nil `bias` adds nothing.
+    /// `returnSequences`, else the last `[batch, units]`. A nil `bias` adds nothing. Where
+    /// `mask` (`[batch, steps]`, by input step) is 0 the step is skipped, as Keras skips masked
+    /// steps: the state (and an LSTM's cell state) is carried over unchanged, and so is the output.
     /// - Throws: ``TensorError`` when a shape does not fit.
     public mutating func forward(
-        _ input: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor?, returnSequences: Bool,
+        _ input: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor?, mask: Tensor? = nil, returnSequences: Bool,
         into output: inout Tensor
     ) throws {
         guard input.rank == 3, input.shape[1] > 0, input.shape[2] > 0 else {
@@ -91,8 +95,13 @@ public struct RecurrentKernel: Sendable {
             + (bias.map { [("bias", $0, expected.bias)] } ?? []) where tensor.shape != shape {
             throw TensorError.shapeMismatch(operation: "recurrent forward (\(name))", expected: shape, found: tensor.shape)
         }
+        if let mask, mask.shape != [batch, steps] {
+            throw TensorError.shapeMismatch(operation: "recurrent forward (mask)", expected: [batch, steps], found: mask.shape)
+        }
         self.input = input
+        self.mask = mask ?? Tensor([])
         returnedSequences = returnSequences
+        let keep = mask.map { UnsafePointer($0.storage.pointer) }
         let (units, width, cell, goBackwards) = (units, cell.gates * units, cell, goBackwards)
         try gates.resizeDiscardingContents(to: [batch, steps, width])
         try states.resizeDiscardingContents(to: [batch, steps, units])
@@ -167,6 +176,16 @@ public struct RecurrentKernel: Sendable {
                             for j in 0..<units { state[j] += gate[j] * state[j - units] }
                         }
                     }
+                    if let keep, keep[row * steps + time] == 0 {
+                        // A skipped step: the states of the step before (zeros before the first).
+                        if hasPrevious {
+                            state.update(from: state - units, count: units)
+                            if cell == .lstm { cellState.update(from: cellState - units, count: units) }
+                        } else {
+                            state.update(repeating: 0, count: units)
+                            if cell == .lstm { cellState.update(repeating: 0, count: units) }
+                        }
+                    }
                 }
             }
         }
@@ -209,6 +228,7 @@ public struct RecurrentKernel: Sendable {
         let (z, h, c, dy) = (gates.storage.pointer, states.storage.pointer, cellStates.storage.pointer,
                              outputGradient.storage.pointer)
         let u = recurrentKernel.storage.pointer
+        let keep = mask.count == batch * steps ? UnsafePointer(mask.storage.pointer) : nil
         dhNext.update(repeating: 0, count: batch * units)
         if cell == .lstm { dcNext.update(repeating: 0, count: batch * units) }
         // The gradients of the pre-activations that meet U, by processing step: the GRU's own
@@ -231,6 +251,12 @@ public struct RecurrentKernel: Sendable {
                         for j in 0..<units { next[j] += output[j] }
                     }
                     let dh = next
+                    if let keep, keep[row * steps + time] == 0 {
+                        // A skipped step passes dh (and the LSTM's dc) on to the step before unchanged.
+                        gradient.update(repeating: 0, count: width)
+                        if cell == .gru { (dr + (row * steps + step) * width).update(repeating: 0, count: width) }
+                        continue
+                    }
                     switch cell {
                     case .simple:
                         for j in 0..<units { gradient[j] = dh[j] * (1 - gate[j] * gate[j]) }
@@ -265,12 +291,14 @@ public struct RecurrentKernel: Sendable {
                         for j in 0..<units { recurrent[2 * units + j] = dCandidate[j] * reset[j] }
                         for j in 0..<units { dh[j] *= update[j] }  // the direct path z·h₋₁; the product with Uᵀ is added below
                     }
+                    // dh is spent (the GRU keeps its direct path): the product with Uᵀ below adds to it.
+                    if cell != .gru { dh.update(repeating: 0, count: units) }
                 }
                 guard step > 0 else { continue }
                 // dh₋₁ = dRecurrent · Uᵀ (+ the GRU's direct path, already in dhNext).
                 let first = recurrentRows + (rows.lowerBound * steps + (cell == .gru ? step : time)) * width
                 BLAS.gemmOnThisThread(transposeA: false, transposeB: true, m: rows.count, n: units, k: width, a: first,
-                                      lda: recurrentStride, b: u, ldb: width, beta: cell == .gru ? 1 : 0,
+                                      lda: recurrentStride, b: u, ldb: width, beta: 1,
                                       c: dhNext + rows.lowerBound * units, ldc: units)
             }
         }
