@@ -100,6 +100,9 @@ let operationCases: [OperationCase] = [
     OperationCase(.matmul, "transposed operands", [[4, 3], [2, 4]]) { try $0[0].matmul($0[1], transposeSelf: true, transposeOther: true) },
     OperationCase(.matmul, "batched", [[2, 3, 4], [2, 4, 2]]) { try $0[0].matmul($0[1]) },
     OperationCase(.matmul, "batch times one matrix", [[2, 3, 4], [4, 2]]) { try $0[0].matmul($0[1]) },
+    OperationCase(.matmul, "a batch of rank 4 times one transposed matrix", [[2, 2, 3, 4], [5, 4]]) {
+        try $0[0].matmul($0[1], transposeOther: true)
+    },
     OperationCase(.matmul, "one matrix times a batch, transposed", [[3, 4], [2, 5, 4]]) {
         try $0[0].matmul($0[1], transposeOther: true)
     },

@@ -15,9 +15,17 @@ extension Variable {
             let da = !needed[0] ? nil : try (transposeSelf
                 ? b.matmul(g, transposeSelf: transposeOther, transposeOther: true)
                 : g.matmul(b, transposeOther: !transposeOther)).sum(toShape: a.shape)
-            let db = !needed[1] ? nil : try (transposeOther
-                ? g.matmul(a, transposeSelf: true, transposeOther: transposeSelf)
-                : a.matmul(g, transposeSelf: !transposeSelf)).sum(toShape: b.shape)
+            let db: Tensor?
+            if needed[1], a.rank > 2, b.rank == 2, !transposeSelf {
+                // A batch of matrices times one matrix (a projection of sequences): the batch's
+                // rows are one long matrix, so dB is one product instead of one per matrix summed.
+                let (rows, gradientRows) = (try a.reshaped([-1, a.shape[a.rank - 1]]), try g.reshaped([-1, g.shape[g.rank - 1]]))
+                db = try transposeOther ? gradientRows.matmul(rows, transposeSelf: true) : rows.matmul(gradientRows, transposeSelf: true)
+            } else {
+                db = !needed[1] ? nil : try (transposeOther
+                    ? g.matmul(a, transposeSelf: true, transposeOther: transposeSelf)
+                    : a.matmul(g, transposeSelf: !transposeSelf)).sum(toShape: b.shape)
+            }
             return [da, db]
         }
     }
