@@ -225,6 +225,12 @@ extension Dense: ONNXExportable {
 
 extension Embedding: ONNXExportable {
     func exportONNX(into graph: inout ONNXGraphBuilder, outputShape: [Int]) throws {
+        guard !maskZero else {
+            throw ONNXExportError.unsupportedLayer(
+                name: name, type: "Embedding",
+                reason: "maskZero makes a mask that the layers after it follow; ONNX graphs carry no masks. "
+                    + "Export a model built with maskZero: false and the same weights")
+        }
         // The indices arrive as floats: Cast to int64, then Gather rows of the table.
         graph.requireModelLayout()
         let table = ONNXGraphBuilder.Value(name: graph.constant("\(name).embeddings", embeddings.value),

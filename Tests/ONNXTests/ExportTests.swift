@@ -291,6 +291,11 @@ struct ExportTests {
         #expect { try model.onnxData() } throws: { error in
             "\(error)" == "layer 'my_layer' (Custom) cannot be exported to ONNX: it has no ONNX form; remove it or export without it"
         }
+        let masked = Sequential { Embedding(inputDim: 5, outputDim: 2, maskZero: true); LSTM(units: 2) }
+        try masked.build(inputShape: [4])
+        #expect { try masked.onnxData() } throws: { error in
+            "\(error)".hasPrefix("layer 'embedding' (Embedding) cannot be exported to ONNX: maskZero makes a mask")
+        }
         let exportable = Sequential { Dense(units: 2) }
         try exportable.build(inputShape: [3])
         #expect { try exportable.exportONNX(to: "/no/such/folder/model.onnx") } throws: { error in

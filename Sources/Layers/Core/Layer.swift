@@ -161,6 +161,12 @@ public struct ForwardContext {
     public var generator: RandomGenerator
     /// While a ``DifferentiableLayer`` runs on a tape: its parameters' variables, by identity.
     var parameterVariables: [ObjectIdentifier: Variable]?
+    /// The masks of this call's inputs (see ``MaskingLayer``), one per input, nil where an
+    /// input has none; set by the model before each call.
+    public internal(set) var inputMasks: [Tensor?] = []
+    /// The mask of this call's (first) input: `[batch, steps]`, 1 for a step to use and 0 for
+    /// padding; nil when there is none.
+    public var inputMask: Tensor? { inputMasks.first ?? nil }
 
     /// A context for training or inference.
     public init(training: Bool, generator: RandomGenerator = RandomGenerator(seed: 0)) {

@@ -57,23 +57,31 @@ extension Model {
         sharedLayerCalls.removeAll()
         var values: [Tensor?] = x
         values.reserveCapacity(graph.inputCount + graph.nodes.count)
+        // Each value's mask (see MaskingLayer); none until a layer makes one.
+        var masks = [Tensor?](repeating: nil, count: x.count)
+        var anyMask = false
         if !training { try foldConvolutionsIfChanged() }
         let passesThrough = training ? fusion.passesThrough : fusion.passesThroughInInference
         try withLayers(changingWeights: training) { layers in
             for (index, node) in graph.nodes.enumerated() {
                 let inputs = node.inputs.map { values[$0]! }
                 var output = inputs[0]
+                var mask = anyMask ? masks[node.inputs[0]] : nil
                 if !passesThrough[index] {
+                    context.inputMasks = anyMask ? node.inputs.map { masks[$0] } : []
                     try runNode(index, of: &layers, training: training) { layer in
                         if !training, fusion.foldsNormalization[index], foldedConvolutions[index] != nil {
                             output = try foldedConvolutions[index]!.forward(inputs[0], context: &context)
                         } else {
                             output = try forward(layer: &layer, node: index, inputs, training: training, context: &context)
                         }
+                        mask = try (layer as? any MaskingLayer)?.outputMask(inputs: inputs, inputMasks: context.inputMasks)
                     }
                 }
                 for read in node.inputs where graph.lastReaders[read] == index && !graph.isOutput[read] { values[read] = nil }
                 values.append(output)
+                masks.append(mask)
+                anyMask = anyMask || mask != nil
             }
         }
         if training { trainingGenerator = ownStream ? shared : context.generator }

@@ -19,7 +19,7 @@ import Tensor
 /// Its weights have Keras's names and shapes: `query/kernel` `[features, heads, keyDim]`,
 /// `query/bias` `[heads, keyDim]`, the same for `key` and `value` (`valueDim`), and
 /// `attention_output/kernel` `[heads, valueDim, outputDim]` with its bias.
-public struct MultiHeadAttention: MergeLayer {
+public struct MultiHeadAttention: MergeLayer, MaskingLayer {
     public var name = ""
     /// The number of attention heads.
     public let heads: Int
@@ -123,8 +123,9 @@ public struct MultiHeadAttention: MergeLayer {
         let q = try project(query, queryKernel, queryBias, size: keyDim)
         let k = try project(key, keyKernel, keyBias, size: keyDim)
         let v = try project(value, valueKernel, valueBias, size: valueDim)
-        let mask = try attentionMask(inputs.count > 3 ? inputs[3].value : nil, batch: batch, querySteps: querySteps,
-                                     keySteps: keySteps)
+        let stepMasks = (0..<3).map { context.inputMasks.count > $0 ? context.inputMasks[$0] : nil }
+        let mask = try attentionMask(inputs.count > 3 ? inputs[3].value : nil, stepMasks: stepMasks, batch: batch,
+                                     querySteps: querySteps, keySteps: keySteps)
         let attended: Variable
         if context.training, dropout > 0 {
             attended = try attentionWithDropout(q, k, v, mask: mask, seed: context.generator.next())
@@ -153,11 +154,21 @@ public struct MultiHeadAttention: MergeLayer {
         return try weights.matmul(splitHeads(v, size: valueDim)).permuted([0, 2, 1, 3]).reshaped([batch, querySteps, heads * valueDim])
     }
 
-    /// What is added to the scores: −1e9 where `given` is 0 and, with a causal mask, after
-    /// each query step; `[1 or batch, Tq, Tk]`, or nil for no mask.
-    private mutating func attentionMask(_ given: Tensor?, batch: Int, querySteps: Int, keySteps: Int) throws -> Tensor? {
+    /// What is added to the scores: −1e9 where `given` is 0, where a query, value or key step
+    /// is masked (`stepMasks`, from an `Embedding(maskZero: true)`, as Keras combines them) and,
+    /// with a causal mask, after each query step; `[1 or batch, Tq, Tk]`, or nil for no mask.
+    private mutating func attentionMask(_ given: Tensor?, stepMasks: [Tensor?], batch: Int, querySteps: Int, keySteps: Int)
+        throws -> Tensor? {
         try wrappingTensorErrors {
-            let adder = try given.map { try $0.map { $0 == 0 ? -1e9 : 0 }.reshaped([batch, querySteps, keySteps]) }
+            var allowed = try given?.reshaped([batch, querySteps, keySteps])
+            for (index, mask) in stepMasks.enumerated() {
+                guard let mask else { continue }
+                // The query's mask is over rows (query steps), the value's and key's over columns.
+                let spread = try mask.reshaped(index == 0 ? [batch, querySteps, 1] : [batch, 1, keySteps])
+                allowed = try allowed.map { try Tensor.broadcasting($0, spread, *) }
+                    ?? Tensor.broadcasting(spread, Tensor.ones([1, querySteps, keySteps]), *)
+            }
+            let adder = try allowed?.map { $0 == 0 ? -1e9 : 0 }
             guard useCausalMask else { return adder }
             if causalMask.shape != [1, querySteps, keySteps] {
                 // Key step j is after query step i where j > i.
@@ -168,6 +179,9 @@ public struct MultiHeadAttention: MergeLayer {
             return try adder.map { try Tensor.broadcasting($0, causalMask, +) } ?? causalMask  // −2e9 where both mask
         }
     }
+
+    /// The query's mask: the output has the query's steps.
+    public func outputMask(inputs: [Tensor], inputMasks: [Tensor?]) throws -> Tensor? { inputMasks.first ?? nil }
 
     public mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {
         try body(&queryKernel)

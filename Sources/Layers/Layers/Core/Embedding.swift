@@ -21,6 +21,10 @@ public struct Embedding: Layer {
     public let outputDim: Int
     /// How the table starts (Keras's default: uniform in ±0.05).
     public let embeddingsInitializer: Initializer
+    /// Whether index 0 is padding: the output then carries a mask (see ``MaskingLayer``) that
+    /// is 0 where the index is 0, which the recurrent layers, attention and the 1-D global
+    /// poolings after it respect, as Keras's `mask_zero`. Index 0 still has a row of the table.
+    public let maskZero: Bool
     /// The table `[inputDim, outputDim]`.
     public var embeddings: Parameter
 
@@ -30,9 +34,10 @@ public struct Embedding: Layer {
     /// An embedding of `inputDim` indices into vectors of `outputDim`.
     public init(
         inputDim: Int, outputDim: Int, embeddingsInitializer: Initializer = .randomUniform(),
-        embeddingsRegularizer: Regularizer? = nil
+        embeddingsRegularizer: Regularizer? = nil, maskZero: Bool = false
     ) {
         self.inputDim = inputDim
+        self.maskZero = maskZero
         self.outputDim = outputDim
         self.embeddingsInitializer = embeddingsInitializer
         embeddings = Parameter(name: "embeddings", regularizer: embeddingsRegularizer)
@@ -82,13 +87,22 @@ extension Embedding: SerializableLayer {
         var inputDim, outputDim: Int
         var embeddingsInitializer: Initializer
         var embeddingsRegularizer: Regularizer?
+        /// Absent (false) in files of earlier versions.
+        var maskZero: Bool?
     }
     public var configuration: Configuration {
         Configuration(inputDim: inputDim, outputDim: outputDim, embeddingsInitializer: embeddingsInitializer,
-                      embeddingsRegularizer: embeddings.regularizer)
+                      embeddingsRegularizer: embeddings.regularizer, maskZero: maskZero ? true : nil)
     }
     public init(configuration c: Configuration) {
         self.init(inputDim: c.inputDim, outputDim: c.outputDim, embeddingsInitializer: c.embeddingsInitializer,
-                  embeddingsRegularizer: c.embeddingsRegularizer)
+                  embeddingsRegularizer: c.embeddingsRegularizer, maskZero: c.maskZero ?? false)
+    }
+}
+
+extension Embedding: MaskingLayer {
+    /// With `maskZero`, 1 where the index is not 0 (the input's shape); nil otherwise.
+    public func outputMask(inputs: [Tensor], inputMasks: [Tensor?]) throws -> Tensor? {
+        maskZero ? inputs[0].map { $0 == 0 ? 0 : 1 } : nil
     }
 }

@@ -14,7 +14,7 @@ import Tensor
 ///     Dense(units: 10, activation: .softmax)
 /// }
 /// ```
-public struct Bidirectional: Layer {
+public struct Bidirectional: MaskingLayer {
     /// How the two directions' outputs are combined.
     public enum MergeMode: String, Codable, Sendable {
         /// Side by side on the last axis (Keras's default): `2 · units` features.
@@ -35,6 +35,8 @@ public struct Bidirectional: Layer {
     public var backwardLayer: any RecurrentLayer
 
     private var outputs: (forward: Tensor, backward: Tensor) = (Tensor([]), Tensor([]))
+    /// The last forward's mask, `[batch, steps, 1]`, when its sequences were zeroed at masked steps.
+    private var sequenceMask: Tensor?
 
     /// `layer` and a copy of it reading the other way, merged by `mergeMode`.
     public init(_ layer: some RecurrentLayer, mergeMode: MergeMode = .concat) {
@@ -59,16 +61,21 @@ public struct Bidirectional: Layer {
         if forwardLayer.returnSequences { backward = try wrappingTensorErrors { try backward.reversed(alongAxis: 1) } }
         outputs = (forward, backward)
         return try wrappingTensorErrors {
-            switch mergeMode {
+            let merged: Tensor = switch mergeMode {
             case .concat: try Tensor.concatenate([forward, backward], alongAxis: -1)
             case .sum: try forward + backward
             case .average: try (forward + backward) * 0.5
             case .multiply: try forward * backward
             }
+            // As Keras, a bidirectional layer's sequences are zero at masked steps.
+            sequenceMask = try forwardLayer.returnSequences ? context.inputMask.map { try $0.reshaped($0.shape + [1]) } : nil
+            return try sequenceMask.map { try Tensor.broadcasting(merged, $0, *) } ?? merged
         }
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
+        let outputGradient = try wrappingTensorErrors { try sequenceMask.map { try Tensor.broadcasting(outputGradient, $0, *) } }
+            ?? outputGradient
         let (forwardGradient, backwardInOrder) = try wrappingTensorErrors { () throws -> (Tensor, Tensor) in
             switch mergeMode {
             case .concat:
@@ -86,6 +93,11 @@ public struct Bidirectional: Layer {
         // A first layer computes no input gradient: both are empty.
         guard fromForward.count > 0 else { return fromForward }
         return try wrappingTensorErrors { try fromForward + fromBackward }
+    }
+
+    /// The input's mask for sequences; none for the last states.
+    public func outputMask(inputs: [Tensor], inputMasks: [Tensor?]) throws -> Tensor? {
+        forwardLayer.returnSequences ? inputMasks.first ?? nil : nil
     }
 
     public mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {

@@ -6,7 +6,7 @@ import Tensor
 /// A recurrent layer reads samples `[steps, features]` and returns the last state `[units]`,
 /// or every step's state `[steps, units]` with `returnSequences` (to stack another recurrent
 /// layer, or attention, on top). The sequence starts from a zero state.
-public protocol RecurrentLayer: Layer {
+public protocol RecurrentLayer: MaskingLayer {
     /// The hyper-parameters, weights and kernel.
     var recurrence: Recurrence { get set }
 }
@@ -25,7 +25,12 @@ extension RecurrentLayer {
     }
 
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        try recurrence.forward(input, layer: name)
+        try recurrence.forward(input, mask: context.inputMask, layer: name)
+    }
+
+    /// The input's mask for a sequence output (its steps are the input's); none for the last state.
+    public func outputMask(inputs: [Tensor], inputMasks: [Tensor?]) throws -> Tensor? {
+        returnSequences ? inputMasks.first ?? nil : nil
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
@@ -123,10 +128,13 @@ public struct Recurrence: Sendable {
         return returnSequences ? [inputShape[0], units] : [units]
     }
 
-    mutating func forward(_ input: Tensor, layer: String) throws -> Tensor {
+    /// The layer's output; steps where `mask` (`[batch, steps]`) is 0 are skipped.
+    mutating func forward(_ input: Tensor, mask: Tensor?, layer: String) throws -> Tensor {
         guard kernel.value.rank == 2 else { throw LayersError.notReady(operation: "\(layer) forward", reason: "the layer is not built") }
-        try computation.forward(input, kernel: kernel.value, recurrentKernel: recurrentKernel.value,
-                                bias: useBias ? bias.value : nil, returnSequences: returnSequences, into: &output)
+        try wrappingTensorErrors {
+            try computation.forward(input, kernel: kernel.value, recurrentKernel: recurrentKernel.value,
+                                    bias: useBias ? bias.value : nil, mask: mask, returnSequences: returnSequences, into: &output)
+        }
         return output
     }
 
