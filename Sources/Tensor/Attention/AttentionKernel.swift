@@ -122,8 +122,7 @@ public struct AttentionKernel: Sendable {
                 // Through the softmax, row by row: dS = P ⊙ (dP − Σ dP ⊙ P).
                 for row in 0..<querySteps {
                     let (y, dy) = (weightsOfPair + row * keySteps, scoreGradient + row * keySteps)
-                    var dot: Float = 0
-                    for c in 0..<keySteps { dot += y[c] * dy[c] }
+                    let dot = rowDot(y, dy, count: keySteps)
                     for c in 0..<keySteps { dy[c] = y[c] * (dy[c] - dot) }
                 }
                 // dQ = scale · dS · K; dK = scale · dSᵀ · Q.

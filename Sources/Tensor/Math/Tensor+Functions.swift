@@ -104,8 +104,7 @@ extension Tensor {
         let (y, dy, dx) = (output.storage.pointer, outputGradient.storage.pointer, result.storage.pointer)
         for row in 0..<(output.count / columns) {
             let offset = row * columns
-            var dot: Float = 0
-            for c in 0..<columns { dot += y[offset + c] * dy[offset + c] }
+            let dot = rowDot(y + offset, dy + offset, count: columns)
             for c in 0..<columns { dx[offset + c] = y[offset + c] * (dy[offset + c] - dot) }
         }
         return result
@@ -193,18 +192,6 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, col
     for c in 1..<columns where x[c] > maximum { maximum = x[c] }
     // The exponentials in a loop of their own, which vectorises; then their sum.
     for c in 0..<columns { y[c] = VectorMath.exp(x[c] - maximum) }
-    // Four running sums, which vectorise (one would be a chain of dependent scalar adds).
-    var sums = SIMD4<Float>()
-    var c = 0
-    while c + 4 <= columns {
-        sums += SIMD4(y[c], y[c + 1], y[c + 2], y[c + 3])
-        c += 4
-    }
-    var sum = sums.sum()
-    while c < columns {
-        sum += y[c]
-        c += 1
-    }
-    let inverse = 1 / sum
+    let inverse = 1 / rowSum(y, count: columns)
     for c in 0..<columns { y[c] *= inverse }
 }

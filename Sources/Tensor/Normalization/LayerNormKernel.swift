@@ -48,15 +48,9 @@ public struct LayerNormKernel: Sendable {
         parallelChunks(count: rows, costPerItem: 3 * features) { range in
             for row in range {
                 let (inputRow, outputRow) = (x + row * features, y + row * features)
-                var sum: Float = 0
-                for feature in 0..<features { sum += inputRow[feature] }
-                let mean = sum * inverseFeatures
+                let mean = rowSum(inputRow, count: features) * inverseFeatures
                 // Two passes: Σx² − (Σx)²/n cancels when the mean is large against the spread.
-                var squares: Float = 0
-                for feature in 0..<features {
-                    let deviation = inputRow[feature] - mean
-                    squares += deviation * deviation
-                }
+                let squares = rowSquaredDeviations(inputRow, from: mean, count: features)
                 let inverseStd = 1 / (squares * inverseFeatures + epsilon).squareRoot()
                 statistics[2 * row] = mean
                 statistics[2 * row + 1] = inverseStd
@@ -104,24 +98,25 @@ public struct LayerNormKernel: Sendable {
         defer { sums.deallocate() }
         split.run { chunk, range in
             let dGamma = sums.accumulator(chunk), dBeta = dGamma + features
+            let scaled = UnsafeMutablePointer<Float>.allocate(capacity: features)
+            defer { scaled.deallocate() }
             for row in range {
                 let (inputRow, gradientRow, resultRow) = (x + row * features, dy + row * features, dx + row * features)
                 let (mean, inverseStd) = (statistics[2 * row], statistics[2 * row + 1])
-                var sumScaled: Float = 0, sumScaledNormalized: Float = 0
-                for feature in 0..<features {
-                    let normalized = (inputRow[feature] - mean) * inverseStd
-                    let d = gradientRow[feature]
-                    dGamma[feature] += d * normalized
-                    dBeta[feature] += d
-                    let scaled = d * (g?[feature] ?? 1)
-                    sumScaled += scaled
-                    sumScaledNormalized += scaled * normalized
+                // x̂ goes in resultRow and ĝ in scaled first, in loops that vectorise; then dx over them.
+                let normalized = resultRow
+                for feature in 0..<features { normalized[feature] = (inputRow[feature] - mean) * inverseStd }
+                for feature in 0..<features { dGamma[feature] += gradientRow[feature] * normalized[feature] }
+                for feature in 0..<features { dBeta[feature] += gradientRow[feature] }
+                if let g {
+                    for feature in 0..<features { scaled[feature] = gradientRow[feature] * g[feature] }
+                } else {
+                    scaled.update(from: gradientRow, count: features)
                 }
-                let (meanScaled, meanScaledNormalized) = (sumScaled * inverseFeatures, sumScaledNormalized * inverseFeatures)
+                let meanScaled = rowSum(scaled, count: features) * inverseFeatures
+                let meanScaledNormalized = rowDot(scaled, normalized, count: features) * inverseFeatures
                 for feature in 0..<features {
-                    let normalized = (inputRow[feature] - mean) * inverseStd
-                    let scaled = gradientRow[feature] * (g?[feature] ?? 1)
-                    resultRow[feature] = inverseStd * (scaled - meanScaled - normalized * meanScaledNormalized)
+                    resultRow[feature] = inverseStd * (scaled[feature] - meanScaled - normalized[feature] * meanScaledNormalized)
                 }
             }
         }

@@ -66,9 +66,10 @@ public struct Dense: ActivatedLayer {
         inputShape = input.rank == 2 ? nil : input.shape
         try Tensor.matmul(self.input, transposed: false, kernel.value, transposed: false, into: &output)
         if activation.needsInput {
-            // GELU and swish differentiate from their input: keep x·W + b.
+            // GELU and swish differentiate from their input: keep x·W + b (while training only:
+            // keeping it makes the activation write a copy).
             if useBias { try output.addBias(bias.value) }
-            preActivation = output
+            preActivation = context.training ? output : Tensor([])
             try activation.apply(to: &output)
         } else if useBias {
             try activation.applyWithBias(bias.value, to: &output)
