@@ -237,3 +237,18 @@ extension Tensor: CustomStringConvertible {
         return "Tensor(shape: \(shape), [\(shown)\(count > 8 ? ", …" : "")])"
     }
 }
+
+extension Optional<Tensor> {
+    /// A kernel's optional gradient buffer: resized to `shape` (reusing its buffer when it can)
+    /// when the gradient is `needed`, nil otherwise.
+    mutating func resizeForGradient(to shape: [Int], if needed: Bool) throws {
+        guard needed else {
+            self = nil
+            return
+        }
+        var buffer = self ?? Tensor(uninitializedShape: [0])
+        self = nil  // so that the buffer is not shared and can be reused
+        try buffer.resizeDiscardingContents(to: shape)
+        self = buffer
+    }
+}

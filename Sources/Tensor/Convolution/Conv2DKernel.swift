@@ -186,14 +186,7 @@ public struct Conv2DKernel: Sendable {
         }
         try gradients.weights.resizeDiscardingContents(to: weightShape)
         try gradients.bias.resizeDiscardingContents(to: [filters])
-        if inputGradient {
-            var dX = gradients.input ?? Tensor(uninitializedShape: [0])
-            gradients.input = nil  // so that dX's buffer is not shared and can be reused
-            try dX.resizeDiscardingContents(to: input.shape)
-            gradients.input = dX
-        } else {
-            gradients.input = nil
-        }
+        try gradients.input.resizeForGradient(to: input.shape, if: inputGradient)
         implementation.backward(
             input: input.storage.pointer, output: activation == .identity ? nil : output.map { UnsafePointer($0.storage.pointer) },
             outputGradient: outputGradient.storage.pointer, batch: batch, weights: weights.storage.pointer,

@@ -96,14 +96,7 @@ public struct DepthwiseConv2DKernel: Sendable {
         }
         try gradients.weights.resizeDiscardingContents(to: weightShape)
         try gradients.bias.resizeDiscardingContents(to: [outputChannels])
-        if inputGradient {
-            var dX = gradients.input ?? Tensor(uninitializedShape: [0])
-            gradients.input = nil  // so that dX's buffer is not shared and can be reused
-            try dX.resizeDiscardingContents(to: input.shape)
-            gradients.input = dX
-        } else {
-            gradients.input = nil
-        }
+        try gradients.input.resizeForGradient(to: input.shape, if: inputGradient)
         let (x, w, dy) = (UnsafePointer(input.storage.pointer), UnsafePointer(weights.storage.pointer),
                           UnsafePointer(outputGradient.storage.pointer))
         let dx = gradients.input?.storage.pointer

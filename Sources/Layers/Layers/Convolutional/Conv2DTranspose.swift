@@ -33,8 +33,8 @@ public struct Conv2DTranspose: ActivatedLayer {
     private var convolution: Conv2DTransposeKernel?
     private var needsInputGradient = true
     private var input = Tensor([])
-    private var output = Tensor([])
-    private var preActivation = Tensor([])
+    private var convolved = Tensor([])
+    private var activationPass: ActivationPass
     private var gradients = Conv2DTransposeKernel.Gradients()
 
     /// A transposed convolution to `filters` channels with a `kernelSize` kernel.
@@ -49,6 +49,7 @@ public struct Conv2DTranspose: ActivatedLayer {
         self.strides = strides
         self.padding = padding
         self.activation = activation
+        activationPass = ActivationPass(activation)
         self.useBias = useBias
         self.kernelInitializer = kernelInitializer
         self.biasInitializer = biasInitializer
@@ -80,16 +81,13 @@ public struct Conv2DTranspose: ActivatedLayer {
         guard let convolution else { throw LayersError.notReady(operation: "\(name) forward", reason: "the layer is not built") }
         self.input = input
         try wrappingTensorErrors {
-            try convolution.forward(input, weights: kernel.value, bias: useBias ? bias.value : nil, into: &output)
+            try convolution.forward(input, weights: kernel.value, bias: useBias ? bias.value : nil, into: &convolved)
         }
-        if activation.needsInput { preActivation = output }  // GELU and swish differentiate from their input
-        try activation.apply(to: &output)
-        return output
+        return try activationPass.forward(&convolved, training: context.training)
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
-        try backward(preActivationGradient: activation.backward(
-            input: activation.needsInput ? preActivation : nil, output: output, outputGradient: outputGradient))
+        try backward(preActivationGradient: activationPass.backward(outputGradient))
     }
 
     public mutating func backward(preActivationGradient gradient: Tensor) throws -> Tensor {

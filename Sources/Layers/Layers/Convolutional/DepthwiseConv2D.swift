@@ -35,8 +35,8 @@ public struct DepthwiseConv2D: ActivatedLayer {
     private var convolution: DepthwiseConv2DKernel?
     private var needsInputGradient = true
     private var input = Tensor([])
-    private var output = Tensor([])
-    private var preActivation = Tensor([])
+    private var convolved = Tensor([])
+    private var activationPass: ActivationPass
     private var gradients = DepthwiseConv2DKernel.Gradients()
 
     /// A depthwise convolution with `depthMultiplier` kernels of `kernelSize` per channel.
@@ -52,6 +52,7 @@ public struct DepthwiseConv2D: ActivatedLayer {
         self.depthMultiplier = depthMultiplier
         self.dilationRate = dilationRate
         self.activation = activation
+        activationPass = ActivationPass(activation)
         self.useBias = useBias
         self.depthwiseInitializer = depthwiseInitializer
         self.biasInitializer = biasInitializer
@@ -78,16 +79,13 @@ public struct DepthwiseConv2D: ActivatedLayer {
         guard let convolution else { throw LayersError.notReady(operation: "\(name) forward", reason: "the layer is not built") }
         self.input = input
         try wrappingTensorErrors {
-            try convolution.forward(input, weights: kernel.value, bias: useBias ? bias.value : nil, into: &output)
+            try convolution.forward(input, weights: kernel.value, bias: useBias ? bias.value : nil, into: &convolved)
         }
-        if activation.needsInput { preActivation = output }  // GELU and swish differentiate from their input
-        try activation.apply(to: &output)
-        return output
+        return try activationPass.forward(&convolved, training: context.training)
     }
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
-        try backward(preActivationGradient: activation.backward(
-            input: activation.needsInput ? preActivation : nil, output: output, outputGradient: outputGradient))
+        try backward(preActivationGradient: activationPass.backward(outputGradient))
     }
 
     public mutating func backward(preActivationGradient gradient: Tensor) throws -> Tensor {
