@@ -8,7 +8,8 @@ it) it exits 1 unless Keras's accuracy is within one test image of it. Needs MNI
 header length, a JSON header, raw little-endian Float32 data).
 
 Covers the models of `mnist train --recipe`, chains and graphs of one input: Input, the
-augmentation layers (identity at inference), Reshape, Flatten, Dense, Conv2D, pooling,
+augmentation layers (identity at inference), Reshape, Flatten, Dense, Conv1D, Conv2D,
+Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, ZeroPadding2D, Cropping2D, UpSampling2D, pooling (1-D and 2-D),
 Dropout, BatchNormalization, LayerNormalization, Embedding, the activation layers, SimpleRNN,
 LSTM, GRU, Bidirectional, MultiHeadAttention, PositionEmbedding and the merges. An unknown
 layer type is an error naming it.
@@ -71,7 +72,31 @@ def keras_layer(kind, c):
         return layers.Dense(c["units"], activation=activation(c["activation"]), use_bias=c["useBias"])
     if kind == "Conv2D":
         return layers.Conv2D(c["filters"], size(c["kernelSize"]), strides=size(c["strides"]), padding=c["padding"],
-                             activation=activation(c["activation"]), use_bias=c["useBias"])
+                             dilation_rate=size(c.get("dilationRate", 1)), activation=activation(c["activation"]),
+                             use_bias=c["useBias"])
+    if kind == "Conv1D":
+        return layers.Conv1D(c["filters"], c["kernelSize"], strides=c["strides"], padding=c["padding"],
+                             dilation_rate=c["dilationRate"], activation=activation(c["activation"]), use_bias=c["useBias"])
+    if kind == "Conv2DTranspose":
+        return layers.Conv2DTranspose(c["filters"], size(c["kernelSize"]), strides=size(c["strides"]), padding=c["padding"],
+                                      activation=activation(c["activation"]), use_bias=c["useBias"])
+    if kind == "DepthwiseConv2D":
+        return layers.DepthwiseConv2D(size(c["kernelSize"]), strides=size(c["strides"]), padding=c["padding"],
+                                      depth_multiplier=c["depthMultiplier"], dilation_rate=size(c["dilationRate"]),
+                                      activation=activation(c["activation"]), use_bias=c["useBias"])
+    if kind == "SeparableConv2D":
+        return layers.SeparableConv2D(c["filters"], size(c["kernelSize"]), strides=size(c["strides"]), padding=c["padding"],
+                                      depth_multiplier=c["depthMultiplier"], dilation_rate=size(c["dilationRate"]),
+                                      activation=activation(c["activation"]), use_bias=c["useBias"])
+    if kind in ("MaxPooling1D", "AveragePooling1D"):
+        pool = layers.MaxPooling1D if kind == "MaxPooling1D" else layers.AveragePooling1D
+        return pool(c["poolSize"], strides=c.get("strides"), padding=c["padding"])
+    if kind == "UpSampling2D":
+        return layers.UpSampling2D(size(c["size"]), interpolation=c["interpolation"])
+    if kind in ("ZeroPadding2D", "Cropping2D"):
+        m = c["padding" if kind == "ZeroPadding2D" else "cropping"]
+        margins = ((m["top"], m["bottom"]), (m["left"], m["right"]))
+        return layers.ZeroPadding2D(margins) if kind == "ZeroPadding2D" else layers.Cropping2D(margins)
     if kind in ("MaxPooling2D", "AveragePooling2D"):
         pool = layers.MaxPooling2D if kind == "MaxPooling2D" else layers.AveragePooling2D
         return pool(size(c["poolSize"]), strides=size(c["strides"]) if c.get("strides") else None, padding=c["padding"])
@@ -88,7 +113,7 @@ def keras_layer(kind, c):
     if kind == "LayerNormalization":
         return layers.LayerNormalization(epsilon=c["epsilon"], center=c["center"], scale=c["scale"])
     if kind == "Embedding":
-        return layers.Embedding(c["inputDim"], c["outputDim"])
+        return layers.Embedding(c["inputDim"], c["outputDim"], mask_zero=c.get("maskZero", False))
     if kind in ("Activation", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax"):
         return layers.Activation(activation(c["activation"]) if "activation" in c else kind.lower())
     if kind in ("SimpleRNN", "LSTM", "GRU"):
@@ -127,6 +152,8 @@ class PositionEmbedding(layers.Layer):
 # Our parameter names per layer type, in the order of Keras's get_weights().
 WEIGHTS = {
     "Dense": ["kernel", "bias"], "Conv2D": ["kernel", "bias"], "Embedding": ["embeddings"],
+    "Conv1D": ["kernel", "bias"], "Conv2DTranspose": ["kernel", "bias"], "DepthwiseConv2D": ["kernel", "bias"],
+    "SeparableConv2D": ["depthwise_kernel", "pointwise_kernel", "bias"],
     "BatchNormalization": ["gamma", "beta", "moving_mean", "moving_variance"], "LayerNormalization": ["gamma", "beta"],
     "SimpleRNN": ["kernel", "recurrent_kernel", "bias"], "LSTM": ["kernel", "recurrent_kernel", "bias"],
     "GRU": ["kernel", "recurrent_kernel", "bias"],

@@ -150,6 +150,17 @@ struct AllLayersTests {
         #expect(Set(builtIn).isSubset(of: Set(LayerRegistry.registeredTypes)))
     }
 
+    @Test("default names follow Keras's to_snake_case (conv2d_transpose, re_lu, simple_rnn, up_sampling2d)")
+    func defaultNames() throws {
+        let model = Sequential {
+            Input(shape: [4, 4, 2]); Conv2DTranspose(filters: 2, kernelSize: 2); UpSampling2D(); LeakyReLU()
+            DepthwiseConv2D(kernelSize: 1); Reshape([100, 2]); SimpleRNN(units: 2, returnSequences: true); GlobalMaxPooling1D()
+        }
+        try model.build(inputShape: [4, 4, 2])
+        #expect(model.layers.map(\.name) == ["input", "conv2d_transpose", "up_sampling2d", "leaky_re_lu", "depthwise_conv2d",
+                                             "reshape", "simple_rnn", "global_max_pooling1d"])
+    }
+
     @Test("backward matches central finite differences (training mode)", arguments: layerCases)
     func gradient(_ c: LayerCase) throws {
         func check<L: Layer>(_ layer: L) throws -> GradientCheck {

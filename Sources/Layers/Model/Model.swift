@@ -345,14 +345,18 @@ enum LayerKind {
     case merge
 }
 
-/// `MaxPooling2D` → `max_pooling2d`, as Keras names layers.
+/// `MaxPooling2D` → `max_pooling2d`, `Conv2DTranspose` → `conv2d_transpose`, as Keras names
+/// layers (its `to_snake_case`: an underscore before a capital that starts a word, and between
+/// a lowercase letter and a capital).
 func snakeCase(_ name: String) -> String {
+    let characters = Array(name)
     var result = ""
-    var previous: Character?
-    for character in name {
-        if character.isUppercase, let previous, previous.isLowercase { result.append("_") }
+    for (index, character) in characters.enumerated() {
+        if character.isUppercase, index > 0 {
+            let startsWord = index + 1 < characters.count && characters[index + 1].isLowercase
+            if characters[index - 1].isLowercase || startsWord { result.append("_") }
+        }
         result.append(Character(character.lowercased()))
-        previous = character
     }
     return result
 }
