@@ -27,7 +27,7 @@ let package = Package(
     ],
     targets: [
         // MARK: Libraries (the products above), lowest layer first
-        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CRecurrentCells"]),
         .target(name: "Layers", dependencies: ["Tensor"]),
         .target(
             name: "Datasets",
@@ -61,6 +61,9 @@ let package = Package(
             ]
         ),
 
+        // MARK: C kernels (for the CPU's vector width: each compiled for AVX-512, AVX2 and baseline x86-64)
+        .target(name: "CRecurrentCells"),
+
         // MARK: System libraries
         // libpng behind a C wrapper: its errors longjmp, which Swift code must never see (apt: libpng-dev).
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
@@ -90,7 +93,7 @@ let package = Package(
         ),
 
         // MARK: Tests (one target per module)
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CRecurrentCells"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensor", "CMallocStatistics"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor", "Layers", "MNISTTestSupport"]),
         .testTarget(name: "MNISTReportTests", dependencies: ["MNISTReport"]),

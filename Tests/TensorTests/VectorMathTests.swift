@@ -1,3 +1,4 @@
+import CRecurrentCells
 import Foundation
 import Testing
 import Tensor
@@ -43,6 +44,37 @@ struct VectorMathTests {
             let y = function(x)().scalars
             #expect(y[1].isNaN && y[4].isNaN && !y[0].isNaN)
         }
+    }
+}
+
+@Suite("The recurrent cells' C arithmetic")
+struct RecurrentCellArithmeticTests {
+    /// The C functions run the CPU's widest version (AVX-512, AVX2 or baseline); each must give
+    /// the bits of Swift's VectorMath, which the other kernels use.
+    @Test("the C cells give Swift's VectorMath bits, NaN included")
+    func sameBitsAsSwift() throws {
+        let x = VectorMathTests().inputs.scalars + [.nan, -.infinity, .infinity]
+        let units = x.count
+        let tanh = try Tensor(shape: [units], scalars: x).fastTanh().scalars
+        let sigmoid = try Tensor(shape: [units], scalars: x).fastSigmoid().scalars
+        let expectedCell = zip(sigmoid, tanh).map { $0 * $1 }
+        let squashedCell = try Tensor(shape: [units], scalars: expectedCell).fastTanh().scalars
+        let expectedState = zip(squashedCell, sigmoid).map { $0 * $1 }
+
+        var simpleGate = x, simpleState = [Float](repeating: 0, count: units)
+        rc_simple_forward(&simpleGate, &simpleState, units)
+        var gates = x + x + x + x, cell = [Float](repeating: 0, count: units), state = cell
+        rc_lstm_forward(&gates, nil, &cell, &state, units)
+
+        /// How many elements differ in their bits (a count, so that a failure does not print 400,000 numbers).
+        func differences(_ found: ArraySlice<Float>, _ expected: [Float]) -> Int {
+            zip(found, expected).count { $0.bitPattern != $1.bitPattern } + abs(found.count - expected.count)
+        }
+        #expect(differences(simpleGate[...], tanh) == 0 && differences(simpleState[...], tanh) == 0)
+        #expect(differences(gates[0..<units], sigmoid) == 0 && differences(gates[units..<(2 * units)], sigmoid) == 0)
+        #expect(differences(gates[(2 * units)..<(3 * units)], tanh) == 0)
+        #expect(differences(gates[(3 * units)...], sigmoid) == 0)
+        #expect(differences(cell[...], expectedCell) == 0 && differences(state[...], expectedState) == 0)
     }
 }
 

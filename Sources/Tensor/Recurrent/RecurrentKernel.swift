@@ -1,3 +1,5 @@
+import CRecurrentCells
+
 /// The cell a ``RecurrentKernel`` runs at each step, with Keras's gate order and defaults
 /// (`tanh` activation, `sigmoid` recurrent activation).
 public enum RecurrentCell: Sendable, Equatable {
@@ -143,39 +145,12 @@ public struct RecurrentKernel: Sendable {
                     let gate = z + (row * steps + time) * width
                     let state = h + (row * steps + step) * units, cellState = c + (row * steps + step) * units
                     let hasPrevious = step > 0
-                    // Loops of selects and arithmetic only, which the compiler vectorises.
                     switch cell {
-                    case .simple:
-                        VectorMath.tanh(gate, count: units)
-                        state.update(from: gate, count: units)
-                    case .lstm:
-                        // i, f and o are sigmoids, g a tanh; then c = f·c₋₁ + i·g and h = o·tanh(c), each
-                        // a pass over the units (one fused pass does not vectorise: it was 1.8x slower).
-                        VectorMath.sigmoid(gate, count: 2 * units)
-                        VectorMath.tanh(gate + 2 * units, count: units)
-                        VectorMath.sigmoid(gate + 3 * units, count: units)
-                        for j in 0..<units { cellState[j] = gate[j] * gate[2 * units + j] }
-                        if hasPrevious {
-                            for j in 0..<units { cellState[j] += gate[units + j] * cellState[j - units] }
-                        }
-                        state.update(from: cellState, count: units)
-                        VectorMath.tanh(state, count: units)
-                        for j in 0..<units { state[j] *= gate[3 * units + j] }
+                    case .simple: rc_simple_forward(gate, state, units)
+                    case .lstm: rc_lstm_forward(gate, hasPrevious ? cellState - units : nil, cellState, state, units)
                     case .gru:
-                        // z and r from both products; h̃ = tanh(x·W_h + r·(h₋₁·U_h + b'_h)); h = z·h₋₁ + (1 − z)·h̃.
-                        let product = r + row * width
-                        if let recurrentBias {
-                            for j in 0..<width { product[j] += recurrentBias[j] }
-                        }
-                        for j in 0..<(2 * units) { gate[j] += product[j] }
-                        VectorMath.sigmoid(gate, count: 2 * units)
-                        cellState.update(from: product + 2 * units, count: units)
-                        for j in 0..<units { gate[2 * units + j] += gate[units + j] * cellState[j] }
-                        VectorMath.tanh(gate + 2 * units, count: units)
-                        for j in 0..<units { state[j] = (1 - gate[j]) * gate[2 * units + j] }
-                        if hasPrevious {
-                            for j in 0..<units { state[j] += gate[j] * state[j - units] }
-                        }
+                        rc_gru_forward(gate, r + row * width, recurrentBias, hasPrevious ? state - units : nil, cellState,
+                                       state, units)
                     }
                     if let keep, keep[row * steps + time] == 0 {
                         // A skipped step: the states of the step before (zeros before the first).
@@ -247,7 +222,7 @@ public struct RecurrentKernel: Sendable {
                     let output = returnedSequences ? dy + (row * steps + step) * units
                         : step == steps - 1 ? dy + row * units : nil
                     let hasPrevious = step > 0
-                    // Loops of arithmetic only, which the compiler vectorises; dh accumulates in `next`.
+                    // dh accumulates in `next`; the cell functions (C, for the vector width) do the rest.
                     if let output {
                         for j in 0..<units { next[j] += output[j] }
                     }
@@ -259,41 +234,14 @@ public struct RecurrentKernel: Sendable {
                         continue
                     }
                     switch cell {
-                    case .simple:
-                        for j in 0..<units { gradient[j] = dh[j] * (1 - gate[j] * gate[j]) }
+                    case .simple: rc_simple_backward(gate, dh, gradient, units)
                     case .lstm:
-                        let dc = dcNext + row * units  // dc₊₁ in, dc, then dc·f out
-                        let (i, f, g, o) = (gate, gate + units, gate + 2 * units, gate + 3 * units)
-                        let squashed = gradient + 3 * units  // tanh(c), then do's gradient in its place
-                        squashed.update(from: cellState, count: units)
-                        VectorMath.tanh(squashed, count: units)
-                        for j in 0..<units { dc[j] += dh[j] * o[j] * (1 - squashed[j] * squashed[j]) }
-                        for j in 0..<units { squashed[j] = dh[j] * squashed[j] * o[j] * (1 - o[j]) }
-                        for j in 0..<units { gradient[j] = dc[j] * g[j] * i[j] * (1 - i[j]) }
-                        if hasPrevious {
-                            for j in 0..<units { gradient[units + j] = dc[j] * cellState[j - units] * f[j] * (1 - f[j]) }
-                        } else {
-                            (gradient + units).update(repeating: 0, count: units)
-                        }
-                        for j in 0..<units { gradient[2 * units + j] = dc[j] * i[j] * (1 - g[j] * g[j]) }
-                        for j in 0..<units { dc[j] *= f[j] }
+                        rc_lstm_backward(gate, cellState, hasPrevious ? cellState - units : nil, dh, dcNext + row * units,
+                                         gradient, units)
                     case .gru:
-                        let recurrent = dr + (row * steps + step) * width
-                        let (update, reset, candidate) = (gate, gate + units, gate + 2 * units)
-                        let dCandidate = gradient + 2 * units
-                        for j in 0..<units { dCandidate[j] = dh[j] * (1 - update[j]) * (1 - candidate[j] * candidate[j]) }
-                        if hasPrevious {
-                            for j in 0..<units { gradient[j] = dh[j] * (state[j - units] - candidate[j]) * update[j] * (1 - update[j]) }
-                        } else {
-                            for j in 0..<units { gradient[j] = -dh[j] * candidate[j] * update[j] * (1 - update[j]) }
-                        }
-                        for j in 0..<units { gradient[units + j] = dCandidate[j] * cellState[j] * reset[j] * (1 - reset[j]) }
-                        recurrent.update(from: gradient, count: 2 * units)
-                        for j in 0..<units { recurrent[2 * units + j] = dCandidate[j] * reset[j] }
-                        for j in 0..<units { dh[j] *= update[j] }  // the direct path z·h₋₁; the product with Uᵀ is added below
+                        rc_gru_backward(gate, cellState, hasPrevious ? state - units : nil, dh, gradient,
+                                        dr + (row * steps + step) * width, units)
                     }
-                    // dh is spent (the GRU keeps its direct path): the product with Uᵀ below adds to it.
-                    if cell != .gru { dh.update(repeating: 0, count: units) }
                 }
                 guard step > 0 else { continue }
                 // dh₋₁ = dRecurrent · Uᵀ (+ the GRU's direct path, already in dhNext).
