@@ -35,6 +35,11 @@ extension Model {
         var values = zip(onnxInputNames, inputShapes).map { ONNXGraphBuilder.Value(name: $0, shape: $1, layout: .nhwc) }
         for (node, outputShape) in zip(self.graph.nodes, nodeOutputShapes) {
             let layer = layers[node.layer]
+            guard node.outputCount == 1 else {
+                throw ONNXExportError.unsupportedLayer(
+                    name: layer.name, type: "\(type(of: layer))",
+                    reason: "its call returns \(node.outputCount) tensors (returnState), which the export does not write yet")
+            }
             if let merge = layer as? any ONNXMergeExportable {
                 try merge.exportONNX(into: &graph, inputs: node.inputs.map { values[$0] }, outputShape: outputShape)
             } else if let exportable = layer as? any ONNXExportable {

@@ -296,6 +296,12 @@ struct ExportTests {
         #expect { try masked.onnxData() } throws: { error in
             "\(error)".hasPrefix("layer 'embedding' (Embedding) cannot be exported to ONNX: maskZero makes a mask")
         }
+        let sequence = Input(shape: [4, 3])
+        let states = try Model(inputs: [sequence], outputs: try LSTM(units: 2, returnState: true).allOutputs(sequence))
+        try states.build(inputShapes: [[4, 3]])
+        #expect { try states.onnxData() } throws: { error in
+            "\(error)".hasPrefix("layer 'lstm' (LSTM) cannot be exported to ONNX: its call returns 3 tensors (returnState)")
+        }
         let exportable = Sequential { Dense(units: 2) }
         try exportable.build(inputShape: [3])
         #expect { try exportable.exportONNX(to: "/no/such/folder/model.onnx") } throws: { error in

@@ -60,6 +60,11 @@ public protocol Layer {
     /// ``ActivatedLayer``). The default, for layers without an activation, is ``backward(_:)``.
     mutating func backward(preActivationGradient: Tensor) throws -> Tensor
 
+    /// ``backward(_:)`` for a call that returned several tensors (a ``MultiOutputLayer``):
+    /// dLoss/dOutput of each, nil for one that does not reach the loss. The default, for
+    /// layers of one output, is ``backward(_:)``.
+    mutating func backward(outputGradients: [Tensor?]) throws -> Tensor
+
     /// Calls `body` on each parameter (trainable weights and non-trainable state), in a
     /// fixed order. The default has none.
     mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows
@@ -73,6 +78,15 @@ extension Layer {
 
     public mutating func backward(preActivationGradient: Tensor) throws -> Tensor {
         try backward(preActivationGradient)
+    }
+
+    public mutating func backward(outputGradients: [Tensor?]) throws -> Tensor {
+        guard outputGradients.count == 1, let gradient = outputGradients[0] else {
+            throw LayersError.invalidGradient(
+                operation: "\(Self.typeName) backward",
+                reason: "expected the gradient of its one output, found \(outputGradients.count) output gradients")
+        }
+        return try backward(gradient)
     }
 
     public mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {}

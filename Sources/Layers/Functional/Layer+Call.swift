@@ -5,15 +5,37 @@ extension Layer {
     /// its output (Keras's `layer(x)`). Calling one layer value (or its copies) again shares
     /// its weights.
     /// - Throws: ``LayersError`` naming the layer when it cannot take the input's shape.
+    /// - Throws: ``LayersError`` naming the layer when it cannot take the input's shape, or when
+    ///   it returns several tensors (``MultiOutputLayer/allOutputs(_:)`` gives them).
     public func callAsFunction(_ input: some SymbolicValue) throws -> SymbolicTensor {
         let input = input.symbolic
         if let merge = self as? any MergeLayer {
             return try merge.callAsFunction([input])
         }
+        let outputs = try recordCall(on: input)
+        guard outputs.count == 1 else {
+            let label = name.isEmpty ? snakeCase(Self.typeName) : name
+            throw LayersError.invalidGraph(
+                "\(Self.typeName) '\(label)' returns \(outputs.count) tensors (its output and final states); "
+                    + "call allOutputs(_:) on it to get them all")
+        }
+        return outputs[0]
+    }
+
+    /// Records a call on `input` and returns its outputs (one, or a ``MultiOutputLayer``'s several).
+    func recordCall(on input: SymbolicTensor) throws -> [SymbolicTensor] {
         var probe = self
         var context = BuildContext(generator: RandomGenerator(seed: 0))
-        let shape = try symbolicCall(self, on: [input]) { try probe.build(inputShape: input.shape, context: &context) }
-        return SymbolicTensor(shape: shape, source: SymbolicCall(layer: self, inputs: [input]))
+        var shapes: [[Int]] = []
+        try symbolicCall(self, on: [input]) {
+            shapes = [try probe.build(inputShape: input.shape, context: &context)]
+            if let multiple = probe as? any MultiOutputLayer, multiple.outputCount > 1 {
+                shapes += multiple.extraOutputShapes(inputShape: input.shape)
+            }
+            return shapes[0]
+        }
+        let call = SymbolicCall(layer: self, inputs: [input], outputCount: shapes.count)
+        return shapes.enumerated().map { SymbolicTensor(shape: $1, source: call, outputIndex: $0) }
     }
 }
 
@@ -37,6 +59,7 @@ extension MergeLayer {
 
 /// Runs `build` (the layer's shape check) for a call, naming the layer and what it was
 /// called on in any error.
+@discardableResult
 private func symbolicCall(_ layer: any Layer, on inputs: [SymbolicTensor], _ build: () throws -> [Int]) throws -> [Int] {
     do {
         return try wrappingTensorErrors(build)

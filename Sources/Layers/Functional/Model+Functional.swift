@@ -66,7 +66,8 @@ extension Model {
         var layers: [any Layer] = []
         var layerIndex: [ObjectIdentifier: Int] = [:]  // layers with weights, by identity
         var nodes: [Graph.Node] = []
-        var valueOfCall: [ObjectIdentifier: Int] = [:]
+        var valueCount = inputs.count
+        var valueOfCall: [ObjectIdentifier: Int] = [:]  // each call's first value
         func value(of tensor: SymbolicTensor) throws -> Int {
             let call = tensor.source
             if let source = call.input {
@@ -79,7 +80,7 @@ extension Model {
                 }
                 return position
             }
-            if let known = valueOfCall[ObjectIdentifier(call)] { return known }
+            if let known = valueOfCall[ObjectIdentifier(call)] { return known + tensor.outputIndex }
             let callInputs = try call.inputs.map(value(of:))  // calls are made from earlier tensors, so this ends
             let layer: Int
             if let identity = call.layerIdentity, let shared = layerIndex[ObjectIdentifier(identity)] {
@@ -89,10 +90,10 @@ extension Model {
                 layers.append(call.layer)
                 if let identity = call.layerIdentity { layerIndex[ObjectIdentifier(identity)] = layer }
             }
-            nodes.append(Graph.Node(layer: layer, inputs: callInputs))
-            let result = inputs.count + nodes.count - 1
-            valueOfCall[ObjectIdentifier(call)] = result
-            return result
+            nodes.append(Graph.Node(layer: layer, inputs: callInputs, outputCount: call.outputCount))
+            valueOfCall[ObjectIdentifier(call)] = valueCount
+            valueCount += call.outputCount
+            return valueCount - call.outputCount + tensor.outputIndex
         }
         var outputValues: [Int] = []
         for (index, output) in outputs.enumerated() {

@@ -14,6 +14,14 @@ public struct SymbolicTensor: CustomStringConvertible {
     public let shape: [Int]
     /// The call that computes it, or the input it is.
     let source: SymbolicCall
+    /// Which of the call's outputs it is (0 but for a ``MultiOutputLayer``'s further outputs).
+    let outputIndex: Int
+
+    init(shape: [Int], source: SymbolicCall, outputIndex: Int = 0) {
+        self.shape = shape
+        self.source = source
+        self.outputIndex = outputIndex
+    }
 
     /// `SymbolicTensor(shape: [28, 28, 1])` in summaries and errors.
     public var description: String { "SymbolicTensor(shape: \(shape), from: \(source.label))" }
@@ -28,13 +36,16 @@ final class SymbolicCall {
     let layer: any Layer
     let layerIdentity: Identity?
     let inputs: [SymbolicTensor]
+    /// How many tensors the call returns.
+    let outputCount: Int
     /// For a model input: the ``Input`` it is.
     let input: Input?
 
-    init(layer: any Layer, inputs: [SymbolicTensor]) {
+    init(layer: any Layer, inputs: [SymbolicTensor], outputCount: Int = 1) {
         self.layer = layer
         layerIdentity = layer.parameters.first?.identity
         self.inputs = inputs
+        self.outputCount = outputCount
         input = nil
     }
 
@@ -42,6 +53,7 @@ final class SymbolicCall {
         layer = input
         layerIdentity = nil
         inputs = []
+        outputCount = 1
         self.input = input
     }
 

@@ -34,7 +34,7 @@ struct LayerFusion {
     /// (and clears it elsewhere).
     init(graph: Graph, layers: inout [any Layer], kinds: [LayerKind], enabled: Bool) {
         self.init(nodes: graph.nodes.count)
-        var readers = [Int](repeating: 0, count: graph.inputCount + graph.nodes.count)
+        var readers = [Int](repeating: 0, count: graph.valueCount)
         for node in graph.nodes { for input in node.inputs { readers[input] += 1 } }
         /// The node computing `node`'s single input, when `node` is its only reader.
         func soleSource(of node: Int) -> Int? {

@@ -36,7 +36,7 @@ extension Model {
     private func canFuseLoss(ofOutput index: Int) -> Bool {
         let value = graph.outputs[index]
         guard let activation = losses[index].fusableActivation, let node = graph.node(ofValue: value),
-              layerCalls[node] == nil, graph.lastReaders[value] == -1 else { return false }
+              graph.nodes[node].outputCount == 1, layerCalls[node] == nil, graph.lastReaders[value] == -1 else { return false }
         return (layers[graph.nodes[node].layer] as? any ActivatedLayer)?.activation == activation
     }
 
@@ -56,7 +56,7 @@ extension Model {
         layerCalls.removeAll()
         sharedLayerCalls.removeAll()
         var values: [Tensor?] = x
-        values.reserveCapacity(graph.inputCount + graph.nodes.count)
+        values.reserveCapacity(graph.valueCount)
         // Each value's mask (see MaskingLayer); none until a layer makes one.
         var masks = [Tensor?](repeating: nil, count: x.count)
         var anyMask = false
@@ -66,6 +66,7 @@ extension Model {
             for (index, node) in graph.nodes.enumerated() {
                 let inputs = node.inputs.map { values[$0]! }
                 var output = inputs[0]
+                var extraOutputs: [Tensor] = []
                 var mask = anyMask ? masks[node.inputs[0]] : nil
                 if !passesThrough[index] {
                     context.inputMasks = anyMask ? node.inputs.map { masks[$0] } : []
@@ -76,11 +77,15 @@ extension Model {
                             output = try forward(layer: &layer, node: index, inputs, training: training, context: &context)
                         }
                         mask = try (layer as? any MaskingLayer)?.outputMask(inputs: inputs, inputMasks: context.inputMasks)
+                        if node.outputCount > 1 { extraOutputs = (layer as? any MultiOutputLayer)?.extraOutputs ?? [] }
                     }
                 }
                 for read in node.inputs where graph.lastReaders[read] == index && !graph.isOutput[read] { values[read] = nil }
                 values.append(output)
                 masks.append(mask)
+                // A layer's further outputs (final states) carry no mask.
+                values += extraOutputs.map(Optional.some)
+                masks += repeatElement(nil, count: extraOutputs.count)
                 anyMask = anyMask || mask != nil
             }
         }
@@ -138,7 +143,7 @@ extension Model {
     /// are the gradients of the model's outputs; where `fusedAtOutputs` says so, one is the
     /// gradient before the output layer's activation.
     func backward(_ outputGradients: [Tensor], fusedAtOutputs: [Bool]) throws {
-        var gradients = [Tensor?](repeating: nil, count: graph.inputCount + graph.nodes.count)
+        var gradients = [Tensor?](repeating: nil, count: graph.valueCount)
         for (output, gradient) in zip(graph.outputs, outputGradients) { gradients[output] = gradient }
         /// Whether node `index` computes an output whose loss was fused with its activation.
         func fusedAtOutput(_ index: Int) -> Bool {
@@ -147,13 +152,16 @@ extension Model {
         }
         try withLayers { layers in
             for index in graph.nodes.indices.reversed() where backwardPlan.visits[index] {
-                let value = graph.value(ofNode: index)
-                guard let gradient = gradients[value] else { continue }
-                gradients[value] = nil
+                let values = graph.values(ofNode: index)
+                let outputGradients = gradients[values]
+                guard let gradient = outputGradients.first(where: { $0 != nil }) ?? nil else { continue }
+                for value in values { gradients[value] = nil }
                 var inputGradients: [Tensor] = []
                 try runNode(index, of: &layers, training: true) { layer in
                     // In place on the array's layer: a copy would share its gradient buffers and force new ones.
-                    if fusion.passesThrough[index] {
+                    if values.count > 1 {
+                        inputGradients = [try layer.backward(outputGradients: Array(outputGradients))]
+                    } else if fusion.passesThrough[index] {
                         inputGradients = [gradient]  // the node before did its work (LayerFusion)
                     } else if let call = layerCalls.removeValue(forKey: index) {
                         inputGradients = try call.backward(gradient, layer: &layer)

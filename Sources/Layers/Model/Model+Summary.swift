@@ -22,7 +22,12 @@ extension Model {
         try build(inputShapes: inputShapes)
         // A graph other than a chain gets Keras's "Connected to" column: what each call reads.
         let connected = graph != .chain(layers.count)
-        func source(_ value: Int) -> String { value < graph.inputCount ? inputNames[value] : layers[graph.nodes[value - graph.inputCount].layer].name }
+        /// A value by its layer's name; a further output of a call (a final state) as `lstm[1]`.
+        func source(_ value: Int) -> String {
+            guard let node = graph.node(ofValue: value) else { return inputNames[value] }
+            let name = layers[graph.nodes[node].layer].name, output = value - graph.value(ofNode: node)
+            return output == 0 ? name : "\(name)[\(output)]"
+        }
         func shapeText(_ shape: [Int]) -> String { "(None, " + shape.map(String.init).joined(separator: ", ") + ")" }
         var rows: [[String]] = []
         // Several inputs get a row each (Keras's InputLayer rows), so that "Connected to" names them.
@@ -31,8 +36,9 @@ extension Model {
         }
         for (index, layer) in layers.enumerated() where !(layer is Input) {
             let calls = graph.nodes.indices.filter { graph.nodes[$0].layer == index }
-            let shape = shapeText(nodeOutputShapes[calls[0]])
-            var row = ["\(layer.name) (\(type(of: layer).typeName))", shape, grouped(layer.parameterCount)]
+            let outputs = graph.values(ofNode: calls[0]).map { shapeText(self.shape(ofValue: $0)) }
+            let shapes = outputs.count == 1 ? outputs[0] : "[" + outputs.joined(separator: ", ") + "]"
+            var row = ["\(layer.name) (\(type(of: layer).typeName))", shapes, grouped(layer.parameterCount)]
             if connected {
                 row.append(calls.map { graph.nodes[$0].inputs.map(source).joined(separator: ", ") }.joined(separator: "; "))
             }

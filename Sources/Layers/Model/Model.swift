@@ -29,8 +29,11 @@ public class Model {
     public internal(set) var inputShapes: [[Int]]?
     /// The names of the inputs (their ``Input``'s names), for summaries, errors and export.
     public internal(set) var inputNames: [String]
-    /// The output shape of one sample after each node of ``graph``, once built.
+    /// The output shape of one sample after each node of ``graph``, once built (a
+    /// ``MultiOutputLayer``'s first output).
     public internal(set) var nodeOutputShapes: [[Int]] = []
+    /// The shape of one sample of every value of ``graph`` after its inputs, once built.
+    var computedShapes: [[Int]] = []
     /// The optimizer given to ``compile(optimizer:loss:lossWeights:metrics:)``.
     public internal(set) var optimizer: (any Optimizer)?
     /// The loss of each output, the weight of each in the loss minimised, and the metrics of
@@ -118,7 +121,7 @@ public class Model {
 
     /// The names the outputs are logged under (`digit_loss`, `digit_accuracy`): the names of
     /// the layers that compute them, as in Keras.
-    public var outputNames: [String] { graph.outputs.map { layers[graph.nodes[$0 - graph.inputCount].layer].name } }
+    public var outputNames: [String] { graph.outputs.map { layers[graph.nodes[graph.node(ofValue: $0)!].layer].name } }
 
     /// The loss of the (first) output, as compiled.
     public var loss: Loss? { losses.first }
@@ -127,7 +130,7 @@ public class Model {
 
     /// The shape of one sample of value `value` of ``graph`` (an input or a node's output).
     func shape(ofValue value: Int) -> [Int] {
-        value < graph.inputCount ? inputShapes?[value] ?? [] : nodeOutputShapes[value - graph.inputCount]
+        value < graph.inputCount ? inputShapes?[value] ?? [] : computedShapes[value - graph.inputCount]
     }
 
     /// The output shape of one sample after each layer's first call, once built.
@@ -168,16 +171,27 @@ public class Model {
         // A layer's weights exist once it is built, so what needs an input gradient is found
         // node by node: a node must return one when something it reads depends on weights.
         var dependsOnWeights = [Bool](repeating: false, count: graph.inputCount)
-        var firstCall: [Int: (inputs: [[Int]], output: [Int])] = [:]
+        var firstCall: [Int: (inputs: [[Int]], outputs: [[Int]])] = [:]
         for node in graph.nodes {
             let needsInputGradient = node.inputs.contains { dependsOnWeights[$0] }
             // A shared layer is built by its first call for all of them: one of the others may need dX.
             // A forward-only layer may call hand-written layers inside, whose input gradients the tape needs.
             context.needsInputGradient = needsInputGradient || graph.callCounts[node.layer] > 1
                 || layers[node.layer] is any DifferentiableLayer
-            defer { dependsOnWeights.append(needsInputGradient || layers[node.layer].parameterCount > 0) }
+            defer {
+                let depends = needsInputGradient || layers[node.layer].parameterCount > 0
+                dependsOnWeights += repeatElement(depends, count: node.outputCount)
+            }
             let inputShapes = node.inputs.map { shapes[$0] }
             do {
+                let outputCount = (layers[node.layer] as? any MultiOutputLayer)?.outputCount ?? 1
+                guard outputCount == node.outputCount else {
+                    throw LayersError.invalidGraph(
+                        "\(type(of: layers[node.layer]).typeName) '\(layers[node.layer].name)' returns \(outputCount) tensors, "
+                            + "the model's graph takes \(node.outputCount) from it"
+                            + (graph == .chain(layers.count) ? "; a Sequential model passes one tensor from layer to layer: "
+                                + "build this model with the functional API (allOutputs(_:))" : ""))
+                }
                 if let first = firstCall[node.layer] {
                     // A shared layer is built by its first call; the others must fit it.
                     guard first.inputs == inputShapes else {
@@ -185,16 +199,21 @@ public class Model {
                             layer: layers[node.layer].name, expected: "the shape of its first call, \(first.inputs)",
                             received: inputShapes.first ?? [], hint: "a shared layer takes one input shape")
                     }
-                    shapes.append(first.output)
+                    shapes += first.outputs
                     continue
                 }
+                var outputs: [[Int]]
                 if var merge = layers[node.layer] as? any MergeLayer {
-                    shapes.append(try merge.build(inputShapes: inputShapes, context: &context))
+                    outputs = [try merge.build(inputShapes: inputShapes, context: &context)]
                     layers[node.layer] = merge
                 } else {
-                    shapes.append(try layers[node.layer].build(inputShape: inputShapes[0], context: &context))
+                    outputs = [try layers[node.layer].build(inputShape: inputShapes[0], context: &context)]
                 }
-                firstCall[node.layer] = (inputShapes, shapes.last!)
+                if let multiple = layers[node.layer] as? any MultiOutputLayer, node.outputCount > 1 {
+                    outputs += multiple.extraOutputShapes(inputShape: inputShapes[0])
+                }
+                shapes += outputs
+                firstCall[node.layer] = (inputShapes, outputs)
             } catch let error as LayersError {
                 throw LayersError.inLayer(name: layers[node.layer].name, index: node.layer, error: error)
             } catch let error as TensorError {
@@ -202,7 +221,8 @@ public class Model {
             }
         }
         self.inputShapes = inputShapes
-        nodeOutputShapes = Array(shapes.dropFirst(graph.inputCount))
+        computedShapes = Array(shapes.dropFirst(graph.inputCount))
+        nodeOutputShapes = graph.nodes.indices.map { shapes[graph.value(ofNode: $0)] }
         layerKinds = layers.map { $0 is any MergeLayer ? .merge : $0 is any DifferentiableLayer ? .forwardOnly : .handWritten }
         backwardPlan = graph.backwardPlan(hasParameters: layers.map { $0.parameterCount > 0 })
         planFusion()

@@ -48,11 +48,14 @@ struct ModelRecord: Codable {
 
 extension Model {
     /// The newest version of the model file format this library writes; it reads this and
-    /// older ones. Version 3 adds the calls of a graph model (`graph`: each node's layer and
+    /// older ones. Version 4 numbers the values of a graph with the further outputs of a
+    /// ``MultiOutputLayer`` (an LSTM's final states after its output); only graphs with such a
+    /// call are written as version 4, so that older versions refuse them rather than misread
+    /// them. Version 3 adds the calls of a graph model (`graph`: each node's layer and
     /// inputs); a chain of layers is still written as version 2, which older versions read.
     /// Version 2 stores the optimizer's state as one flat tensor per kind (`optimizer/m`);
     /// version 1 stored one per parameter (`optimizer/m/0`, ...), which loading still joins.
-    public static let modelFormatVersion = 3
+    public static let modelFormatVersion = 4
     static let modelFormatName = "swift-layers-model"
 
     /// Saves the model to one file: a safetensors file whose tensors are the weights
@@ -96,7 +99,7 @@ extension Model {
         encoder.outputFormatting = .sortedKeys
         let metadata = [
             "format": Self.modelFormatName,
-            "format_version": String(isChain ? 2 : Self.modelFormatVersion),
+            "format_version": String(isChain ? 2 : graph.nodes.contains { $0.outputCount > 1 } ? 4 : 3),
             "model": String(decoding: try encoder.encode(record), as: UTF8.self),
         ]
         try AtomicFile.write(try SafeTensors(metadata: metadata, tensors: tensors).encoded(), to: path)
@@ -158,7 +161,7 @@ extension Model {
         let model: Model
         let inputShapes = record.inputShapes ?? [record.inputShape]
         if let graph = record.graph {
-            let checked = try Self.checkedGraph(graph, layers: layers.count)
+            let checked = try Self.checkedGraph(graph, outputCounts: layers.map { ($0 as? any MultiOutputLayer)?.outputCount ?? 1 })
             guard inputShapes.count == checked.inputCount, (record.inputNames?.count ?? checked.inputCount) == checked.inputCount else {
                 throw ModelFileError.invalidArchitecture(
                     "the graph has \(checked.inputCount) inputs, the file gives \(inputShapes.count) input shapes "
@@ -236,34 +239,39 @@ extension Model {
 
 extension Model {
     /// The saved calls as a graph, after checking that each node calls a layer of the file and
-    /// reads only values computed before it, that every layer is called, and that the outputs exist.
-    static func checkedGraph(_ record: ModelRecord.GraphRecord, layers: Int) throws -> Graph {
+    /// reads only values computed before it, that every layer is called, and that the outputs
+    /// exist. A call computes `outputCounts[layer]` values (the layer's outputs).
+    static func checkedGraph(_ record: ModelRecord.GraphRecord, outputCounts: [Int]) throws -> Graph {
+        let layers = outputCounts.count
         let inputCount = record.inputCount ?? 1
         guard inputCount >= 1, inputCount <= 1 << 16 else {
             throw ModelFileError.invalidArchitecture("the graph has \(inputCount) inputs; expected at least 1")
         }
+        var valueCount = inputCount
         for (index, node) in record.nodes.enumerated() {
             guard node.layer >= 0, node.layer < layers else {
                 throw ModelFileError.invalidArchitecture("node \(index) calls layer \(node.layer); the file has \(layers) layers")
             }
-            guard !node.inputs.isEmpty, node.inputs.allSatisfy({ $0 >= 0 && $0 < inputCount + index }) else {
+            guard !node.inputs.isEmpty, node.inputs.allSatisfy({ $0 >= 0 && $0 < valueCount }) else {
                 throw ModelFileError.invalidArchitecture(
-                    "node \(index) reads values \(node.inputs); it may read the inputs (0...\(inputCount - 1)) and the nodes "
-                    + "before it (\(inputCount)...\(inputCount + index - 1))")
+                    "node \(index) reads values \(node.inputs); it may read the inputs (0...\(inputCount - 1)) and the values "
+                    + "of the nodes before it (\(inputCount)...\(valueCount - 1))")
             }
+            valueCount += outputCounts[node.layer]
         }
         guard Set(record.nodes.map(\.layer)) == Set(0..<layers) else {
             throw ModelFileError.invalidArchitecture("some layers of the file are never called by its graph")
         }
         let outputs = record.outputs ?? [record.output]
-        let computed = inputCount..<(inputCount + record.nodes.count)
+        let computed = inputCount..<valueCount
         guard !outputs.isEmpty, outputs.first == record.output, outputs.allSatisfy(computed.contains), Set(outputs).count == outputs.count else {
             let listed = record.outputs == nil ? "the output is value \(record.output)"
                 : "the outputs are values \(outputs) (the first \(record.output))"
             throw ModelFileError.invalidArchitecture(
                 "\(listed); the graph computes values \(computed.lowerBound)...\(computed.upperBound - 1), each output once")
         }
-        return Graph(inputCount: inputCount, nodes: record.nodes.map { .init(layer: $0.layer, inputs: $0.inputs) }, outputs: outputs)
+        let nodes = record.nodes.map { Graph.Node(layer: $0.layer, inputs: $0.inputs, outputCount: outputCounts[$0.layer]) }
+        return Graph(inputCount: inputCount, nodes: nodes, outputs: outputs)
     }
 }
 

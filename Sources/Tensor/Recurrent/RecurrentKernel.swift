@@ -170,20 +170,40 @@ public struct RecurrentKernel: Sendable {
         if returnSequences {
             output = states
         } else {
-            try output.resizeDiscardingContents(to: [batch, units])
-            let y = output.storage.pointer
-            for row in 0..<batch { (y + row * units).update(from: h + (row * steps + steps - 1) * units, count: units) }
+            try Self.copyLastStep(of: states, into: &output)
         }
+    }
+
+    /// The states after the last step of the last forward (Keras's `return_state`): h
+    /// `[batch, units]` into `state` and, for the LSTM, c into `cellState` (left alone otherwise).
+    /// Where the last steps were masked these are the states of the last step computed.
+    /// - Throws: ``TensorError`` when forward has not run.
+    public func finalStates(state: inout Tensor, cellState: inout Tensor) throws {
+        guard input.rank == 3 else {
+            throw TensorError.invalidShape(operation: "recurrent final states", shape: [], reason: "forward has not run")
+        }
+        try Self.copyLastStep(of: states, into: &state)
+        if cell == .lstm { try Self.copyLastStep(of: cellStates, into: &cellState) }
+    }
+
+    /// `[batch, steps, units]` → its last step `[batch, units]`.
+    private static func copyLastStep(of sequence: Tensor, into result: inout Tensor) throws {
+        let (batch, steps, units) = (sequence.shape[0], sequence.shape[1], sequence.shape[2])
+        try result.resizeDiscardingContents(to: [batch, units])
+        let (from, to) = (sequence.storage.pointer, result.storage.pointer)
+        for row in 0..<batch { (to + row * units).update(from: from + (row * steps + steps - 1) * units, count: units) }
     }
 
     /// Backpropagation through time for the last ``forward(_:kernel:recurrentKernel:bias:returnSequences:into:)``:
     /// from dLoss/dOutput (shaped as forward's output), writes the gradients of the kernel,
     /// the recurrent kernel and the bias (shaped as in forward), and dLoss/dInput unless
-    /// `needsInputGradient` is false (then `inputGradient` is left alone).
+    /// `needsInputGradient` is false (then `inputGradient` is left alone). `finalStateGradient`
+    /// and `finalCellStateGradient` (`[batch, units]`) are the gradients of the states
+    /// ``finalStates(state:cellState:)`` gave, when they reach the loss.
     /// - Throws: ``TensorError`` when the shapes disagree or forward has not run.
     public mutating func backward(
-        outputGradient: Tensor, kernel: Tensor, recurrentKernel: Tensor, needsInputGradient: Bool = true,
-        inputGradient: inout Tensor, kernelGradient: inout Tensor, recurrentKernelGradient: inout Tensor,
+        outputGradient: Tensor, finalStateGradient: Tensor? = nil, finalCellStateGradient: Tensor? = nil, kernel: Tensor,
+        recurrentKernel: Tensor, needsInputGradient: Bool = true, inputGradient: inout Tensor, kernelGradient: inout Tensor, recurrentKernelGradient: inout Tensor,
         biasGradient: inout Tensor
     ) throws {
         guard input.rank == 3 else {
@@ -207,8 +227,22 @@ public struct RecurrentKernel: Sendable {
                              outputGradient.storage.pointer)
         let u = recurrentKernel.storage.pointer
         let keep = mask.count == batch * steps ? UnsafePointer(mask.storage.pointer) : nil
-        dhNext.update(repeating: 0, count: batch * units)
-        if cell == .lstm { dcNext.update(repeating: 0, count: batch * units) }
+        for (gradient, name) in [(finalStateGradient, "final state"), (finalCellStateGradient, "final cell state")]
+            where gradient != nil && gradient!.shape != [batch, units] {
+            throw TensorError.shapeMismatch(operation: "recurrent backward \(name) gradient", expected: [batch, units],
+                                            found: gradient!.shape)
+        }
+        // dh and dc after the last step: the final states' gradients (zero when they reach no loss).
+        if let finalStateGradient {
+            dhNext.update(from: finalStateGradient.storage.pointer, count: batch * units)
+        } else {
+            dhNext.update(repeating: 0, count: batch * units)
+        }
+        if cell == .lstm, let finalCellStateGradient {
+            dcNext.update(from: finalCellStateGradient.storage.pointer, count: batch * units)
+        } else if cell == .lstm {
+            dcNext.update(repeating: 0, count: batch * units)
+        }
         // The gradients of the pre-activations that meet U, by processing step: the GRU's own
         // buffer, else the gate gradients themselves (rows of input step `time`).
         let recurrentRows = cell == .gru ? dr : dz

@@ -46,6 +46,11 @@ public struct Bidirectional: MaskingLayer {
     }
 
     public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
+        guard !forwardLayer.returnState else {
+            throw LayersError.invalidArgument(
+                layer: "Bidirectional(\(type(of: forwardLayer).typeName))", argument: "returnState", value: "true",
+                reason: "Bidirectional does not return the states of its two layers yet; give it a layer without returnState")
+        }
         do {
             let shape = try forwardLayer.build(inputShape: inputShape, context: &context)
             _ = try backwardLayer.build(inputShape: inputShape, context: &context)

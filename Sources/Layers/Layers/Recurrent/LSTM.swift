@@ -13,13 +13,14 @@ public struct LSTM: RecurrentLayer {
 
     /// An LSTM of `units` (Keras's defaults; the forget gate's bias starts at 1 with `unitForgetBias`).
     public init(
-        units: Int, returnSequences: Bool = false, goBackwards: Bool = false, useBias: Bool = true,
+        units: Int, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false, useBias: Bool = true,
         unitForgetBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
         recurrentInitializer: Initializer = .orthogonal(), biasInitializer: Initializer = .zeros,
         kernelRegularizer: Regularizer? = nil, recurrentRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil
     ) {
         recurrence = Recurrence(
-            cell: .lstm, layer: "LSTM", units: units, returnSequences: returnSequences, goBackwards: goBackwards,
+            cell: .lstm, layer: "LSTM", units: units, returnSequences: returnSequences, returnState: returnState,
+            goBackwards: goBackwards,
             useBias: useBias, unitForgetBias: unitForgetBias, kernelInitializer: kernelInitializer,
             recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
             kernelRegularizer: kernelRegularizer, recurrentRegularizer: recurrentRegularizer, biasRegularizer: biasRegularizer)
@@ -31,7 +32,8 @@ public struct LSTM: RecurrentLayer {
 extension LSTM: SerializableLayer {
     public var configuration: RecurrentConfiguration { recurrence.configuration }
     public init(configuration c: RecurrentConfiguration) {
-        self.init(units: c.units, returnSequences: c.returnSequences, goBackwards: c.goBackwards, useBias: c.useBias,
+        self.init(units: c.units, returnSequences: c.returnSequences, returnState: c.returnState ?? false,
+                  goBackwards: c.goBackwards, useBias: c.useBias,
                   unitForgetBias: c.unitForgetBias ?? true, kernelInitializer: c.kernelInitializer,
                   recurrentInitializer: c.recurrentInitializer, biasInitializer: c.biasInitializer,
                   kernelRegularizer: c.kernelRegularizer, recurrentRegularizer: c.recurrentRegularizer,

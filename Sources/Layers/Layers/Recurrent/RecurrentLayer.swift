@@ -5,8 +5,10 @@ import Tensor
 ///
 /// A recurrent layer reads samples `[steps, features]` and returns the last state `[units]`,
 /// or every step's state `[steps, units]` with `returnSequences` (to stack another recurrent
-/// layer, or attention, on top). The sequence starts from a zero state.
-public protocol RecurrentLayer: MaskingLayer {
+/// layer, or attention, on top). The sequence starts from a zero state. With `returnState`
+/// (Keras's `return_state`) a call also returns the final states, each `[units]`: h, and
+/// the LSTM's c; in a functional model ``MultiOutputLayer/allOutputs(_:)`` gives them.
+public protocol RecurrentLayer: MaskingLayer, MultiOutputLayer {
     /// The hyper-parameters, weights and kernel.
     var recurrence: Recurrence { get set }
 }
@@ -16,6 +18,18 @@ extension RecurrentLayer {
     public var units: Int { recurrence.units }
     /// Whether the output is every step's state rather than the last one.
     public var returnSequences: Bool { recurrence.returnSequences }
+    /// Whether a call also returns the final states (h, and the LSTM's c).
+    public var returnState: Bool { recurrence.returnState }
+
+    /// 1, or with ``returnState`` 2 (output, h) and for the LSTM 3 (output, h, c).
+    public var outputCount: Int { returnState ? (recurrence.cell == .lstm ? 3 : 2) : 1 }
+
+    public func extraOutputShapes(inputShape: [Int]) -> [[Int]] {
+        Array(repeating: [units], count: outputCount - 1)
+    }
+
+    /// The final states of the last forward, with ``returnState``: h, then the LSTM's c.
+    public var extraOutputs: [Tensor] { recurrence.finalStates }
     /// Whether the sequence is read from its last step (Keras's `go_backwards`: the outputs
     /// come in the order they are computed, last input step first).
     public var goBackwards: Bool { recurrence.goBackwards }
@@ -35,6 +49,17 @@ extension RecurrentLayer {
 
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
         try recurrence.backward(outputGradient, layer: name)
+    }
+
+    /// With ``returnState``: the gradients of the output, h and (LSTM) c; nil where one
+    /// does not reach the loss.
+    public mutating func backward(outputGradients: [Tensor?]) throws -> Tensor {
+        guard outputGradients.count == outputCount else {
+            throw LayersError.invalidGradient(
+                operation: "\(Self.typeName) backward",
+                reason: "expected \(outputCount) output gradients (the output and its final states), found \(outputGradients.count)")
+        }
+        return try recurrence.backward(outputGradients[0], finalStateGradients: Array(outputGradients.dropFirst()), layer: name)
     }
 
     public mutating func forEachParameter(_ body: (inout Parameter) throws -> Void) rethrows {
@@ -59,6 +84,8 @@ public struct Recurrence: Sendable {
     public let cell: RecurrentCell
     public let units: Int
     public let returnSequences: Bool
+    /// Whether a call also returns the final states.
+    public let returnState: Bool
     public let goBackwards: Bool
     public let useBias: Bool
     /// Whether the LSTM's forget-gate bias starts at 1 (Keras's `unit_forget_bias`).
@@ -76,9 +103,14 @@ public struct Recurrence: Sendable {
     private var needsInputGradient = true
     private var output = Tensor([])
     private var inputGradient = Tensor([])
+    /// With `returnState`: the last forward's final h and (LSTM) c.
+    private var finalState = Tensor([]), finalCellState = Tensor([])
+    /// A zero output gradient, for a backward where only the final states reach the loss.
+    private var zeroOutputGradient = Tensor([])
 
     init(
-        cell: RecurrentCell, layer: String, units: Int, returnSequences: Bool, goBackwards: Bool, useBias: Bool,
+        cell: RecurrentCell, layer: String, units: Int, returnSequences: Bool, returnState: Bool = false, goBackwards: Bool,
+        useBias: Bool,
         unitForgetBias: Bool = false, kernelInitializer: Initializer, recurrentInitializer: Initializer,
         biasInitializer: Initializer, kernelRegularizer: Regularizer?, recurrentRegularizer: Regularizer?,
         biasRegularizer: Regularizer?
@@ -86,6 +118,7 @@ public struct Recurrence: Sendable {
         self.cell = cell
         self.units = units
         self.returnSequences = returnSequences
+        self.returnState = returnState
         self.goBackwards = goBackwards
         self.useBias = useBias
         self.unitForgetBias = unitForgetBias
@@ -103,7 +136,7 @@ public struct Recurrence: Sendable {
     /// `other` reading its sequence in the direction `goBackwards`, unbuilt.
     init(_ other: Recurrence, goBackwards: Bool) {
         self.init(cell: other.cell, layer: other.check.layer, units: other.units, returnSequences: other.returnSequences,
-                  goBackwards: goBackwards, useBias: other.useBias, unitForgetBias: other.unitForgetBias,
+                  returnState: other.returnState, goBackwards: goBackwards, useBias: other.useBias, unitForgetBias: other.unitForgetBias,
                   kernelInitializer: other.kernelInitializer, recurrentInitializer: other.recurrentInitializer,
                   biasInitializer: other.biasInitializer, kernelRegularizer: other.kernel.regularizer,
                   recurrentRegularizer: other.recurrentKernel.regularizer, biasRegularizer: other.bias.regularizer)
@@ -134,15 +167,32 @@ public struct Recurrence: Sendable {
         try wrappingTensorErrors {
             try computation.forward(input, kernel: kernel.value, recurrentKernel: recurrentKernel.value,
                                     bias: useBias ? bias.value : nil, mask: mask, returnSequences: returnSequences, into: &output)
+            if returnState { try computation.finalStates(state: &finalState, cellState: &finalCellState) }
         }
         return output
     }
 
-    mutating func backward(_ outputGradient: Tensor, layer: String) throws -> Tensor {
+    /// The final states of the last forward: h, and the LSTM's c (empty without `returnState`).
+    var finalStates: [Tensor] { returnState ? (cell == .lstm ? [finalState, finalCellState] : [finalState]) : [] }
+
+    /// Backward from the output's gradient (nil: zero) and the final states' (nil: zero).
+    mutating func backward(_ outputGradient: Tensor?, finalStateGradients: [Tensor?] = [], layer: String) throws -> Tensor {
         guard kernel.value.rank == 2 else { throw LayersError.notReady(operation: "\(layer) backward", reason: "the layer is not built") }
+        let gradient: Tensor
+        if let outputGradient {
+            gradient = outputGradient
+        } else {
+            try wrappingTensorErrors {
+                try zeroOutputGradient.resizeDiscardingContents(to: output.shape)
+                zeroOutputGradient.mapInPlace { _ in 0 }
+            }
+            gradient = zeroOutputGradient
+        }
         // Without a bias its gradient lands in the unlisted, empty parameter.
         try computation.backward(
-            outputGradient: outputGradient, kernel: kernel.value, recurrentKernel: recurrentKernel.value,
+            outputGradient: gradient, finalStateGradient: finalStateGradients.first ?? nil,
+            finalCellStateGradient: finalStateGradients.dropFirst().first ?? nil, kernel: kernel.value,
+            recurrentKernel: recurrentKernel.value,
             needsInputGradient: needsInputGradient, inputGradient: &inputGradient, kernelGradient: &kernel.gradient,
             recurrentKernelGradient: &recurrentKernel.gradient, biasGradient: &bias.gradient)
         return needsInputGradient ? inputGradient : Tensor([])
@@ -155,6 +205,8 @@ public struct Recurrence: Sendable {
 public struct RecurrentConfiguration: Codable, Sendable {
     var units: Int
     var returnSequences, goBackwards, useBias: Bool
+    /// Absent (false) in files written before it existed.
+    var returnState: Bool?
     /// The LSTM's only.
     var unitForgetBias: Bool?
     var kernelInitializer, recurrentInitializer, biasInitializer: Initializer
@@ -165,6 +217,7 @@ extension Recurrence {
     var configuration: RecurrentConfiguration {
         RecurrentConfiguration(
             units: units, returnSequences: returnSequences, goBackwards: goBackwards, useBias: useBias,
+            returnState: returnState ? true : nil,
             unitForgetBias: cell == .lstm ? unitForgetBias : nil, kernelInitializer: kernelInitializer,
             recurrentInitializer: recurrentInitializer, biasInitializer: biasInitializer,
             kernelRegularizer: kernel.regularizer, recurrentRegularizer: recurrentKernel.regularizer,

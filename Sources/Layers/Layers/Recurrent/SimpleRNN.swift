@@ -12,13 +12,14 @@ public struct SimpleRNN: RecurrentLayer {
 
     /// A recurrent layer of `units` (Keras's defaults).
     public init(
-        units: Int, returnSequences: Bool = false, goBackwards: Bool = false, useBias: Bool = true,
+        units: Int, returnSequences: Bool = false, returnState: Bool = false, goBackwards: Bool = false, useBias: Bool = true,
         kernelInitializer: Initializer = .glorotUniform, recurrentInitializer: Initializer = .orthogonal(),
         biasInitializer: Initializer = .zeros, kernelRegularizer: Regularizer? = nil,
         recurrentRegularizer: Regularizer? = nil, biasRegularizer: Regularizer? = nil
     ) {
         recurrence = Recurrence(
-            cell: .simple, layer: "SimpleRNN", units: units, returnSequences: returnSequences, goBackwards: goBackwards,
+            cell: .simple, layer: "SimpleRNN", units: units, returnSequences: returnSequences, returnState: returnState,
+            goBackwards: goBackwards,
             useBias: useBias, kernelInitializer: kernelInitializer, recurrentInitializer: recurrentInitializer,
             biasInitializer: biasInitializer, kernelRegularizer: kernelRegularizer,
             recurrentRegularizer: recurrentRegularizer, biasRegularizer: biasRegularizer)
@@ -30,7 +31,8 @@ public struct SimpleRNN: RecurrentLayer {
 extension SimpleRNN: SerializableLayer {
     public var configuration: RecurrentConfiguration { recurrence.configuration }
     public init(configuration c: RecurrentConfiguration) {
-        self.init(units: c.units, returnSequences: c.returnSequences, goBackwards: c.goBackwards, useBias: c.useBias,
+        self.init(units: c.units, returnSequences: c.returnSequences, returnState: c.returnState ?? false,
+                  goBackwards: c.goBackwards, useBias: c.useBias,
                   kernelInitializer: c.kernelInitializer, recurrentInitializer: c.recurrentInitializer,
                   biasInitializer: c.biasInitializer, kernelRegularizer: c.kernelRegularizer,
                   recurrentRegularizer: c.recurrentRegularizer, biasRegularizer: c.biasRegularizer)
