@@ -34,7 +34,7 @@ struct MaskingTests {
     }
 
     @Test("the last state of SimpleRNN, LSTM, GRU (forwards and backwards) and Bidirectional skips padding",
-          arguments: ["SimpleRNN", "LSTM", "GRU", "GRU backwards", "Bidirectional LSTM"])
+          arguments: ["SimpleRNN", "LSTM", "GRU", "GRU backwards", "LSTM states", "Bidirectional LSTM"])
     func lastState(_ kind: String) throws {
         let (padded, unpadded) = try outputs { x in
             switch kind {
@@ -42,6 +42,9 @@ struct MaskingTests {
             case "LSTM": try LSTM(units: 3)(x)
             case "GRU": try GRU(units: 3)(x)
             case "GRU backwards": try GRU(units: 3, goBackwards: true)(x)
+            // The final states of a sequence output: the last unmasked step's h and c.
+            case "LSTM states": try Concatenate()(Array(try LSTM(units: 3, returnSequences: true, returnState: true)
+                                                        .allOutputs(x).dropFirst()))
             default: try Bidirectional(LSTM(units: 3))(x)
             }
         }

@@ -160,6 +160,8 @@ struct RecurrentKernelTests {
         var kernel = RecurrentKernel(cell: .gru, units: 2)
         var (y, dx, dw, du, db) = (Tensor([]), Tensor([]), Tensor([]), Tensor([]), Tensor([]))
         let (w, u) = (try Tensor.zeros([3, 6]), try Tensor.zeros([2, 6]))
+        var (h, c) = (Tensor([]), Tensor([]))
+        #expect(throws: TensorError.self) { try kernel.finalStates(state: &h, cellState: &c) }
         #expect(throws: TensorError.self) {
             try kernel.backward(outputGradient: try Tensor.zeros([1, 2]), kernel: w, recurrentKernel: u, inputGradient: &dx,
                                 kernelGradient: &dw, recurrentKernelGradient: &du, biasGradient: &db)
@@ -179,5 +181,12 @@ struct RecurrentKernelTests {
             try kernel.backward(outputGradient: try Tensor.zeros([1, 4, 2]), kernel: w, recurrentKernel: u, inputGradient: &dx,
                                 kernelGradient: &dw, recurrentKernelGradient: &du, biasGradient: &db)
         }
+        #expect {
+            try kernel.backward(outputGradient: try Tensor.zeros([1, 2]), finalStateGradient: try Tensor.zeros([2, 2]), kernel: w,
+                                recurrentKernel: u, inputGradient: &dx, kernelGradient: &dw, recurrentKernelGradient: &du,
+                                biasGradient: &db)
+        } throws: { "\($0)".contains("final state gradient") }
+        try kernel.finalStates(state: &h, cellState: &c)
+        #expect(h.shape == [1, 2] && c.shape == [0])
     }
 }
