@@ -18,6 +18,16 @@ func withTemporaryFolder<R>(_ body: (URL) throws -> R) throws -> R {
     return try body(folder)
 }
 
+/// `model` saved to a temporary file and loaded again, with the file's `format_version`.
+func savedAndLoaded(_ model: Model) throws -> (formatVersion: String?, loaded: Model) {
+    try withTemporaryFolder { folder in
+        let path = folder.appendingPathComponent("model.safetensors").path
+        try model.save(to: path)
+        let file = try SafeTensors.decode(try Data(contentsOf: URL(fileURLWithPath: path)), path: path)
+        return (file.metadata["format_version"], try Model.load(from: path))
+    }
+}
+
 @Suite("Saving and loading", .serialized)
 struct PersistenceTests {
     let images = randomTensor([6, 28, 28, 1], seed: 3).map { abs($0) }

@@ -75,18 +75,13 @@ struct ReturnStateTests {
         let model = try Self.model("LSTM")
         try model.compile(optimizer: Adam(), loss: .meanSquaredError)
         try model.trainOnBatch(x: Self.x, y: Self.y)
-        try withTemporaryFolder { folder in
-            let path = folder.appendingPathComponent("states.safetensors").path
-            try model.save(to: path)
-            let file = try SafeTensors.decode(try Data(contentsOf: URL(fileURLWithPath: path)), path: path)
-            #expect(file.metadata["format_version"] == "4")
-            let loaded = try Model.load(from: path)
-            #expect(loaded.graph == model.graph)
-            #expect(try loaded.predict(Self.x) == (try model.predict(Self.x)))
-            try model.trainOnBatch(x: Self.x, y: Self.y)
-            try loaded.trainOnBatch(x: Self.x, y: Self.y)
-            #expect(loaded.weights == model.weights)
-        }
+        let (version, loaded) = try savedAndLoaded(model)
+        #expect(version == "4")
+        #expect(loaded.graph == model.graph)
+        #expect(try loaded.predict(Self.x) == (try model.predict(Self.x)))
+        try model.trainOnBatch(x: Self.x, y: Self.y)
+        try loaded.trainOnBatch(x: Self.x, y: Self.y)
+        #expect(loaded.weights == model.weights)
     }
 
     @Test("the README's example is the code above and trains on MNIST-shaped sequences")
