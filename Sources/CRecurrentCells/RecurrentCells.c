@@ -38,7 +38,7 @@ static inline float vm_exp(float x) {
     uint32_t bits = (shifted_bits - magic_bits + 127) << 23;
     float two_to_n;
     memcpy(&two_to_n, &bits, 4);
-    return x != x ? x : exp_r * two_to_n;
+    return x != x ? x : x < -87.33654475f ? 0.0f : exp_r * two_to_n;
 }
 
 static inline float vm_sigmoid(float x) { return 1 / (1 + vm_exp(-x)); }

@@ -80,25 +80,48 @@ public final class GradientTape {
     public func gradient(
         of target: Variable, withRespectTo sources: [Variable], outputGradient: Tensor? = nil
     ) throws -> [Tensor] {
+        let seed = try outputGradient ?? wrappingTensorErrors { try Tensor.ones(target.shape) }
+        return try gradient(of: [target], withRespectTo: sources, outputGradients: [seed])
+    }
+
+    /// dLoss/dSource for each of `sources` where the loss depends on several `targets` (a
+    /// layer's outputs) through `outputGradients`, dLoss/dTarget for each (nil: it reaches no
+    /// loss); then frees the records. The other rules are those of
+    /// ``gradient(of:withRespectTo:outputGradient:)``.
+    public func gradient(
+        of targets: [Variable], withRespectTo sources: [Variable], outputGradients: [Tensor?]
+    ) throws -> [Tensor] {
         defer { clear() }
-        for (index, variable) in ([target] + sources).enumerated()
+        guard targets.count == outputGradients.count else {
+            throw LayersError.invalidData(
+                "GradientTape.gradient: \(targets.count) targets and \(outputGradients.count) output gradients; give one per target")
+        }
+        let seeded = zip(targets, outputGradients).filter { $0.1 != nil }.map(\.0)
+        for (index, variable) in (seeded + sources).enumerated()
         where variable.tape !== self || variable.generation != generation {
-            let role = index == 0 ? "the target" : "source \(index - 1)"
+            let role = index < seeded.count ? (targets.count == 1 ? "the target" : "target \(index)")
+                : "source \(index - seeded.count)"
             throw LayersError.notReady(
                 operation: "GradientTape.gradient",
                 reason: variable.tape == nil
                     ? "\(role) is a constant: it was not computed from a variable this tape watches"
                     : "\(role) was recorded by another tape, or before this tape's last gradient computation")
         }
-        let seed = try outputGradient ?? wrappingTensorErrors { try Tensor.ones(target.shape) }
-        guard seed.shape == target.shape else {
-            throw LayersError.invalidData(
-                "GradientTape.gradient: expected an output gradient of shape \(target.shape), found \(seed.shape)")
-        }
         var gradients = [Tensor?](repeating: nil, count: records.count)
-        gradients[target.node] = seed
+        for (target, seed) in zip(targets, outputGradients) {
+            guard let seed else { continue }
+            guard seed.shape == target.shape else {
+                throw LayersError.invalidData(
+                    "GradientTape.gradient: expected an output gradient of shape \(target.shape), found \(seed.shape)")
+            }
+            if gradients[target.node] == nil {
+                gradients[target.node] = seed
+            } else {
+                try wrappingTensorErrors { try gradients[target.node]! += seed }
+            }
+        }
         let sourceNodes = Set(sources.map(\.node))
-        for node in stride(from: target.node, through: 0, by: -1) {
+        for node in stride(from: seeded.map(\.node).max() ?? -1, through: 0, by: -1) {
             guard let record = records[node], let gradient = gradients[node] else { continue }
             if !sourceNodes.contains(node) { gradients[node] = nil }  // passed on: free it now
             let needed = record.inputs.map { $0 >= 0 }

@@ -63,14 +63,14 @@ extension DifferentiableLayer {
 extension DifferentiableLayer {
     /// ``call(_:context:)`` recorded on a tape of its own (see ``Layer/recordedCall(_:inputGradient:context:_:)``).
     mutating func recordedCall(_ input: Tensor, inputGradient: Bool, context: inout ForwardContext) throws -> LayerCall {
-        try recordedCall([input], inputGradient: inputGradient, context: &context) { try $0.call($1[0], context: &$2) }
+        try recordedCall([input], inputGradient: inputGradient, context: &context) { [try $0.call($1[0], context: &$2)] }
     }
 }
 
 extension MergeLayer {
     /// ``call(_:context:)`` recorded on a tape of its own (see ``Layer/recordedCall(_:inputGradient:context:_:)``).
     mutating func recordedCall(_ inputs: [Tensor], inputGradient: Bool, context: inout ForwardContext) throws -> LayerCall {
-        try recordedCall(inputs, inputGradient: inputGradient, context: &context) { try $0.call($1, context: &$2) }
+        try recordedCall(inputs, inputGradient: inputGradient, context: &context) { try $0.callReturningAll($1, context: &$2) }
     }
 }
 
@@ -79,7 +79,7 @@ extension Layer {
     /// trainable parameter watched, and returns what its backward needs.
     mutating func recordedCall(
         _ inputs: [Tensor], inputGradient: Bool, context: inout ForwardContext,
-        _ call: (inout Self, [Variable], inout ForwardContext) throws -> Variable
+        _ call: (inout Self, [Variable], inout ForwardContext) throws -> [Variable]
     ) throws -> LayerCall {
         let tape = GradientTape()
         let inputVariables = inputs.map { inputGradient ? tape.watch($0) : Variable($0) }
@@ -102,8 +102,8 @@ extension Layer {
         var recording = context
         recording.parameterVariables = variables
         defer { context.generator = recording.generator }
-        let output = try call(&self, inputVariables, &recording)
-        return LayerCall(tape: tape, inputs: inputGradient ? inputVariables : [], parameters: sources, output: output)
+        let outputs = try call(&self, inputVariables, &recording)
+        return LayerCall(tape: tape, inputs: inputGradient ? inputVariables : [], parameters: sources, outputs: outputs)
     }
 }
 
@@ -113,15 +113,19 @@ struct LayerCall {
     /// The watched inputs; empty when no input gradient is needed.
     let inputs: [Variable]
     let parameters: [Variable]
-    let output: Variable
+    /// The call's outputs: one, or a ``MultiOutputLayer``'s several.
+    let outputs: [Variable]
 
-    /// dLoss/dInput for each input (empty when the inputs were not watched), after setting
-    /// the gradient of each trainable parameter of `layer`; frees the tape.
-    func backward(_ outputGradient: Tensor, layer: inout any Layer) throws -> [Tensor] {
+    /// dLoss/dInput for each input (empty when the inputs were not watched) from dLoss/dOutput
+    /// of each output (nil for one that reaches no loss), after setting the gradient of each
+    /// trainable parameter of `layer`; frees the tape.
+    func backward(_ outputGradients: [Tensor?], layer: inout any Layer) throws -> [Tensor] {
         let sources = inputs + parameters
         var gradients: [Tensor]
-        if output.isRecorded {
-            gradients = try tape.gradient(of: output, withRespectTo: sources, outputGradient: outputGradient)
+        // Outputs that depend on nothing watched pass nothing back.
+        let recorded = zip(outputs, outputGradients).filter { $0.0.isRecorded }
+        if !recorded.isEmpty {
+            gradients = try tape.gradient(of: recorded.map(\.0), withRespectTo: sources, outputGradients: recorded.map(\.1))
         } else {
             // The output depends on nothing watched: every gradient is zero.
             gradients = try sources.map { source in try wrappingTensorErrors { try Tensor.zeros(source.shape) } }

@@ -8,9 +8,16 @@ public protocol MergeLayer: Layer {
     mutating func build(inputShapes: [[Int]], context: inout BuildContext) throws -> [Int]
     /// The output for a batch of each input.
     mutating func call(_ inputs: [Variable], context: inout ForwardContext) throws -> Variable
+    /// Every output of the call: ``call(_:context:)``'s alone (the default), or a
+    /// ``MultiOutputLayer``'s several, computed together (attention and its scores).
+    mutating func callReturningAll(_ inputs: [Variable], context: inout ForwardContext) throws -> [Variable]
 }
 
 extension MergeLayer {
+    public mutating func callReturningAll(_ inputs: [Variable], context: inout ForwardContext) throws -> [Variable] {
+        [try call(inputs, context: &context)]
+    }
+
     /// A merge layer takes a list of inputs. - Throws: always, saying so.
     public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
         throw LayersError.incompatibleInput(

@@ -12,30 +12,39 @@ extension Layer {
         if let merge = self as? any MergeLayer {
             return try merge.callAsFunction([input])
         }
-        let outputs = try recordCall(on: input)
-        guard outputs.count == 1 else {
-            let label = name.isEmpty ? snakeCase(Self.typeName) : name
-            throw LayersError.invalidGraph(
-                "\(Self.typeName) '\(label)' returns \(outputs.count) tensors (its output and final states); "
-                    + "call allOutputs(_:) on it to get them all")
-        }
-        return outputs[0]
+        return try singleOutput(of: try recordCall(on: [input]))
     }
 
-    /// Records a call on `input` and returns its outputs (one, or a ``MultiOutputLayer``'s several).
-    func recordCall(on input: SymbolicTensor) throws -> [SymbolicTensor] {
+    /// Records a call on `inputs` and returns its outputs (one, or a ``MultiOutputLayer``'s several).
+    func recordCall(on inputs: [SymbolicTensor]) throws -> [SymbolicTensor] {
         var probe = self
         var context = BuildContext(generator: RandomGenerator(seed: 0))
         var shapes: [[Int]] = []
-        try symbolicCall(self, on: [input]) {
-            shapes = [try probe.build(inputShape: input.shape, context: &context)]
+        try symbolicCall(self, on: inputs) {
+            if var merge = probe as? any MergeLayer {
+                shapes = [try merge.build(inputShapes: inputs.map(\.shape), context: &context)]
+                probe = merge as! Self
+            } else {
+                shapes = [try probe.build(inputShape: inputs[0].shape, context: &context)]
+            }
             if let multiple = probe as? any MultiOutputLayer, multiple.outputCount > 1 {
-                shapes += multiple.extraOutputShapes(inputShape: input.shape)
+                shapes += multiple.extraOutputShapes(inputShapes: inputs.map(\.shape))
             }
             return shapes[0]
         }
-        let call = SymbolicCall(layer: self, inputs: [input], outputCount: shapes.count)
+        let call = SymbolicCall(layer: self, inputs: inputs, outputCount: shapes.count)
         return shapes.enumerated().map { SymbolicTensor(shape: $1, source: call, outputIndex: $0) }
+    }
+
+    /// The one output of a call; an error naming ``MultiOutputLayer/allOutputs(_:)`` for several.
+    func singleOutput(of outputs: [SymbolicTensor]) throws -> SymbolicTensor {
+        guard outputs.count == 1 else {
+            let label = name.isEmpty ? snakeCase(Self.typeName) : name
+            throw LayersError.invalidGraph(
+                "\(Self.typeName) '\(label)' returns \(outputs.count) tensors (its output, then "
+                    + "\(self is any MergeLayer ? "its attention scores" : "its final states")); call allOutputs on it to get them all")
+        }
+        return outputs[0]
     }
 }
 
@@ -43,11 +52,7 @@ extension MergeLayer {
     /// Records a call of this merge layer on `inputs` (Keras's `Add()([a, b])`).
     /// - Throws: ``LayersError`` naming the layer when the inputs' shapes do not fit together.
     public func callAsFunction(_ inputs: [any SymbolicValue]) throws -> SymbolicTensor {
-        let inputs = inputs.map(\.symbolic)
-        var probe = self
-        var context = BuildContext(generator: RandomGenerator(seed: 0))
-        let shape = try symbolicCall(self, on: inputs) { try probe.build(inputShapes: inputs.map(\.shape), context: &context) }
-        return SymbolicTensor(shape: shape, source: SymbolicCall(layer: self, inputs: inputs))
+        try singleOutput(of: try recordCall(on: inputs.map(\.symbolic)))
     }
 
     /// Records a call of this merge layer on `inputs` (`Add()(a, b)`).

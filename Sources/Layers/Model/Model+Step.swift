@@ -65,27 +65,28 @@ extension Model {
         try withLayers(changingWeights: training) { layers in
             for (index, node) in graph.nodes.enumerated() {
                 let inputs = node.inputs.map { values[$0]! }
-                var output = inputs[0]
-                var extraOutputs: [Tensor] = []
+                var outputs = [inputs[0]]
                 var mask = anyMask ? masks[node.inputs[0]] : nil
                 if !passesThrough[index] {
                     context.inputMasks = anyMask ? node.inputs.map { masks[$0] } : []
                     try runNode(index, of: &layers, training: training) { layer in
                         if !training, fusion.foldsNormalization[index], foldedConvolutions[index] != nil {
-                            output = try foldedConvolutions[index]!.forward(inputs[0], context: &context)
+                            outputs = [try foldedConvolutions[index]!.forward(inputs[0], context: &context)]
                         } else {
-                            output = try forward(layer: &layer, node: index, inputs, training: training, context: &context)
+                            outputs = try forward(layer: &layer, node: index, inputs, training: training, context: &context)
                         }
                         mask = try (layer as? any MaskingLayer)?.outputMask(inputs: inputs, inputMasks: context.inputMasks)
-                        if node.outputCount > 1 { extraOutputs = (layer as? any MultiOutputLayer)?.extraOutputs ?? [] }
                     }
                 }
+                guard outputs.count == node.outputCount else {
+                    let layer = layers[node.layer]
+                    throw LayersError.inLayer(name: layer.name, index: node.layer, error: .invalidGraph(
+                        "\(type(of: layer).typeName) returned \(outputs.count) outputs, its call has \(node.outputCount)"))
+                }
                 for read in node.inputs where graph.lastReaders[read] == index && !graph.isOutput[read] { values[read] = nil }
-                values.append(output)
-                masks.append(mask)
-                // A layer's further outputs (final states) carry no mask.
-                values += extraOutputs.map(Optional.some)
-                masks += repeatElement(nil, count: extraOutputs.count)
+                values += outputs.map(Optional.some)
+                // A layer's further outputs (final states, attention scores) carry no mask.
+                masks += [mask] + repeatElement(nil, count: outputs.count - 1)
                 anyMask = anyMask || mask != nil
             }
         }
@@ -107,11 +108,12 @@ extension Model {
         foldedVersion = weightsVersion
     }
 
-    /// One node's forward pass. A forward-only layer (or a merge) that the backward pass
-    /// reaches runs on a tape of its own while training; otherwise on constants.
+    /// One node's forward pass: its outputs (several for a ``MultiOutputLayer``). A
+    /// forward-only layer (or a merge) that the backward pass reaches runs on a tape of its
+    /// own while training; otherwise on constants.
     private func forward(
         layer: inout any Layer, node index: Int, _ inputs: [Tensor], training: Bool, context: inout ForwardContext
-    ) throws -> Tensor {
+    ) throws -> [Tensor] {
         let recorded = training && backwardPlan.visits[index]
         let inputGradient = backwardPlan.needsInputGradient[index]
         let kind = layerKinds[graph.nodes[index].layer]
@@ -120,11 +122,11 @@ extension Model {
             guard recorded else {
                 var constants = context
                 defer { context.generator = constants.generator }
-                return try merge.call(inputs.map(Variable.init), context: &constants).value
+                return try merge.callReturningAll(inputs.map(Variable.init), context: &constants).map(\.value)
             }
             let call = try merge.recordedCall(inputs, inputGradient: inputGradient, context: &context)
             layerCalls[index] = call
-            return call.output.value
+            return call.outputs.map(\.value)
         }
         // Training, a forward-only layer always runs on its tape, so that a parameter its
         // forEachParameter forgets is an error rather than a weight that silently never trains.
@@ -132,9 +134,11 @@ extension Model {
             defer { layer = differentiable }
             let call = try differentiable.recordedCall(inputs[0], inputGradient: inputGradient, context: &context)
             layerCalls[index] = call
-            return call.output.value
+            return call.outputs.map(\.value)
         }
-        return try layer.forward(inputs[0], context: &context)
+        let output = try layer.forward(inputs[0], context: &context)
+        guard graph.nodes[index].outputCount > 1 else { return [output] }
+        return [output] + ((layer as? any MultiOutputLayer)?.extraOutputs ?? [])
     }
 
     /// The backward pass: the nodes in reverse, each given dLoss/dOutput (the sum over the
@@ -159,12 +163,12 @@ extension Model {
                 var inputGradients: [Tensor] = []
                 try runNode(index, of: &layers, training: true) { layer in
                     // In place on the array's layer: a copy would share its gradient buffers and force new ones.
-                    if values.count > 1 {
+                    if let call = layerCalls.removeValue(forKey: index) {
+                        inputGradients = try call.backward(Array(outputGradients), layer: &layer)
+                    } else if values.count > 1 {
                         inputGradients = [try layer.backward(outputGradients: Array(outputGradients))]
                     } else if fusion.passesThrough[index] {
                         inputGradients = [gradient]  // the node before did its work (LayerFusion)
-                    } else if let call = layerCalls.removeValue(forKey: index) {
-                        inputGradients = try call.backward(gradient, layer: &layer)
                     } else if fusedAtOutput(index) {
                         inputGradients = [try layer.backward(preActivationGradient: gradient)]
                     } else {

@@ -210,7 +210,7 @@ public class Model {
                     outputs = [try layers[node.layer].build(inputShape: inputShapes[0], context: &context)]
                 }
                 if let multiple = layers[node.layer] as? any MultiOutputLayer, node.outputCount > 1 {
-                    outputs += multiple.extraOutputShapes(inputShape: inputShapes[0])
+                    outputs += multiple.extraOutputShapes(inputShapes: inputShapes)
                 }
                 shapes += outputs
                 firstCall[node.layer] = (inputShapes, outputs)

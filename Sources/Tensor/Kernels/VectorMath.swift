@@ -4,7 +4,7 @@
 /// casts), so that the compiler vectorises the loops that call them.
 ///
 /// - `exp`: Cephes's `expf` (range reduction by `ln 2`, a degree-5 polynomial), relative
-///   error below 1e-7 on `[-87, 88]`; the input is clamped to `[−126, 127]·ln 2`.
+///   error below 1e-7 on `[-87, 88]`; 0 below `−126·ln 2` and the input clamped at `127·ln 2`.
 /// - `sigmoid`: `1 / (1 + exp(−x))`, error below 1e-7.
 /// - `erf`: Eigen's rational approximation, error below 5e-7.
 /// - `tanh`: Eigen's rational approximation (odd degree 13 over even degree 6, as
@@ -30,7 +30,8 @@ enum VectorMath {
         p = p * r + 5.0000001201e-1
         let expR = p * r * r + r + 1
         let twoToN = Float(bitPattern: (shifted.bitPattern &- magic.bitPattern &+ 127) &<< 23)
-        return x.isNaN ? x : expR * twoToN
+        // Below −126·ln 2 the result is 0 (as a masked score's −1e9 needs), not the smallest normal.
+        return x.isNaN ? x : x < -87.33654475 ? 0 : expR * twoToN
     }
 
     @inlinable @inline(__always)

@@ -16,10 +16,14 @@ import Tensor
 /// let causal = try MultiHeadAttention(heads: 4, keyDim: 16, useCausalMask: true)(tokens, tokens)
 /// let masked = try MultiHeadAttention(heads: 2, keyDim: 8)(tokens, memory, attentionMask: mask)
 /// ```
+/// With `returnAttentionScores` a call also returns the attention weights (Keras's
+/// `return_attention_scores`: the softmax, before dropout), `[heads, querySteps, keySteps]`
+/// per sample; ``allOutputs(_:_:key:attentionMask:)`` gives both.
+///
 /// Its weights have Keras's names and shapes: `query/kernel` `[features, heads, keyDim]`,
 /// `query/bias` `[heads, keyDim]`, the same for `key` and `value` (`valueDim`), and
 /// `attention_output/kernel` `[heads, valueDim, outputDim]` with its bias.
-public struct MultiHeadAttention: MergeLayer, MaskingLayer {
+public struct MultiHeadAttention: MergeLayer, MaskingLayer, MultiOutputLayer {
     public var name = ""
     /// The number of attention heads.
     public let heads: Int
@@ -35,6 +39,8 @@ public struct MultiHeadAttention: MergeLayer, MaskingLayer {
     public let outputShape: Int?
     /// Whether each query step attends only to key steps up to its own (a decoder's mask).
     public let useCausalMask: Bool
+    /// Whether a call also returns the attention weights.
+    public let returnAttentionScores: Bool
     public let kernelInitializer, biasInitializer: Initializer
     public var queryKernel, queryBias, keyKernel, keyBias, valueKernel, valueBias, outputKernel, outputBias: Parameter
 
@@ -45,7 +51,8 @@ public struct MultiHeadAttention: MergeLayer, MaskingLayer {
     /// Attention with `heads` heads of `keyDim` (Keras's defaults otherwise).
     public init(
         heads: Int, keyDim: Int, valueDim: Int? = nil, dropout: Float = 0, useBias: Bool = true, outputShape: Int? = nil,
-        useCausalMask: Bool = false, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros
+        useCausalMask: Bool = false, returnAttentionScores: Bool = false, kernelInitializer: Initializer = .glorotUniform,
+        biasInitializer: Initializer = .zeros
     ) {
         self.heads = heads
         self.keyDim = keyDim
@@ -54,6 +61,7 @@ public struct MultiHeadAttention: MergeLayer, MaskingLayer {
         self.useBias = useBias
         self.outputShape = outputShape
         self.useCausalMask = useCausalMask
+        self.returnAttentionScores = returnAttentionScores
         self.kernelInitializer = kernelInitializer
         self.biasInitializer = biasInitializer
         (queryKernel, queryBias) = (Parameter(name: "query/kernel"), Parameter(name: "query/bias"))
@@ -74,6 +82,24 @@ public struct MultiHeadAttention: MergeLayer, MaskingLayer {
         attentionMask: (any SymbolicValue)? = nil
     ) throws -> SymbolicTensor {
         try callAsFunction([query, value, key ?? value] + (attentionMask.map { [$0] } ?? []))
+    }
+
+    /// Records a call as ``callAsFunction(_:_:key:attentionMask:)`` does and returns its
+    /// outputs: the attended sequence, then (with ``returnAttentionScores``) the weights.
+    public func allOutputs(
+        _ query: any SymbolicValue, _ value: any SymbolicValue, key: (any SymbolicValue)? = nil,
+        attentionMask: (any SymbolicValue)? = nil
+    ) throws -> [SymbolicTensor] {
+        try allOutputs([query, value, key ?? value] + (attentionMask.map { [$0] } ?? []))
+    }
+
+    /// 2 with ``returnAttentionScores`` (the output, the weights), else 1.
+    public var outputCount: Int { returnAttentionScores ? 2 : 1 }
+
+    /// The weights' shape `[heads, querySteps, keySteps]`.
+    public func extraOutputShapes(inputShapes: [[Int]]) -> [[Int]] {
+        guard returnAttentionScores, inputShapes.count >= 2 else { return [] }
+        return [[heads, inputShapes[0][0], (inputShapes.count > 2 ? inputShapes[2] : inputShapes[1])[0]]]
     }
 
     public mutating func build(inputShapes: [[Int]], context: inout BuildContext) throws -> [Int] {
@@ -112,6 +138,11 @@ public struct MultiHeadAttention: MergeLayer, MaskingLayer {
     }
 
     public mutating func call(_ inputs: [Variable], context: inout ForwardContext) throws -> Variable {
+        try callReturningAll(inputs, context: &context)[0]
+    }
+
+    /// The attended sequence and, with ``returnAttentionScores``, the attention weights.
+    public mutating func callReturningAll(_ inputs: [Variable], context: inout ForwardContext) throws -> [Variable] {
         let (query, value, key) = (inputs[0], inputs[1], inputs.count > 2 ? inputs[2] : inputs[1])
         let (batch, querySteps, keySteps) = (query.shape[0], query.shape[1], key.shape[1])
         /// `[batch, steps, heads · size]`: the layout ``AttentionKernel`` takes.
@@ -127,8 +158,11 @@ public struct MultiHeadAttention: MergeLayer, MaskingLayer {
         let mask = try attentionMask(inputs.count > 3 ? inputs[3].value : nil, stepMasks: stepMasks, batch: batch,
                                      querySteps: querySteps, keySteps: keySteps)
         let attended: Variable
-        if context.training, dropout > 0 {
-            attended = try attentionWithDropout(q, k, v, mask: mask, seed: context.generator.next())
+        var scores: Variable?
+        let dropping = context.training && dropout > 0
+        if dropping || returnAttentionScores {
+            let seed = dropping ? context.generator.next() : 0
+            (attended, scores) = try attentionOnTape(q, k, v, mask: mask, dropout: dropping ? dropout : 0, seed: seed)
         } else {
             attended = try wrappingTensorErrors {
                 try q.attention(key: k, value: v, heads: heads, keyDim: keyDim, valueDim: valueDim, adding: mask)
@@ -136,13 +170,14 @@ public struct MultiHeadAttention: MergeLayer, MaskingLayer {
         }
         var output = try attended.matmul(try context[outputKernel].reshaped([heads * valueDim, outputKernel.value.shape[2]]))
         if useBias { output = try output + context[outputBias] }
-        return output
+        return returnAttentionScores ? [output, scores!] : [output]
     }
 
-    /// The attention written with the tape's operations, to drop some of the weights while
-    /// training (the kernel has no dropout): the same result as ``AttentionKernel`` without it.
-    private func attentionWithDropout(_ q: Variable, _ k: Variable, _ v: Variable, mask: Tensor?, seed: UInt64) throws
-        -> Variable {
+    /// The attention written with the tape's operations, for dropout on the weights (the
+    /// kernel has none) and for returning them: the attended values `[batch, Tq, heads · valueDim]`
+    /// (the same result as ``AttentionKernel`` without dropout) and the weights `[batch, heads, Tq, Tk]`.
+    private func attentionOnTape(_ q: Variable, _ k: Variable, _ v: Variable, mask: Tensor?, dropout: Float, seed: UInt64)
+        throws -> (attended: Variable, weights: Variable) {
         let (batch, querySteps, keySteps) = (q.shape[0], q.shape[1], k.shape[1])
         func splitHeads(_ x: Variable, size: Int) throws -> Variable {
             try x.reshaped([batch, x.shape[1], heads, size]).permuted([0, 2, 1, 3])
@@ -150,8 +185,11 @@ public struct MultiHeadAttention: MergeLayer, MaskingLayer {
         var scores = try splitHeads(q, size: keyDim).matmul(splitHeads(k, size: keyDim), transposeOther: true)
             * (1 / Float(keyDim).squareRoot())  // [batch, heads, Tq, Tk]
         if let mask { scores = try scores + Variable(try mask.reshaped([mask.shape[0], 1, querySteps, keySteps])) }
-        let weights = try scores.softmax().dropout(rate: dropout, seed: seed)
-        return try weights.matmul(splitHeads(v, size: valueDim)).permuted([0, 2, 1, 3]).reshaped([batch, querySteps, heads * valueDim])
+        let weights = try scores.softmax()
+        let kept = dropout > 0 ? try weights.dropout(rate: dropout, seed: seed) : weights
+        let attended = try kept.matmul(splitHeads(v, size: valueDim)).permuted([0, 2, 1, 3])
+            .reshaped([batch, querySteps, heads * valueDim])
+        return (attended, weights)
     }
 
     /// What is added to the scores: −1e9 where `given` is 0, where a query, value or key step
@@ -204,16 +242,20 @@ extension MultiHeadAttention: SerializableLayer {
         var useBias: Bool
         var outputShape: Int?
         var useCausalMask: Bool
+        /// Absent (false) in files written before it existed.
+        var returnAttentionScores: Bool?
         var kernelInitializer, biasInitializer: Initializer
     }
     public var configuration: Configuration {
         Configuration(heads: heads, keyDim: keyDim, valueDim: valueDim, dropout: dropout, useBias: useBias,
-                      outputShape: outputShape, useCausalMask: useCausalMask, kernelInitializer: kernelInitializer,
+                      outputShape: outputShape, useCausalMask: useCausalMask,
+                      returnAttentionScores: returnAttentionScores ? true : nil, kernelInitializer: kernelInitializer,
                       biasInitializer: biasInitializer)
     }
     public init(configuration c: Configuration) {
         self.init(heads: c.heads, keyDim: c.keyDim, valueDim: c.valueDim, dropout: c.dropout, useBias: c.useBias,
-                  outputShape: c.outputShape, useCausalMask: c.useCausalMask, kernelInitializer: c.kernelInitializer,
+                  outputShape: c.outputShape, useCausalMask: c.useCausalMask,
+                  returnAttentionScores: c.returnAttentionScores ?? false, kernelInitializer: c.kernelInitializer,
                   biasInitializer: c.biasInitializer)
     }
 }

@@ -24,7 +24,7 @@ extension RecurrentLayer {
     /// 1, or with ``returnState`` 2 (output, h) and for the LSTM 3 (output, h, c).
     public var outputCount: Int { returnState ? (recurrence.cell == .lstm ? 3 : 2) : 1 }
 
-    public func extraOutputShapes(inputShape: [Int]) -> [[Int]] {
+    public func extraOutputShapes(inputShapes: [[Int]]) -> [[Int]] {
         Array(repeating: [units], count: outputCount - 1)
     }
 
