@@ -26,6 +26,10 @@ struct ReturnStateTests {
         case "LSTM":
             let outputs = try LSTM(units: 3, returnState: true).allOutputs(input)  // [output, h, c]
             features = try Concatenate()(outputs)
+        case "Bidirectional LSTM":
+            // [output, forward h, forward c, backward h, backward c]
+            let outputs = try Bidirectional(LSTM(units: 2, returnState: true), mergeMode: .sum).allOutputs(input)
+            features = try Concatenate()(outputs)
         case "GRU sequence":
             // Only the final state reaches the loss: the sequence output's gradient is zero.
             let outputs = try GRU(units: 3, returnSequences: true, returnState: true, goBackwards: true).allOutputs(input)
@@ -63,7 +67,7 @@ struct ReturnStateTests {
     }
 
     @Test("training gradients through the output and the states match central differences",
-          arguments: ["LSTM", "GRU sequence", "SimpleRNN"])
+          arguments: ["LSTM", "GRU sequence", "SimpleRNN", "Bidirectional LSTM"])
     func gradients(_ kind: String) throws {
         let model = try Self.model(kind)
         try model.compile(optimizer: SGD(learningRate: 1), loss: .meanSquaredError)
@@ -103,7 +107,7 @@ struct ReturnStateTests {
         #expect(summary.contains("lstm, lstm[1], lstm[2]"), "\(summary)")
     }
 
-    @Test("calling a layer with states for one tensor, a Sequential of one, and Bidirectional of one are clear errors")
+    @Test("calling a layer (or Bidirectional) with states for one tensor, and a Sequential of one, are clear errors")
     func errors() throws {
         let input = Input(shape: [5, 2])
         #expect {
@@ -115,6 +119,17 @@ struct ReturnStateTests {
         } throws: { "\($0)".contains("returns 2 tensors") && "\($0)".contains("functional API") }
         #expect {
             _ = try Bidirectional(LSTM(units: 3, returnState: true))(input)
-        } throws: { "\($0)".contains("returnState") }
+        } throws: { "\($0)".contains("returns 5 tensors") }
+    }
+
+    @Test("Bidirectional returns the merged output, then the forward layer's states, then the backward layer's")
+    func bidirectional() throws {
+        let input = Input(shape: [5, 2])
+        let outputs = try Bidirectional(GRU(units: 3, returnState: true)).allOutputs(input)
+        #expect(outputs.map { $0.shape } == [[6], [3], [3]])
+        let predicted = try Model(inputs: [input], outputs: outputs, seed: 6).predict([Self.x])
+        // Without sequences the concatenated output is the two final states side by side.
+        #expect(predicted[0] == (try Tensor.concatenate([predicted[1], predicted[2]], alongAxis: -1)))
+        #expect(predicted[1] != predicted[2])
     }
 }

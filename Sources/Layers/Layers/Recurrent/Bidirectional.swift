@@ -3,7 +3,9 @@ import Tensor
 /// Runs a recurrent layer over the sequence in both directions and merges the two outputs,
 /// as Keras's `Bidirectional`: the copy that reads backwards has weights of its own, and
 /// with `returnSequences` its outputs are put back in the order of the input steps before
-/// the merge, so that step `t` of the output has seen the whole sequence.
+/// the merge, so that step `t` of the output has seen the whole sequence. When the layer has
+/// `returnState`, a call returns the merged output, then the forward layer's final states,
+/// then the backward layer's (Keras's `[output, forward_h, forward_c, backward_h, backward_c]`).
 ///
 /// ```swift
 /// // Each MNIST image as 28 rows, read both ways: [28, 28] → [28, 128] → [128].
@@ -14,7 +16,7 @@ import Tensor
 ///     Dense(units: 10, activation: .softmax)
 /// }
 /// ```
-public struct Bidirectional: MaskingLayer {
+public struct Bidirectional: MaskingLayer, MultiOutputLayer {
     /// How the two directions' outputs are combined.
     public enum MergeMode: String, Codable, Sendable {
         /// Side by side on the last axis (Keras's default): `2 · units` features.
@@ -46,11 +48,6 @@ public struct Bidirectional: MaskingLayer {
     }
 
     public mutating func build(inputShape: [Int], context: inout BuildContext) throws -> [Int] {
-        guard !forwardLayer.returnState else {
-            throw LayersError.invalidArgument(
-                layer: "Bidirectional(\(type(of: forwardLayer).typeName))", argument: "returnState", value: "true",
-                reason: "Bidirectional does not return the states of its two layers yet; give it a layer without returnState")
-        }
         do {
             let shape = try forwardLayer.build(inputShape: inputShape, context: &context)
             _ = try backwardLayer.build(inputShape: inputShape, context: &context)
@@ -78,23 +75,58 @@ public struct Bidirectional: MaskingLayer {
         }
     }
 
+    /// 1, or with the layer's `returnState` the output and both layers' final states.
+    public var outputCount: Int { 1 + 2 * (forwardLayer.outputCount - 1) }
+
+    public func extraOutputShapes(inputShapes: [[Int]]) -> [[Int]] {
+        forwardLayer.extraOutputShapes(inputShapes: inputShapes) + backwardLayer.extraOutputShapes(inputShapes: inputShapes)
+    }
+
+    /// The forward layer's final states, then the backward layer's.
+    public var extraOutputs: [Tensor] { forwardLayer.extraOutputs + backwardLayer.extraOutputs }
+
     public mutating func backward(_ outputGradient: Tensor) throws -> Tensor {
-        let outputGradient = try wrappingTensorErrors { try sequenceMask.map { try Tensor.broadcasting(outputGradient, $0, *) } }
-            ?? outputGradient
-        let (forwardGradient, backwardInOrder) = try wrappingTensorErrors { () throws -> (Tensor, Tensor) in
-            switch mergeMode {
-            case .concat:
-                let halves = try outputGradient.split(sizes: [forwardLayer.units, forwardLayer.units], alongAxis: -1)
-                return (halves[0], halves[1])
-            case .sum: return (outputGradient, outputGradient)
-            case .average: return (outputGradient * 0.5, outputGradient * 0.5)
-            case .multiply: return (try outputGradient * outputs.backward, try outputGradient * outputs.forward)
-            }
+        try backward(outputGradients: [outputGradient] + Array(repeating: nil, count: outputCount - 1))
+    }
+
+    /// The merged output's gradient (nil: zero), then those of the forward layer's states and
+    /// the backward layer's.
+    public mutating func backward(outputGradients: [Tensor?]) throws -> Tensor {
+        guard outputGradients.count == outputCount else {
+            throw LayersError.invalidGradient(
+                operation: "Bidirectional backward",
+                reason: "expected \(outputCount) output gradients (the output and the final states), found \(outputGradients.count)")
         }
-        let backwardGradient = forwardLayer.returnSequences
-            ? try wrappingTensorErrors { try backwardInOrder.reversed(alongAxis: 1) } : backwardInOrder
-        let fromForward = try forwardLayer.backward(forwardGradient)
-        let fromBackward = try backwardLayer.backward(backwardGradient)
+        var (forwardGradient, backwardGradient): (Tensor?, Tensor?) = (nil, nil)
+        if let outputGradient = outputGradients[0] {
+            let masked = try wrappingTensorErrors { try sequenceMask.map { try Tensor.broadcasting(outputGradient, $0, *) } }
+                ?? outputGradient
+            let (forwardPart, backwardInOrder) = try wrappingTensorErrors { () throws -> (Tensor, Tensor) in
+                switch mergeMode {
+                case .concat:
+                    let halves = try masked.split(sizes: [forwardLayer.units, forwardLayer.units], alongAxis: -1)
+                    return (halves[0], halves[1])
+                case .sum: return (masked, masked)
+                case .average: return (masked * 0.5, masked * 0.5)
+                case .multiply: return (try masked * outputs.backward, try masked * outputs.forward)
+                }
+            }
+            forwardGradient = forwardPart
+            backwardGradient = forwardLayer.returnSequences
+                ? try wrappingTensorErrors { try backwardInOrder.reversed(alongAxis: 1) } : backwardInOrder
+        }
+        let states = forwardLayer.outputCount - 1
+        let fromForward: Tensor, fromBackward: Tensor
+        if states > 0 {
+            fromForward = try forwardLayer.backward(outputGradients: [forwardGradient] + outputGradients[1...states])
+            fromBackward = try backwardLayer.backward(outputGradients: [backwardGradient] + outputGradients[(states + 1)...])
+        } else {
+            guard let forwardGradient, let backwardGradient else {
+                throw LayersError.invalidGradient(operation: "Bidirectional backward", reason: "expected the output's gradient")
+            }
+            fromForward = try forwardLayer.backward(forwardGradient)
+            fromBackward = try backwardLayer.backward(backwardGradient)
+        }
         // A first layer computes no input gradient: both are empty.
         guard fromForward.count > 0 else { return fromForward }
         return try wrappingTensorErrors { try fromForward + fromBackward }
