@@ -12,11 +12,14 @@ struct RecurrentReference {
 
     /// `x` `[batch][steps][features]` flattened; weights flattened row-major as the kernel takes them.
     /// `mask` `[batch][steps]` (by input step): 0 skips the step, keeping the state.
-    func run(x: [Double], batch: Int, steps: Int, w: [Double], u: [Double], b: [Double]?, mask: [Float]? = nil) -> [Double] {
+    /// `h0`, `c0` `[batch][units]`: the initial states (zeros when nil).
+    func run(x: [Double], batch: Int, steps: Int, w: [Double], u: [Double], b: [Double]?, mask: [Float]? = nil,
+             h0: [Double]? = nil, c0: [Double]? = nil) -> [Double] {
         let width = cell.gates * units
         var result: [Double] = []
         for n in 0..<batch {
-            var h = [Double](repeating: 0, count: units), c = h
+            var h = h0.map { Array($0[(n * units)..<((n + 1) * units)]) } ?? [Double](repeating: 0, count: units)
+            var c = c0.map { Array($0[(n * units)..<((n + 1) * units)]) } ?? [Double](repeating: 0, count: units)
             var sequence: [Double] = []
             for step in 0..<steps {
                 let time = goBackwards ? steps - 1 - step : step
@@ -63,9 +66,11 @@ struct RecurrentKernelTests {
         let cell: RecurrentCell
         let returnSequences, goBackwards, bias: Bool
         var masked = false
+        /// With initial states (h₀, and c₀ for the LSTM).
+        var initial = false
         var testDescription: String {
             "\(cell)\(returnSequences ? " sequences" : "")\(goBackwards ? " backwards" : "")\(bias ? "" : " no bias")"
-                + (masked ? " masked" : "")
+                + (masked ? " masked" : "") + (initial ? " initial states" : "")
         }
     }
 
@@ -74,7 +79,15 @@ struct RecurrentKernelTests {
          Case(cell: cell, returnSequences: true, goBackwards: true, bias: true),
          Case(cell: cell, returnSequences: true, goBackwards: false, bias: false),
          Case(cell: cell, returnSequences: false, goBackwards: false, bias: true, masked: true),
-         Case(cell: cell, returnSequences: true, goBackwards: true, bias: true, masked: true)]
+         Case(cell: cell, returnSequences: true, goBackwards: true, bias: true, masked: true),
+         Case(cell: cell, returnSequences: false, goBackwards: false, bias: true, initial: true),
+         Case(cell: cell, returnSequences: true, goBackwards: true, bias: true, masked: true, initial: true)]
+    }
+
+    /// The initial states of a case: h₀ and (LSTM) c₀, `[batch, units]`, or nil.
+    func initialStates(_ c: Case) -> (h: Tensor?, c: Tensor?) {
+        guard c.initial else { return (nil, nil) }
+        return (randomTensor([batch, units], seed: 6), c.cell == .lstm ? randomTensor([batch, units], seed: 7) : nil)
     }
 
     /// Sample 0 padded at the end, sample 1 with a gap, sample 2 padded at the start.
@@ -98,34 +111,45 @@ struct RecurrentKernelTests {
     @Test("forward matches the step-by-step Double reference", arguments: cases)
     func forward(_ c: Case) throws {
         var (kernel, x, w, u, b) = operands(c)
+        let (h0, c0) = initialStates(c)
         var y = Tensor([])
-        try kernel.forward(x, kernel: w, recurrentKernel: u, bias: b, mask: mask(c), returnSequences: c.returnSequences, into: &y)
+        try kernel.forward(x, kernel: w, recurrentKernel: u, bias: b, mask: mask(c), initialState: h0, initialCellState: c0,
+                           returnSequences: c.returnSequences, into: &y)
         #expect(y.shape == (c.returnSequences ? [batch, steps, units] : [batch, units]))
         let expected = reference(c).run(x: x.scalars.map(Double.init), batch: batch, steps: steps, w: w.scalars.map(Double.init),
                                         u: u.scalars.map(Double.init), b: b?.scalars.map(Double.init),
-                                        mask: c.masked ? maskScalars : nil)
+                                        mask: c.masked ? maskScalars : nil, h0: h0?.scalars.map(Double.init),
+                                        c0: c0?.scalars.map(Double.init))
         let worst = zip(y.scalars, expected).map { abs(Double($0) - $1) }.max()!
         #expect(worst < 1e-5, "largest difference \(worst)")
     }
 
-    @Test("backward matches central differences of the Double reference (input, kernel, recurrent kernel, bias)",
-          arguments: cases)
+    @Test("backward matches central differences of the Double reference (input, weights, initial states)", arguments: cases)
     func backward(_ c: Case) throws {
         var (kernel, x, w, u, b) = operands(c)
+        let (h0, c0) = initialStates(c)
         var y = Tensor([])
-        try kernel.forward(x, kernel: w, recurrentKernel: u, bias: b, mask: mask(c), returnSequences: c.returnSequences, into: &y)
+        try kernel.forward(x, kernel: w, recurrentKernel: u, bias: b, mask: mask(c), initialState: h0, initialCellState: c0,
+                           returnSequences: c.returnSequences, into: &y)
         let r = randomTensor(y.shape, seed: 5)
-        var (dx, dw, du, db) = (Tensor([]), Tensor([]), Tensor([]), Tensor([]))
+        var (dx, dw, du, db, dh0, dc0) = (Tensor([]), Tensor([]), Tensor([]), Tensor([]), Tensor([]), Tensor([]))
         try kernel.backward(outputGradient: r, kernel: w, recurrentKernel: u, inputGradient: &dx, kernelGradient: &dw,
                             recurrentKernelGradient: &du, biasGradient: &db)
+        if c.initial { try kernel.initialStateGradients(state: &dh0, cellState: &dc0) }
         let reference = reference(c), weights = r.scalars.map(Double.init)
-        var operands = [x, w, u].map { $0.scalars.map(Double.init) } + [b?.scalars.map(Double.init) ?? []]
+        let initial: [[Double]] = [h0?.scalars.map(Double.init) ?? [], c0?.scalars.map(Double.init) ?? []]
+        var operands: [[Double]] = [x, w, u].map { $0.scalars.map(Double.init) } + [b?.scalars.map(Double.init) ?? []]
+        operands += initial
         func loss() -> Double {
             zip(reference.run(x: operands[0], batch: batch, steps: steps, w: operands[1], u: operands[2],
-                              b: c.bias ? operands[3] : nil, mask: c.masked ? maskScalars : nil), weights).map(*).reduce(0, +)
+                              b: c.bias ? operands[3] : nil, mask: c.masked ? maskScalars : nil,
+                              h0: c.initial ? operands[4] : nil, c0: c0 != nil ? operands[5] : nil), weights)
+                .map(*).reduce(0, +)
         }
-        for (index, (name, analytic)) in [("x", dx), ("kernel", dw), ("recurrent kernel", du), ("bias", db)].enumerated()
-            where index < 3 || c.bias {
+        let gradients: [(String, Tensor)] = [("x", dx), ("kernel", dw), ("recurrent kernel", du), ("bias", db), ("h0", dh0),
+                                             ("c0", dc0)]
+        let checked: [Bool] = [true, true, true, c.bias, c.initial, c0 != nil]
+        for (index, (name, analytic)) in gradients.enumerated() where checked[index] {
             #expect(analytic.count == operands[index].count, "\(name)")
             for position in operands[index].indices {
                 let original = operands[index][position]

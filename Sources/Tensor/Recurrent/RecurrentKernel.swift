@@ -55,6 +55,8 @@ public struct RecurrentKernel: Sendable {
     private var returnedSequences = false
     /// `[batch, steps]` by input step, 0 where a step is skipped; empty for none.
     private var mask = Tensor([])
+    /// `[batch, units]`: the last forward's initial h and (LSTM) c; empty for zeros.
+    private var initialState = Tensor([]), initialCellState = Tensor([])
     // Scratch buffers, kept so that a steady-state step allocates nothing.
     private var recurrentProduct = Tensor([])
     private var gateGradients = Tensor([])
@@ -84,10 +86,12 @@ public struct RecurrentKernel: Sendable {
     /// `returnSequences`, else the last `[batch, units]`. A nil `bias` adds nothing. Where
     /// `mask` (`[batch, steps]`, by input step) is 0 the step is skipped, as Keras skips masked
     /// steps: the state (and an LSTM's cell state) is carried over unchanged, and so is the output.
+    /// `initialState` and `initialCellState` (`[batch, units]`, the latter the LSTM's only) are
+    /// the states before the first step (Keras's `initial_state`); nil for zeros.
     /// - Throws: ``TensorError`` when a shape does not fit.
     public mutating func forward(
-        _ input: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor?, mask: Tensor? = nil, returnSequences: Bool,
-        into output: inout Tensor
+        _ input: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor?, mask: Tensor? = nil,
+        initialState: Tensor? = nil, initialCellState: Tensor? = nil, returnSequences: Bool, into output: inout Tensor
     ) throws {
         guard input.rank == 3, input.shape[1] > 0, input.shape[2] > 0 else {
             throw TensorError.invalidShape(operation: "recurrent forward", shape: input.shape,
@@ -102,8 +106,20 @@ public struct RecurrentKernel: Sendable {
         if let mask, mask.shape != [batch, steps] {
             throw TensorError.shapeMismatch(operation: "recurrent forward (mask)", expected: [batch, steps], found: mask.shape)
         }
+        for (name, state) in [("initial state", initialState), ("initial cell state", initialCellState)]
+            where state != nil && state!.shape != [batch, units] {
+            throw TensorError.shapeMismatch(operation: "recurrent forward (\(name))", expected: [batch, units], found: state!.shape)
+        }
+        if initialCellState != nil, cell != .lstm {
+            throw TensorError.invalidShape(operation: "recurrent forward (initial cell state)", shape: initialCellState!.shape,
+                                           reason: "only the LSTM has a cell state")
+        }
         self.input = input
         self.mask = mask ?? Tensor([])
+        self.initialState = initialState ?? Tensor([])
+        self.initialCellState = initialCellState ?? Tensor([])
+        let (h0, c0) = (initialState.map { UnsafePointer($0.storage.pointer) },
+                        initialCellState.map { UnsafePointer($0.storage.pointer) })
         returnedSequences = returnSequences
         let keep = mask.map { UnsafePointer($0.storage.pointer) }
         let (units, width, cell, goBackwards) = (units, cell.gates * units, cell, goBackwards)
@@ -129,39 +145,45 @@ public struct RecurrentKernel: Sendable {
         ParallelChunks(count: batch, costPerItem: steps * width * (units + 16), minimumCostPerChunk: 1 << 18).run { _, rows in
             for step in 0..<steps {
                 let time = goBackwards ? steps - 1 - step : step
-                let previous = h + (rows.lowerBound * steps + step - 1) * units  // rows steps·units apart; only for step > 0
-                switch (cell, step) {
-                case (.gru, 0): (r + rows.lowerBound * width).update(repeating: 0, count: rows.count * width)
-                case (.gru, _):
+                // h₋₁ of these rows: the step before (rows steps·units apart), or the initial state.
+                let previous: UnsafePointer<Float>? = step > 0 ? UnsafePointer(h + (rows.lowerBound * steps + step - 1) * units)
+                    : h0.map { $0 + rows.lowerBound * units }
+                let previousStride = step > 0 ? steps * units : units
+                switch (cell, previous) {
+                case (.gru, nil): (r + rows.lowerBound * width).update(repeating: 0, count: rows.count * width)
+                case let (.gru, previous?):
                     // The GRU's recurrent product has its own buffer: the reset gate multiplies a part of it.
                     BLAS.gemmOnThisThread(transposeA: false, transposeB: false, m: rows.count, n: width, k: units,
-                                          a: previous, lda: steps * units, b: u, ldb: width, c: r + rows.lowerBound * width,
+                                          a: previous, lda: previousStride, b: u, ldb: width, c: r + rows.lowerBound * width,
                                           ldc: width)
-                case (_, 0): break
-                default:
+                case (_, nil): break
+                case let (_, previous?):
                     BLAS.gemmOnThisThread(transposeA: false, transposeB: false, m: rows.count, n: width, k: units,
-                                          a: previous, lda: steps * units, b: u, ldb: width, beta: 1,
+                                          a: previous, lda: previousStride, b: u, ldb: width, beta: 1,
                                           c: z + (rows.lowerBound * steps + time) * width, ldc: steps * width)
                 }
                 for row in rows {
                     let gate = z + (row * steps + time) * width
                     let state = h + (row * steps + step) * units, cellState = c + (row * steps + step) * units
-                    let hasPrevious = step > 0
+                    // The states before this step: the step before's, the initial ones, or nil for zeros.
+                    let previousState = step > 0 ? UnsafePointer(state - units) : h0.map { $0 + row * units }
+                    let previousCell = step > 0 ? UnsafePointer(cellState - units) : c0.map { $0 + row * units }
                     switch cell {
                     case .simple: rc_simple_forward(gate, state, units)
-                    case .lstm: rc_lstm_forward(gate, hasPrevious ? cellState - units : nil, cellState, state, units)
-                    case .gru:
-                        rc_gru_forward(gate, r + row * width, recurrentBias, hasPrevious ? state - units : nil, cellState,
-                                       state, units)
+                    case .lstm: rc_lstm_forward(gate, previousCell, cellState, state, units)
+                    case .gru: rc_gru_forward(gate, r + row * width, recurrentBias, previousState, cellState, state, units)
                     }
                     if let keep, keep[row * steps + time] == 0 {
                         // A skipped step: the states of the step before (zeros before the first).
-                        if hasPrevious {
-                            state.update(from: state - units, count: units)
-                            if cell == .lstm { cellState.update(from: cellState - units, count: units) }
+                        if let previousState {
+                            state.update(from: previousState, count: units)
                         } else {
                             state.update(repeating: 0, count: units)
-                            if cell == .lstm { cellState.update(repeating: 0, count: units) }
+                        }
+                        if cell == .lstm, let previousCell {
+                            cellState.update(from: previousCell, count: units)
+                        } else if cell == .lstm {
+                            cellState.update(repeating: 0, count: units)
                         }
                     }
                 }
@@ -184,6 +206,22 @@ public struct RecurrentKernel: Sendable {
         }
         try Self.copyLastStep(of: states, into: &state)
         if cell == .lstm { try Self.copyLastStep(of: cellStates, into: &cellState) }
+    }
+
+    /// After a backward whose forward had initial states: dLoss/dh₀ into `state` and, for the
+    /// LSTM, dLoss/dc₀ into `cellState` (left alone otherwise).
+    /// - Throws: ``TensorError`` when the last forward had no initial state or backward has not run.
+    public func initialStateGradients(state: inout Tensor, cellState: inout Tensor) throws {
+        guard input.rank == 3, initialState.count == input.shape[0] * units, stateGradient.count == initialState.count else {
+            throw TensorError.invalidShape(operation: "recurrent initial state gradients", shape: [],
+                                           reason: "backward has not run after a forward with initial states")
+        }
+        try state.resizeDiscardingContents(to: initialState.shape)
+        state.storage.pointer.update(from: stateGradient.storage.pointer, count: stateGradient.count)
+        if initialCellState.count == initialState.count {
+            try cellState.resizeDiscardingContents(to: initialCellState.shape)
+            cellState.storage.pointer.update(from: cellGradient.storage.pointer, count: cellGradient.count)
+        }
     }
 
     /// `[batch, steps, units]` → its last step `[batch, units]`.
@@ -246,6 +284,9 @@ public struct RecurrentKernel: Sendable {
         // The gradients of the pre-activations that meet U, by processing step: the GRU's own
         // buffer, else the gate gradients themselves (rows of input step `time`).
         let recurrentRows = cell == .gru ? dr : dz
+        let hasInitialState = initialState.count == batch * units
+        let (h0, c0) = (hasInitialState ? UnsafePointer(initialState.storage.pointer) : nil,
+                        initialCellState.count == batch * units ? UnsafePointer(initialCellState.storage.pointer) : nil)
 
         // As forward: each thread takes its rows through every step, back to the first.
         ParallelChunks(count: batch, costPerItem: steps * width * (2 * units + 24), minimumCostPerChunk: 1 << 18).run { _, rows in
@@ -257,7 +298,8 @@ public struct RecurrentKernel: Sendable {
                     let next = dhNext + row * units
                     let output = returnedSequences ? dy + (row * steps + step) * units
                         : step == steps - 1 ? dy + row * units : nil
-                    let hasPrevious = step > 0
+                    let previousState = step > 0 ? UnsafePointer(state - units) : h0.map { $0 + row * units }
+                    let previousCell = step > 0 ? UnsafePointer(cellState - units) : c0.map { $0 + row * units }
                     // dh accumulates in `next`; the cell functions (C, for the vector width) do the rest.
                     if let output {
                         for j in 0..<units { next[j] += output[j] }
@@ -271,15 +313,13 @@ public struct RecurrentKernel: Sendable {
                     }
                     switch cell {
                     case .simple: rc_simple_backward(gate, dh, gradient, units)
-                    case .lstm:
-                        rc_lstm_backward(gate, cellState, hasPrevious ? cellState - units : nil, dh, dcNext + row * units,
-                                         gradient, units)
+                    case .lstm: rc_lstm_backward(gate, cellState, previousCell, dh, dcNext + row * units, gradient, units)
                     case .gru:
-                        rc_gru_backward(gate, cellState, hasPrevious ? state - units : nil, dh, gradient,
-                                        dr + (row * steps + step) * width, units)
+                        rc_gru_backward(gate, cellState, previousState, dh, gradient, dr + (row * steps + step) * width, units)
                     }
                 }
-                guard step > 0 else { continue }
+                // Before the first step there is nothing to pass dh to, unless to the initial state.
+                guard step > 0 || hasInitialState else { continue }
                 // dh₋₁ = dRecurrent · Uᵀ (+ the GRU's direct path, already in dhNext).
                 let first = recurrentRows + (rows.lowerBound * steps + (cell == .gru ? step : time)) * width
                 BLAS.gemmOnThisThread(transposeA: false, transposeB: true, m: rows.count, n: units, k: width, a: first,
@@ -289,7 +329,7 @@ public struct RecurrentKernel: Sendable {
         }
 
         // dU = Σₜ h₋₁ᵀ · dRecurrentₜ as one product over every sample and step: h₋₁ copied to
-        // the rows of the recurrent gradients (zero at the first step). 27 products of one
+        // the rows of the recurrent gradients (the initial state, or zero, at the first step). 27 products of one
         // batch each ran on one thread and took twice as long.
         try previousStates.resizeDiscardingContents(to: [batch, steps, units])
         let previous = previousStates.storage.pointer
@@ -297,7 +337,9 @@ public struct RecurrentKernel: Sendable {
             for row in rows {
                 for step in 0..<steps {
                     let target = previous + (row * steps + (cell == .gru || !goBackwards ? step : steps - 1 - step)) * units
-                    if step == 0 {
+                    if step == 0, let h0 {
+                        target.update(from: h0 + row * units, count: units)
+                    } else if step == 0 {
                         target.update(repeating: 0, count: units)
                     } else {
                         target.update(from: h + (row * steps + step - 1) * units, count: units)
