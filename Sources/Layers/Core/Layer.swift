@@ -181,6 +181,9 @@ public struct ForwardContext {
     /// The mask of this call's (first) input: `[batch, steps]`, 1 for a step to use and 0 for
     /// padding; nil when there is none.
     public var inputMask: Tensor? { inputMasks.first ?? nil }
+    /// A ``MultiInputLayer``'s inputs after the first (a recurrent layer's initial states);
+    /// set by the model before each call, empty for a call on one input.
+    public internal(set) var extraInputs: [Tensor] = []
 
     /// A context for training or inference.
     public init(training: Bool, generator: RandomGenerator = RandomGenerator(seed: 0)) {

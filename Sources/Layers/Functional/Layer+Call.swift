@@ -26,6 +26,7 @@ extension Layer {
                 probe = merge as! Self
             } else {
                 shapes = [try probe.build(inputShape: inputs[0].shape, context: &context)]
+                if inputs.count > 1 { try checkExtraInputs(of: probe, inputs.map(\.shape)) }
             }
             if let multiple = probe as? any MultiOutputLayer, multiple.outputCount > 1 {
                 shapes += multiple.extraOutputShapes(inputShapes: inputs.map(\.shape))

@@ -69,6 +69,7 @@ extension Model {
                 var mask = anyMask ? masks[node.inputs[0]] : nil
                 if !passesThrough[index] {
                     context.inputMasks = anyMask ? node.inputs.map { masks[$0] } : []
+                    context.extraInputs = node.inputs.count > 1 ? Array(inputs.dropFirst()) : []
                     try runNode(index, of: &layers, training: training) { layer in
                         if !training, fusion.foldsNormalization[index], foldedConvolutions[index] != nil {
                             outputs = [try foldedConvolutions[index]!.forward(inputs[0], context: &context)]
@@ -173,6 +174,10 @@ extension Model {
                         inputGradients = [try layer.backward(preActivationGradient: gradient)]
                     } else {
                         inputGradients = [try layer.backward(gradient)]
+                    }
+                    // A hand-written layer's further inputs (initial states) have their own gradients.
+                    if inputGradients.count < graph.nodes[index].inputs.count, let multiple = layer as? any MultiInputLayer {
+                        inputGradients += multiple.extraInputGradients
                     }
                 }
                 guard backwardPlan.needsInputGradient[index] else { continue }

@@ -208,6 +208,7 @@ public class Model {
                     layers[node.layer] = merge
                 } else {
                     outputs = [try layers[node.layer].build(inputShape: inputShapes[0], context: &context)]
+                    if inputShapes.count > 1 { try checkExtraInputs(of: layers[node.layer], inputShapes) }
                 }
                 if let multiple = layers[node.layer] as? any MultiOutputLayer, node.outputCount > 1 {
                     outputs += multiple.extraOutputShapes(inputShapes: inputShapes)
@@ -389,4 +390,15 @@ public struct TrainingPlan: Sendable {
     public let stepsPerEpoch: Int
     /// Training samples and batch size.
     public let samples, batchSize: Int
+}
+
+/// Checks the further inputs of a hand-written layer's call (a recurrent layer's initial
+/// states); a layer that takes one input is an error saying so.
+func checkExtraInputs(of layer: any Layer, _ inputShapes: [[Int]]) throws {
+    guard let multiple = layer as? any MultiInputLayer else {
+        throw LayersError.incompatibleInput(
+            layer: layer.name, expected: "one input", received: inputShapes.count > 1 ? inputShapes[1] : [],
+            hint: "\(type(of: layer).typeName) takes one input; merge several with a merge layer (Add, Concatenate, ...)")
+    }
+    try multiple.checkExtraInputs(shapes: Array(inputShapes.dropFirst()), inputShape: inputShapes[0])
 }

@@ -8,7 +8,7 @@ import Tensor
 /// layer, or attention, on top). The sequence starts from a zero state. With `returnState`
 /// (Keras's `return_state`) a call also returns the final states, each `[units]`: h, and
 /// the LSTM's c; in a functional model ``MultiOutputLayer/allOutputs(_:)`` gives them.
-public protocol RecurrentLayer: MaskingLayer, MultiOutputLayer {
+public protocol RecurrentLayer: MaskingLayer, MultiOutputLayer, MultiInputLayer {
     /// The hyper-parameters, weights and kernel.
     var recurrence: Recurrence { get set }
 }
@@ -39,7 +39,34 @@ extension RecurrentLayer {
     }
 
     public mutating func forward(_ input: Tensor, context: inout ForwardContext) throws -> Tensor {
-        try recurrence.forward(input, mask: context.inputMask, layer: name)
+        try recurrence.forward(input, mask: context.inputMask, initialStates: context.extraInputs, layer: name)
+    }
+
+    /// Initial states: h `[units]`, and for the LSTM c `[units]` (Keras's `initial_state`).
+    public func checkExtraInputs(shapes: [[Int]], inputShape: [Int]) throws {
+        let states = recurrence.cell == .lstm ? 2 : 1
+        guard shapes.count == states, shapes.allSatisfy({ $0 == [units] }) else {
+            throw LayersError.incompatibleInput(
+                layer: name, expected: "initial states " + Array(repeating: "(None, \(units))", count: states).joined(separator: ", ")
+                    + (states == 2 ? " (h and c)" : " (h)"),
+                received: shapes.first ?? [], hint: "found \(shapes.count) initial state(s) of shapes \(shapes)")
+        }
+    }
+
+    /// dLoss/dh₀ (and the LSTM's dLoss/dc₀) of the last call with initial states.
+    public var extraInputGradients: [Tensor] { recurrence.initialStateGradients }
+
+    /// Records a call on `input` from the initial states `initialState` (h, and the LSTM's
+    /// c, each `[units]`), as Keras's `layer(x, initial_state=[h, c])`, and returns its output.
+    /// - Throws: ``LayersError`` naming the layer when a shape does not fit.
+    public func callAsFunction(_ input: some SymbolicValue, initialState: [any SymbolicValue]) throws -> SymbolicTensor {
+        try singleOutput(of: try recordCall(on: [input.symbolic] + initialState.map(\.symbolic)))
+    }
+
+    /// ``callAsFunction(_:initialState:)`` returning every output (with `returnState`, the
+    /// final states after the output).
+    public func allOutputs(_ input: some SymbolicValue, initialState: [any SymbolicValue]) throws -> [SymbolicTensor] {
+        try recordCall(on: [input.symbolic] + initialState.map(\.symbolic))
     }
 
     /// The input's mask for a sequence output (its steps are the input's); none for the last state.
@@ -107,6 +134,9 @@ public struct Recurrence: Sendable {
     private var finalState = Tensor([]), finalCellState = Tensor([])
     /// A zero output gradient, for a backward where only the final states reach the loss.
     private var zeroOutputGradient = Tensor([])
+    /// Whether the last forward started from given states, and their gradients after backward.
+    private var startsFromStates = false
+    private var initialStateGradient = Tensor([]), initialCellStateGradient = Tensor([])
 
     init(
         cell: RecurrentCell, layer: String, units: Int, returnSequences: Bool, returnState: Bool = false, goBackwards: Bool,
@@ -162,14 +192,22 @@ public struct Recurrence: Sendable {
     }
 
     /// The layer's output; steps where `mask` (`[batch, steps]`) is 0 are skipped.
-    mutating func forward(_ input: Tensor, mask: Tensor?, layer: String) throws -> Tensor {
+    mutating func forward(_ input: Tensor, mask: Tensor?, initialStates: [Tensor] = [], layer: String) throws -> Tensor {
         guard kernel.value.rank == 2 else { throw LayersError.notReady(operation: "\(layer) forward", reason: "the layer is not built") }
+        startsFromStates = !initialStates.isEmpty
         try wrappingTensorErrors {
             try computation.forward(input, kernel: kernel.value, recurrentKernel: recurrentKernel.value,
-                                    bias: useBias ? bias.value : nil, mask: mask, returnSequences: returnSequences, into: &output)
+                                    bias: useBias ? bias.value : nil, mask: mask, initialState: initialStates.first,
+                                    initialCellState: initialStates.count > 1 ? initialStates[1] : nil,
+                                    returnSequences: returnSequences, into: &output)
             if returnState { try computation.finalStates(state: &finalState, cellState: &finalCellState) }
         }
         return output
+    }
+
+    /// The gradients of the last call's initial states (empty when it had none).
+    var initialStateGradients: [Tensor] {
+        startsFromStates ? (cell == .lstm ? [initialStateGradient, initialCellStateGradient] : [initialStateGradient]) : []
     }
 
     /// The final states of the last forward: h, and the LSTM's c (empty without `returnState`).
@@ -195,6 +233,11 @@ public struct Recurrence: Sendable {
             recurrentKernel: recurrentKernel.value,
             needsInputGradient: needsInputGradient, inputGradient: &inputGradient, kernelGradient: &kernel.gradient,
             recurrentKernelGradient: &recurrentKernel.gradient, biasGradient: &bias.gradient)
+        if startsFromStates {
+            try wrappingTensorErrors {
+                try computation.initialStateGradients(state: &initialStateGradient, cellState: &initialCellStateGradient)
+            }
+        }
         return needsInputGradient ? inputGradient : Tensor([])
     }
 }
