@@ -43,6 +43,11 @@ extension Model {
             if let merge = layer as? any ONNXMergeExportable {
                 try merge.exportONNX(into: &graph, inputs: node.inputs.map { values[$0] }, outputShape: outputShape)
             } else if let exportable = layer as? any ONNXExportable {
+                guard node.inputs.count == 1 else {
+                    throw ONNXExportError.unsupportedLayer(
+                        name: layer.name, type: "\(type(of: layer))",
+                        reason: "its call has \(node.inputs.count) inputs (initial states), which the export does not write yet")
+                }
                 graph.read(values[node.inputs[0]])
                 try exportable.exportONNX(into: &graph, outputShape: outputShape)
             } else {

@@ -302,6 +302,12 @@ struct ExportTests {
         #expect { try states.onnxData() } throws: { error in
             "\(error)".hasPrefix("layer 'lstm' (LSTM) cannot be exported to ONNX: its call returns 3 tensors (returnState)")
         }
+        let start = Input(shape: [2], name: "start")
+        let started = try Model(inputs: [sequence, start], outputs: [try GRU(units: 2)(sequence, initialState: [start])])
+        try started.build(inputShapes: [[4, 3], [2]])
+        #expect { try started.onnxData() } throws: { error in
+            "\(error)".hasPrefix("layer 'gru' (GRU) cannot be exported to ONNX: its call has 2 inputs (initial states)")
+        }
         let exportable = Sequential { Dense(units: 2) }
         try exportable.build(inputShape: [3])
         #expect { try exportable.exportONNX(to: "/no/such/folder/model.onnx") } throws: { error in

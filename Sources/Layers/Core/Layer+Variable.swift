@@ -20,6 +20,7 @@ extension Layer {
         }
         var plain = context
         plain.parameterVariables = nil
+        plain.extraInputs = []  // a call on one variable; the enclosing call's further inputs are not its
         defer { context.generator = plain.generator }
         let output = try forward(input.value, context: &plain)
         let snapshot = self  // what backward needs, as this call left it

@@ -69,7 +69,9 @@ extension Model {
                 var mask = anyMask ? masks[node.inputs[0]] : nil
                 if !passesThrough[index] {
                     context.inputMasks = anyMask ? node.inputs.map { masks[$0] } : []
-                    context.extraInputs = node.inputs.count > 1 ? Array(inputs.dropFirst()) : []
+                    // A hand-written layer's further inputs (merges take all theirs in their call).
+                    context.extraInputs = node.inputs.count > 1 && layerKinds[node.layer] == .handWritten
+                        ? Array(inputs.dropFirst()) : []
                     try runNode(index, of: &layers, training: training) { layer in
                         if !training, fusion.foldsNormalization[index], foldedConvolutions[index] != nil {
                             outputs = [try foldedConvolutions[index]!.forward(inputs[0], context: &context)]
