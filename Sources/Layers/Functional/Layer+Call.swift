@@ -4,7 +4,6 @@ extension Layer {
     /// Records a call of this layer on `input` in a functional model being defined and returns
     /// its output (Keras's `layer(x)`). Calling one layer value (or its copies) again shares
     /// its weights.
-    /// - Throws: ``LayersError`` naming the layer when it cannot take the input's shape.
     /// - Throws: ``LayersError`` naming the layer when it cannot take the input's shape, or when
     ///   it returns several tensors (``MultiOutputLayer/allOutputs(_:)`` gives them).
     public func callAsFunction(_ input: some SymbolicValue) throws -> SymbolicTensor {
@@ -43,7 +42,8 @@ extension Layer {
             let label = name.isEmpty ? snakeCase(Self.typeName) : name
             throw LayersError.invalidGraph(
                 "\(Self.typeName) '\(label)' returns \(outputs.count) tensors (its output, then "
-                    + "\(self is any MergeLayer ? "its attention scores" : "its final states")); call allOutputs on it to get them all")
+                    + (self is any MergeLayer ? "its attention scores" : "its final states")
+                    + "); call allOutputs on it to get them all")
         }
         return outputs[0]
     }

@@ -65,7 +65,8 @@ extension Model {
         try withLayers(changingWeights: training) { layers in
             for (index, node) in graph.nodes.enumerated() {
                 let inputs = node.inputs.map { values[$0]! }
-                var outputs = [inputs[0]]
+                var output = inputs[0]
+                var extraOutputs: [Tensor] = []  // a MultiOutputLayer's further outputs; empty (no allocation) for others
                 var mask = anyMask ? masks[node.inputs[0]] : nil
                 if !passesThrough[index] {
                     context.inputMasks = anyMask ? node.inputs.map { masks[$0] } : []
@@ -74,22 +75,27 @@ extension Model {
                         ? Array(inputs.dropFirst()) : []
                     try runNode(index, of: &layers, training: training) { layer in
                         if !training, fusion.foldsNormalization[index], foldedConvolutions[index] != nil {
-                            outputs = [try foldedConvolutions[index]!.forward(inputs[0], context: &context)]
+                            output = try foldedConvolutions[index]!.forward(inputs[0], context: &context)
                         } else {
-                            outputs = try forward(layer: &layer, node: index, inputs, training: training, context: &context)
+                            output = try forward(layer: &layer, node: index, inputs, training: training,
+                                                 extraOutputs: &extraOutputs, context: &context)
                         }
                         mask = try (layer as? any MaskingLayer)?.outputMask(inputs: inputs, inputMasks: context.inputMasks)
                     }
                 }
-                guard outputs.count == node.outputCount else {
+                guard extraOutputs.count == node.outputCount - 1 else {
                     let layer = layers[node.layer]
                     throw LayersError.inLayer(name: layer.name, index: node.layer, error: .invalidGraph(
-                        "\(type(of: layer).typeName) returned \(outputs.count) outputs, its call has \(node.outputCount)"))
+                        "\(type(of: layer).typeName) returned \(extraOutputs.count + 1) outputs, its call has \(node.outputCount)"))
                 }
                 for read in node.inputs where graph.lastReaders[read] == index && !graph.isOutput[read] { values[read] = nil }
-                values += outputs.map(Optional.some)
+                values.append(output)
+                masks.append(mask)
                 // A layer's further outputs (final states, attention scores) carry no mask.
-                masks += [mask] + repeatElement(nil, count: outputs.count - 1)
+                for extra in extraOutputs {
+                    values.append(extra)
+                    masks.append(nil)
+                }
                 anyMask = anyMask || mask != nil
             }
         }
@@ -111,12 +117,13 @@ extension Model {
         foldedVersion = weightsVersion
     }
 
-    /// One node's forward pass: its outputs (several for a ``MultiOutputLayer``). A
-    /// forward-only layer (or a merge) that the backward pass reaches runs on a tape of its
-    /// own while training; otherwise on constants.
+    /// One node's forward pass: its output, and a ``MultiOutputLayer``'s further outputs in
+    /// `extraOutputs`. A forward-only layer (or a merge) that the backward pass reaches runs on
+    /// a tape of its own while training; otherwise on constants.
     private func forward(
-        layer: inout any Layer, node index: Int, _ inputs: [Tensor], training: Bool, context: inout ForwardContext
-    ) throws -> [Tensor] {
+        layer: inout any Layer, node index: Int, _ inputs: [Tensor], training: Bool, extraOutputs: inout [Tensor],
+        context: inout ForwardContext
+    ) throws -> Tensor {
         let recorded = training && backwardPlan.visits[index]
         let inputGradient = backwardPlan.needsInputGradient[index]
         let kind = layerKinds[graph.nodes[index].layer]
@@ -125,11 +132,14 @@ extension Model {
             guard recorded else {
                 var constants = context
                 defer { context.generator = constants.generator }
-                return try merge.callReturningAll(inputs.map(Variable.init), context: &constants).map(\.value)
+                let outputs = try merge.callReturningAll(inputs.map(Variable.init), context: &constants)
+                extraOutputs = outputs.dropFirst().map(\.value)
+                return outputs[0].value
             }
             let call = try merge.recordedCall(inputs, inputGradient: inputGradient, context: &context)
             layerCalls[index] = call
-            return call.outputs.map(\.value)
+            extraOutputs = call.outputs.dropFirst().map(\.value)
+            return call.outputs[0].value
         }
         // Training, a forward-only layer always runs on its tape, so that a parameter its
         // forEachParameter forgets is an error rather than a weight that silently never trains.
@@ -137,11 +147,11 @@ extension Model {
             defer { layer = differentiable }
             let call = try differentiable.recordedCall(inputs[0], inputGradient: inputGradient, context: &context)
             layerCalls[index] = call
-            return call.outputs.map(\.value)
+            return call.outputs[0].value
         }
         let output = try layer.forward(inputs[0], context: &context)
-        guard graph.nodes[index].outputCount > 1 else { return [output] }
-        return [output] + ((layer as? any MultiOutputLayer)?.extraOutputs ?? [])
+        if graph.nodes[index].outputCount > 1 { extraOutputs = (layer as? any MultiOutputLayer)?.extraOutputs ?? [] }
+        return output
     }
 
     /// The backward pass: the nodes in reverse, each given dLoss/dOutput (the sum over the

@@ -47,7 +47,8 @@ extension RecurrentLayer {
         let states = recurrence.cell == .lstm ? 2 : 1
         guard shapes.count == states, shapes.allSatisfy({ $0 == [units] }) else {
             throw LayersError.incompatibleInput(
-                layer: name, expected: "initial states " + Array(repeating: "(None, \(units))", count: states).joined(separator: ", ")
+                layer: name,
+                expected: "initial states " + Array(repeating: "(None, \(units))", count: states).joined(separator: ", ")
                     + (states == 2 ? " (h and c)" : " (h)"),
                 received: shapes.first ?? [], hint: "found \(shapes.count) initial state(s) of shapes \(shapes)")
         }
@@ -166,7 +167,8 @@ public struct Recurrence: Sendable {
     /// `other` reading its sequence in the direction `goBackwards`, unbuilt.
     init(_ other: Recurrence, goBackwards: Bool) {
         self.init(cell: other.cell, layer: other.check.layer, units: other.units, returnSequences: other.returnSequences,
-                  returnState: other.returnState, goBackwards: goBackwards, useBias: other.useBias, unitForgetBias: other.unitForgetBias,
+                  returnState: other.returnState, goBackwards: goBackwards, useBias: other.useBias,
+                  unitForgetBias: other.unitForgetBias,
                   kernelInitializer: other.kernelInitializer, recurrentInitializer: other.recurrentInitializer,
                   biasInitializer: other.biasInitializer, kernelRegularizer: other.kernel.regularizer,
                   recurrentRegularizer: other.recurrentKernel.regularizer, biasRegularizer: other.bias.regularizer)
