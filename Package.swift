@@ -17,7 +17,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         // Only the example's `mnist serve` uses it; no library product links it.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
@@ -29,12 +28,7 @@ let package = Package(
         // MARK: Libraries (the products above), lowest layer first
         .target(name: "Tensor", dependencies: ["CBLAS", "CRecurrentCells"]),
         .target(name: "Layers", dependencies: ["Tensor"]),
-        .target(
-            name: "Datasets",
-            dependencies: [
-                "Tensor", "Layers", "CZlib", "CPNG", "CTurboJPEG", .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
+        .target(name: "Datasets", dependencies: ["Tensor", "Layers", "CZlib", "CPNG", "CTurboJPEG", "CCrypto"]),
         .target(name: "Distributed", dependencies: ["Tensor", "Layers", "CMPI"]),
         .target(
             name: "ONNX",
@@ -72,6 +66,13 @@ let package = Package(
             path: "Sources/CBLAS",
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        // libcrypto (OpenSSL) for the data sets' MD5 checksums (apt: libssl-dev).
+        .systemLibrary(
+            name: "CCrypto",
+            path: "Sources/CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
         ),
         .systemLibrary(
             name: "CMPI",

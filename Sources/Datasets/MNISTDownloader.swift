@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -47,7 +46,7 @@ public enum MNISTDownloader {
                 progress("Downloading \(url.absoluteString)")
                 do {
                     let data = try fetch(url, timeout: timeout)
-                    let digest = Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined()
+                    let digest = MD5.hexDigest(of: data)
                     guard digest == expected else {
                         reasons.append("\(url.absoluteString): checksum \(digest), expected \(expected); the download was deleted")
                         progress("  checksum mismatch (\(digest), expected \(expected)); deleted")
