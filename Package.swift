@@ -15,6 +15,18 @@ let package = Package(
         .library(name: "ONNX", targets: ["ONNX"]),
         .executable(name: "mnist", targets: ["MNISTExample"]),
     ],
+    // MARK: Traits: what a package depending on this one fetches. Both are on by default, so that
+    // `swift run mnist` and `swift test` work here; a library user who names `traits: []` (or only
+    // ["ONNX"]) fetches no package (or only swift-protobuf) for Tensor, Layers, Datasets and Distributed.
+    traits: [
+        .trait(name: "ONNX", description: "The ONNX product (ONNX export), which needs swift-protobuf."),
+        .trait(
+            name: "MNISTExample",
+            description: "The mnist command and its server: swift-argument-parser, Hummingbird, swift-log, and ONNX.",
+            enabledTraits: ["ONNX"]
+        ),
+        .default(enabledTraits: ["MNISTExample"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
@@ -32,7 +44,7 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["Tensor", "Layers", "CMPI"]),
         .target(
             name: "ONNX",
-            dependencies: ["Tensor", "Layers", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["Tensor", "Layers", .product(name: "SwiftProtobuf", package: "swift-protobuf", condition: .when(traits: ["ONNX"]))],
             exclude: ["Proto/onnx-subset.proto"]
         ),
 
@@ -43,7 +55,7 @@ let package = Package(
             name: "MNISTServer",
             dependencies: [
                 "Tensor", "Layers", "Datasets",
-                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["MNISTExample"])), .product(name: "Logging", package: "swift-log", condition: .when(traits: ["MNISTExample"])),
             ],
             resources: [.embedInCode("Resources/index.html")]
         ),
@@ -51,7 +63,7 @@ let package = Package(
             name: "MNISTExample",
             dependencies: [
                 "Tensor", "Layers", "Datasets", "Distributed", "MNISTReport", "MNISTServer", "ONNX",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["MNISTExample"])),
             ]
         ),
 
