@@ -17,63 +17,104 @@ struct MNISTCommand: AsyncParsableCommand {
         defaultSubcommand: Train.self)
 }
 
+/// The data sets `--dataset` names.
+enum DatasetName: String, CaseIterable, ExpressibleByArgument {
+    /// MNIST's handwritten digits.
+    case mnist
+    /// Fashion-MNIST's clothes (`keras.datasets.fashion_mnist`).
+    case fashion
+
+    var type: any IDXImageDataset.Type {
+        switch self {
+        case .mnist: MNIST.self
+        case .fashion: FashionMNIST.self
+        }
+    }
+    /// As the report's title and the messages name it.
+    var title: String { self == .mnist ? "MNIST" : "Fashion-MNIST" }
+    /// The default `--output` folder.
+    var outputFolder: String { self == .mnist ? "mnist-output" : "fashion-mnist-output" }
+}
+
+/// A data set's two splits and its class names, as the subcommands use them.
+struct LoadedDataset {
+    let name: DatasetName
+    let train: LabeledImages
+    let test: LabeledImages
+    let classNames: [String]
+}
+
 /// Where the data comes from, shared by the subcommands.
 struct DataOptions: ParsableArguments {
-    @Option(help: "Folder with the four MNIST IDX files (.gz or not). Default: $MNIST_DIR, then ~/.cache/swift-layers/mnist.")
+    @Option(help: "The data set: mnist (handwritten digits) or fashion (Fashion-MNIST: clothes in 10 classes).")
+    var dataset: DatasetName = .mnist
+    @Option(help: """
+        Folder with the four IDX files (.gz or not). Default: $MNIST_DIR, then ~/.cache/swift-layers/mnist;         for fashion $FASHION_MNIST_DIR, ~/.cache/swift-layers/fashion-mnist, then /usr/share/datasets/fashion-mnist.
+        """)
     var dataDir: String?
-    @Flag(help: "Do not download MNIST when it is not found.") var noDownload = false
+    @Flag(help: "Do not download the data set when it is not found.") var noDownload = false
 
-    func load() throws -> MNIST {
+    func load() throws -> LoadedDataset {
+        let type = dataset.type
         let folder: URL
         do {
-            folder = try MNIST.locate(explicit: dataDir)
+            folder = try type.locate(explicit: dataDir)
         } catch let error as DatasetError {
-            let cache = MNIST.cacheFolder()
+            let cache = type.cacheFolder()
+            let files = type.fileNames
             let howToFix = """
-                Put the four files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, \
-                t10k-labels-idx1-ubyte.gz) in \(cache.path), set MNIST_DIR, or pass --data-dir.
+                Put the four files (\(files.trainImages).gz, \(files.trainLabels).gz, \(files.testImages).gz, \
+                \(files.testLabels).gz) in \(cache.path), set \(type.environmentVariable), or pass --data-dir.
                 """
-            guard !noDownload else { throw CommandError("MNIST not found: \(error)\n\(howToFix)") }
-            print("MNIST not found (\(error)); downloading it into \(cache.path)")
+            guard !noDownload else { throw CommandError("\(dataset.title) not found: \(error)\n\(howToFix)") }
+            print("\(dataset.title) not found (\(error)); downloading it into \(cache.path)")
             do {
-                try MNISTDownloader.download(to: cache, progress: { print($0); fflush(nil) })
+                try type.download(to: cache, timeout: 60, progress: { print($0); fflush(nil) })
             } catch let failure as DatasetError {
                 throw CommandError("\(failure)\n\(howToFix)")
             }
             folder = cache
         }
-        print("Loading MNIST from \(folder.path)")
-        return try MNIST.load(from: folder)
+        print("Loading \(dataset.title) from \(folder.path)")
+        let loaded = try type.load(from: folder)
+        return LoadedDataset(name: dataset, train: loaded.train, test: loaded.test, classNames: type.classNames)
     }
 }
 
 /// Prints the test results and writes the report (pictures, history, HTML) into `outputFolder`.
-func reportTestResults(model: Model, test: MNIST.Split, history: History?, outputFolder: URL) throws {
+/// - Parameters:
+///   - classNames: the classes' names for the tables and pictures (nil: MNIST's digits).
+///   - title: the report's title.
+func reportTestResults(model: Model, test: LabeledImages, classNames: [String]? = nil, title: String = "MNIST",
+                       history: History?, outputFolder: URL) throws {
     let results = try model.evaluate(test, batchSize: 256)
     let probabilities = try model.predict(test, batchSize: 256)
     let predicted = try probabilities.argmax(alongAxis: -1)
-    let matrix = ConfusionMatrix(truth: test.labels, predicted: predicted, classes: 10)
+    let matrix = ConfusionMatrix(truth: test.labels, predicted: predicted, classes: test.classCount, classNames: classNames)
     let testLoss = Double(results[.loss] ?? .nan)
     print(String(format: "\nTest accuracy: %.4f (%d of %d)   test loss: %.4f", matrix.accuracy, matrix.correct, matrix.total, testLoss))
-    print("\nConfusion matrix (rows: true digit, columns: predicted digit)\n\(matrix.table)")
+    let kind = matrix.hasNamedClasses ? "class" : "digit"
+    print("\nConfusion matrix (rows: true \(kind), columns: predicted \(kind))\n\(matrix.table)")
     print("\n\(matrix.report)")
     let text = "accuracy \(matrix.accuracy)\nloss \(testLoss)\n\n\(matrix.table)\n\n\(matrix.report)\n"
     try text.write(to: outputFolder.appendingPathComponent("test-report.txt"), atomically: true, encoding: .utf8)
 
     let scores = probabilities.scalars
+    let imageSize = test.imageShape.reduce(1, *)
     let mistakes = predicted.indices.filter { predicted[$0] != test.labels[$0] }
-        .map { index in (index, scores[index * 10 + predicted[index]]) }
+        .map { index in (index, scores[index * test.classCount + predicted[index]]) }
         .sorted { $0.1 > $1.1 }
         .prefix(24)
         .map { index, confidence in
-            Charts.Mistake(pixels: test.pixels[index * 784..<(index + 1) * 784].map { Float($0) / 255 }, truth: test.labels[index],
-                           predicted: predicted[index], confidence: confidence)
+            Charts.Mistake(pixels: test.pixels[index * imageSize..<(index + 1) * imageSize].map { Float($0) / 255 },
+                           truth: test.labels[index], predicted: predicted[index], confidence: confidence)
         }
     let curves = (history?.history ?? [:]).reduce(into: [String: [Double]]()) { result, entry in
         result[entry.key.rawValue] = entry.value.map(Double.init)
     }
-    let report = TrainingReport(history: curves, matrix: matrix, testLoss: testLoss, mistakes: Array(mistakes),
+    var report = TrainingReport(history: curves, matrix: matrix, testLoss: testLoss, mistakes: Array(mistakes),
                                 summary: try model.summary())
+    report.title = "\(title) — training report"
     try report.write(to: outputFolder)
     print("\nReport: \(outputFolder.appendingPathComponent(TrainingReport.fileNames.html).path)")
 }
@@ -91,7 +132,8 @@ extension MNISTCommand {
         @Option(help: "Fraction of the training images held out for validation (the last ones).") var validationSplit: Float = 0.1
         @Option(help: "Seed for initialisation, shuffling, dropout and augmentation.") var seed: UInt64 = 42
         @Flag(inversion: .prefixedNo, help: "Random rotations and shifts (and zooms, for best) of the training images.") var augment = true
-        @Option(help: "Folder for the model, history and report.") var output = "mnist-output"
+        @Option(help: "Folder for the model, history and report (default: mnist-output, fashion-mnist-output for fashion).")
+        var output: String?
         @Option(help: "Compute threads (default: all cores).") var threads: Int?
         @Option(help: "Continue training from a checkpoint or saved model.") var resume: String?
         @Flag(help: "Train on every rank of an mpirun job (data parallel): --batch-size is split across the ranks, rank 0 prints and writes the files.")
@@ -129,9 +171,9 @@ extension MNISTCommand {
             if let threads { ComputeThreads.count = threads }
             let first = (world?.rank ?? 0) == 0
             func print(_ text: String) { if first { Swift.print(text) } }
-            let outputFolder = URL(fileURLWithPath: output)
+            let outputFolder = URL(fileURLWithPath: output ?? data.dataset.outputFolder)
             try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
-            let mnist = try data.load()
+            let dataset = try data.load()
 
             let model: Model
             let epochs: Int
@@ -146,7 +188,7 @@ extension MNISTCommand {
                 epochs = self.epochs ?? recipe.defaultEpochs
                 model = try recipe.makeModel(seed: seed, augment: augment)
                 // Cosine decay over the whole run: the last epochs fine-tune at a small rate.
-                let trainingSamples = Int(Float(mnist.train.count) * (1 - validationSplit))
+                let trainingSamples = Int(Float(dataset.train.count) * (1 - validationSplit))
                 let steps = epochs * ((trainingSamples + batchSize - 1) / batchSize)
                 let schedule = try CosineDecay(initialLearningRate: learningRate, decaySteps: steps, alpha: 0.01)
                 try model.compile(optimizer: Adam(learningRate: learningRate, schedule: schedule),
@@ -167,7 +209,7 @@ extension MNISTCommand {
             ] : []) + [TerminateOnNaN()]
             let started = Date()
             let history = try model.fit(
-                mnist.train, batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
+                dataset.train, batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
                 initialEpoch: model.epochsCompleted, callbacks: callbacks, verbose: first ? .auto : .silent)
             let minutes = Date().timeIntervalSince(started) / 60
             print(String(format: "Trained in %.1f minutes", minutes))
@@ -176,7 +218,8 @@ extension MNISTCommand {
             let modelPath = outputFolder.appendingPathComponent("model.safetensors").path
             try model.save(to: modelPath)
             print("Saved the model to \(modelPath)")
-            try reportTestResults(model: model, test: mnist.test, history: history, outputFolder: outputFolder)
+            try reportTestResults(model: model, test: dataset.test, classNames: dataset.classNames, title: dataset.name.title,
+                                  history: history, outputFolder: outputFolder)
         }
     }
 
@@ -185,17 +228,18 @@ extension MNISTCommand {
 
         @OptionGroup var data: DataOptions
         @Option(help: "The saved model.") var model: String
-        @Option(help: "Folder for the report.") var output = "mnist-output"
+        @Option(help: "Folder for the report (default: mnist-output, fashion-mnist-output for fashion).") var output: String?
 
         func run() throws {
-            let outputFolder = URL(fileURLWithPath: output)
+            let outputFolder = URL(fileURLWithPath: output ?? data.dataset.outputFolder)
             try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
             let loaded = try Model.load(from: model)
-            let mnist = try data.load()
+            let dataset = try data.load()
             if loaded.loss == nil {
                 try loaded.compile(optimizer: Adam(), loss: .categoricalCrossentropy, metrics: [.accuracy])
             }
-            try reportTestResults(model: loaded, test: mnist.test, history: nil, outputFolder: outputFolder)
+            try reportTestResults(model: loaded, test: dataset.test, classNames: dataset.classNames, title: dataset.name.title,
+                                  history: nil, outputFolder: outputFolder)
         }
     }
 }

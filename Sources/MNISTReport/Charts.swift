@@ -76,16 +76,19 @@ public enum Charts {
 
     /// The confusion matrix as a heat map: rows are true classes, columns predictions; cells
     /// off the diagonal are red with intensity by count, the diagonal is green.
+    /// Named classes label the rows with their names (`0 T-shirt/top`) and the columns with labels.
     public static func confusionMatrix(_ matrix: ConfusionMatrix, title: String = "Confusion matrix (test set)") -> String {
-        let cell = 46.0, left = 70.0, top = 70.0
+        let named = matrix.hasNamedClasses
+        let cell = 46.0, left = named ? 150.0 : 70.0, top = 70.0
         let size = Double(matrix.classes) * cell
         var svg = SVG(width: left + size + 30, height: top + size + 40)
         svg.text(title, x: left + size / 2, y: 24, size: 16, anchor: "middle", bold: true)
-        svg.text("predicted digit", x: left + size / 2, y: 48, size: 12, anchor: "middle")
+        svg.text(named ? "predicted class" : "predicted digit", x: left + size / 2, y: 48, size: 12, anchor: "middle")
         svg.text("true", x: 24, y: top + size / 2, size: 12, anchor: "middle")
         let largestError = Swift.max(1, matrix.counts.enumerated().flatMap { row in row.element.enumerated().filter { $0.offset != row.offset }.map(\.element) }.max() ?? 1)
         for row in 0..<matrix.classes {
-            svg.text(String(row), x: left - 10, y: top + Double(row) * cell + cell / 2 + 5, size: 13, anchor: "end")
+            let rowTitle = named ? "\(row) \(matrix.classNames[row])" : String(row)
+            svg.text(rowTitle, x: left - 10, y: top + Double(row) * cell + cell / 2 + 5, size: 13, anchor: "end")
             svg.text(String(row), x: left + Double(row) * cell + cell / 2, y: top - 8, size: 13, anchor: "middle")
             for column in 0..<matrix.classes {
                 let count = matrix.counts[row][column]
@@ -122,10 +125,10 @@ public enum Charts {
         }
     }
 
-    /// A grid of misclassified digits (dark ink on white), each captioned
-    /// "true → predicted (confidence)".
-    public static func mistakes(_ mistakes: [Mistake], columns: Int = 8) -> String {
-        let scale = 3.0, tile = 28 * scale, gap = 14.0, caption = 18.0
+    /// A grid of misclassified images (dark ink on white), each captioned
+    /// "true → predicted (confidence)", with the classes' names on two lines when given.
+    public static func mistakes(_ mistakes: [Mistake], classNames: [String]? = nil, columns: Int = 8) -> String {
+        let scale = 3.0, tile = 28 * scale, gap = 14.0, caption = classNames == nil ? 18.0 : 32.0
         let rows = (mistakes.count + columns - 1) / columns
         var svg = SVG(width: Double(columns) * (tile + gap) + gap, height: 40 + Double(Swift.max(rows, 1)) * (tile + caption + gap))
         svg.text("Most confident mistakes on the test set (true → predicted)", x: svg.width / 2, y: 24, size: 15, anchor: "middle", bold: true)
@@ -138,8 +141,16 @@ public enum Charts {
                 svg.rect(x: originX + Double(position % 28) * scale, y: originY + Double(position / 28) * scale,
                          width: scale, height: scale, fill: "rgb(\(shade),\(shade),\(shade))")
             }
-            svg.text("\(mistake.truth) → \(mistake.predicted) (\(Int((mistake.confidence * 100).rounded()))%)",
-                     x: originX + tile / 2, y: originY + tile + 14, size: 12, anchor: "middle", fill: "#b71c1c")
+            let confidence = "(\(Int((mistake.confidence * 100).rounded()))%)"
+            if let classNames, classNames.indices.contains(mistake.truth), classNames.indices.contains(mistake.predicted) {
+                svg.text(classNames[mistake.truth], x: originX + tile / 2, y: originY + tile + 13, size: 10, anchor: "middle",
+                         fill: "#b71c1c")
+                svg.text("→ \(classNames[mistake.predicted]) \(confidence)", x: originX + tile / 2, y: originY + tile + 26,
+                         size: 10, anchor: "middle", fill: "#b71c1c")
+            } else {
+                svg.text("\(mistake.truth) → \(mistake.predicted) \(confidence)",
+                         x: originX + tile / 2, y: originY + tile + 14, size: 12, anchor: "middle", fill: "#b71c1c")
+            }
         }
         return svg.document
     }

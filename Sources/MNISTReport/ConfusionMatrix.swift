@@ -4,12 +4,27 @@ import Foundation
 public struct ConfusionMatrix: Sendable {
     /// `counts[true][predicted]`.
     public let counts: [[Int]]
+    /// The name of each class, by label (the labels themselves, `0`, `1`, ..., when not given).
+    public let classNames: [String]
 
     /// Counts the pairs of true and predicted classes (both in `0..<classes`).
-    public init(truth: [Int], predicted: [Int], classes: Int) {
+    /// - Parameter classNames: one name per class for the tables and pictures (`classes` of them).
+    public init(truth: [Int], predicted: [Int], classes: Int, classNames: [String]? = nil) {
         var counts = Array(repeating: Array(repeating: 0, count: classes), count: classes)
         for (label, guess) in zip(truth, predicted) { counts[label][guess] += 1 }
         self.counts = counts
+        self.classNames = classNames.flatMap { $0.count == classes ? $0 : nil } ?? (0..<classes).map(String.init)
+    }
+
+    /// Whether the classes have names other than their labels (Fashion-MNIST's, not MNIST's digits).
+    public var hasNamedClasses: Bool { classNames != (0..<classes).map(String.init) }
+
+    /// `label` as the first column of the tables: the label, then its name when it has one.
+    private func rowTitle(_ label: Int) -> String {
+        guard hasNamedClasses else { return "   \(label)  " }
+        let width = classNames.map(\.count).max() ?? 0
+        let name = classNames[label]
+        return String(format: "%2d ", label) + name + String(repeating: " ", count: width - name.count) + "  "
     }
 
     /// The number of classes.
@@ -32,13 +47,15 @@ public struct ConfusionMatrix: Sendable {
         return (precision, recall, f1, support)
     }
 
-    /// The matrix as an aligned text table: rows are true digits, columns predictions.
+    /// The matrix as an aligned text table: rows are true classes (with their names), columns
+    /// predictions (by label).
     public var table: String {
         let width = Swift.max(String(counts.joined().max() ?? 0).count, 4) + 1
         func cell(_ text: String) -> String { String(repeating: " ", count: Swift.max(0, width - text.count)) + text }
-        var lines = ["true \\ predicted" , "      " + (0..<classes).map { cell(String($0)) }.joined()]
+        let indent = String(repeating: " ", count: rowTitle(0).count)
+        var lines = ["true \\ predicted" , indent + (0..<classes).map { cell(String($0)) }.joined()]
         for label in 0..<classes {
-            lines.append("   \(label)  " + counts[label].map { cell(String($0)) }.joined())
+            lines.append(rowTitle(label) + counts[label].map { cell(String($0)) }.joined())
         }
         return lines.joined(separator: "\n")
     }
@@ -46,15 +63,18 @@ public struct ConfusionMatrix: Sendable {
     /// Per-class precision, recall, F1 and support, with the macro average.
     public var report: String {
         func format(_ value: Double) -> String { String(format: "%9.4f", value) }
-        var lines = ["class  precision   recall       f1  support"]
+        let titleWidth = rowTitle(0).count + 1
+        func padded(_ title: String) -> String { title + String(repeating: " ", count: titleWidth - title.count) }
+        var lines = [padded("class") + "precision   recall       f1  support"]
         var sums = (0.0, 0.0, 0.0)
         for label in 0..<classes {
             let s = scores(of: label)
             sums = (sums.0 + s.precision, sums.1 + s.recall, sums.2 + s.f1)
-            lines.append("    \(label)  \(format(s.precision))\(format(s.recall))\(format(s.f1))  \(String(format: "%7d", s.support))")
+            lines.append(" \(rowTitle(label))\(format(s.precision))\(format(s.recall))\(format(s.f1))  \(String(format: "%7d", s.support))")
         }
         let n = Double(classes)
-        lines.append("macro  \(format(sums.0 / n))\(format(sums.1 / n))\(format(sums.2 / n))  \(String(format: "%7d", total))")
+        lines.append(padded("macro") + "\(format(sums.0 / n))\(format(sums.1 / n))\(format(sums.2 / n))"
+                     + "  \(String(format: "%7d", total))")
         return lines.joined(separator: "\n")
     }
 }

@@ -32,7 +32,7 @@ public struct TrainingReport: Sendable {
             (names.loss, Charts.lineChart(title: "Loss", yLabel: "loss", series: series("loss"))),
             (names.accuracy, Charts.lineChart(title: "Accuracy", yLabel: "accuracy", series: series("accuracy"))),
             (names.confusion, Charts.confusionMatrix(matrix)),
-            (names.mistakes, Charts.mistakes(mistakes)),
+            (names.mistakes, Charts.mistakes(mistakes, classNames: matrix.hasNamedClasses ? matrix.classNames : nil)),
         ]
         for (name, document) in pictures {
             try document.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
@@ -67,7 +67,7 @@ public struct TrainingReport: Sendable {
         </head>
         <body>
         <h1>\(escape(title))</h1>
-        <p class="headline">Test accuracy <b>\(accuracy)</b> (\(matrix.correct) of \(matrix.total) digits), test loss \(String(format: "%.4f", testLoss)).</p>
+        <p class="headline">Test accuracy <b>\(accuracy)</b> (\(matrix.correct) of \(matrix.total) \(matrix.hasNamedClasses ? "images" : "digits")), test loss \(String(format: "%.4f", testLoss)).</p>
         <h2>Learning curves</h2>
         <div class="row"><img src="\(names.loss)" alt="loss per epoch"><img src="\(names.accuracy)" alt="accuracy per epoch"></div>
         <h2>Confusion matrix</h2>

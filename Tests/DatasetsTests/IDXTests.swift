@@ -132,11 +132,11 @@ struct MNISTTests {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         try writeFolder(folder, labels: [1, 2, 3, 4, 12])
-        #expect(throws: DatasetError.inconsistent("train-labels-idx1-ubyte has the label 12; expected digits 0 to 9")) {
+        #expect(throws: DatasetError.inconsistent("train-labels-idx1-ubyte.gz has the label 12; expected 0 to 9 (10 classes)")) {
             try MNIST.load(from: folder)
         }
         try idxBytes([4]).write(to: folder.appendingPathComponent(MNIST.fileNames.trainLabels + ".gz"))
-        #expect(throws: DatasetError.inconsistent("train-images-idx3-ubyte has 5 images but train-labels-idx1-ubyte has 4 labels")) {
+        #expect(throws: DatasetError.inconsistent("train-images-idx3-ubyte.gz has 5 images but train-labels-idx1-ubyte.gz has 4 labels")) {
             try MNIST.load(from: folder)
         }
     }

@@ -57,6 +57,7 @@ struct CommandLineTests {
         (["train", "--threads", "0"], "--threads must be at least 1, found 0"),
         (["train", "--recipe", "fancy"], "'fancy'"),
         (["train", "--epochs", "ten"], "'ten'"),
+        (["train", "--dataset", "cifar"], "'cifar'"),
         (["predict", "--model", "m.safetensors"], "Missing expected argument '<images> ...'"),
         (["serve", "--model", "m.safetensors", "--port", "70000"], "--port must be between 0 and 65535, found 70000"),
         (["serve", "--model", "m.safetensors", "--threads", "0"], "--threads must be at least 1, found 0"),
@@ -95,6 +96,52 @@ struct CommandLineTests {
         } throws: { error in
             "\(error)" == "checkpoint has completed 2 epochs already; pass --epochs with a larger total"
         }
+    }
+}
+
+@Suite("mnist train --dataset fashion", .serialized)
+struct FashionDatasetCommandTests {
+    /// An uncompressed IDX file of unsigned bytes.
+    func idx(_ dimensions: [Int], _ bytes: [UInt8]) -> Data {
+        var data = Data([0, 0, 8, UInt8(dimensions.count)])
+        for dimension in dimensions { withUnsafeBytes(of: UInt32(dimension).bigEndian) { data.append(contentsOf: $0) } }
+        return data + bytes
+    }
+
+    @Test("--dataset fashion parses, and its output folder defaults to fashion-mnist-output")
+    func parses() throws {
+        let train = try #require(try MNISTCommand.parseAsRoot(["train", "--dataset", "fashion"]) as? MNISTCommand.Train)
+        #expect(train.data.dataset == .fashion && train.output == nil && train.data.dataset.outputFolder == "fashion-mnist-output")
+        let mnist = try #require(try MNISTCommand.parseAsRoot(["train"]) as? MNISTCommand.Train)
+        #expect(mnist.data.dataset == .mnist && mnist.data.dataset.outputFolder == "mnist-output")
+    }
+
+    @Test("train --dataset fashion trains, saves and reports with Fashion-MNIST's class names")
+    func trainsAndReports() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("fashion-\(UUID().uuidString)")
+        let output = data.appendingPathComponent("output")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: data) }
+        var generator = RandomGenerator(seed: 7)
+        func pixels(_ count: Int) -> [UInt8] { (0..<(count * 784)).map { _ in UInt8(generator.next() >> 56) } }
+        let names = FashionMNIST.fileNames
+        try idx([40, 28, 28], pixels(40)).write(to: data.appendingPathComponent(names.trainImages))
+        try idx([40], (0..<40).map { UInt8($0 % 10) }).write(to: data.appendingPathComponent(names.trainLabels))
+        try idx([20, 28, 28], pixels(20)).write(to: data.appendingPathComponent(names.testImages))
+        try idx([20], (0..<20).map { UInt8(9 - $0 % 10) }).write(to: data.appendingPathComponent(names.testLabels))
+
+        var train = try #require(try MNISTCommand.parseAsRoot([
+            "train", "--dataset", "fashion", "--data-dir", data.path, "--no-download", "--epochs", "1",
+            "--batch-size", "20", "--output", output.path,
+        ]) as? MNISTCommand.Train)
+        try train.run()
+        #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("model.safetensors").path))
+        let text = try String(contentsOf: output.appendingPathComponent("test-report.txt"), encoding: .utf8)
+        #expect(text.contains(" 9 Ankle boot ") && text.contains(" 0 T-shirt/top "), "\(text)")
+        let html = try String(contentsOf: output.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("<title>Fashion-MNIST — training report</title>") && html.contains(" of 20 images)"))
+        let heatMap = try String(contentsOf: output.appendingPathComponent("confusion-matrix.svg"), encoding: .utf8)
+        #expect(heatMap.contains("9 Ankle boot"))
     }
 }
 

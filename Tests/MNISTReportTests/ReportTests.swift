@@ -81,3 +81,34 @@ struct ReportTests {
         #expect(!isWellFormedXML(Data("<svg><rect></svg>".utf8)), "the XML check must reject malformed documents")
     }
 }
+
+@Suite("Report with named classes")
+struct NamedClassReportTests {
+    static let names = ["T-shirt/top", "Trouser", "Bag & <strap>"]
+
+    @Test("the tables show each class's name beside its label, aligned")
+    func tables() {
+        let matrix = ConfusionMatrix(truth: [0, 0, 1, 1, 2, 2], predicted: [0, 1, 1, 1, 2, 0], classes: 3, classNames: Self.names)
+        #expect(matrix.hasNamedClasses)
+        let rows = matrix.table.split(separator: "\n").map(String.init)
+        #expect(rows[2] == " 0 T-shirt/top        1    1    0")
+        #expect(rows[4] == " 2 Bag & <strap>      1    0    1")
+        #expect(rows[1].count == rows[2].count, "the column labels line up with the counts")
+        let report = matrix.report.split(separator: "\n").map(String.init)
+        #expect(report[0] == "class" + String(repeating: " ", count: 14) + "precision   recall       f1  support")
+        #expect(report[2] == "  1 Trouser" + String(repeating: " ", count: 8) + "   0.6667   1.0000   0.8000        2")
+        #expect(report[4].hasPrefix("macro" + String(repeating: " ", count: 14) + "   0.7222"))
+        // Names of the wrong count are ignored, and digits are not "named".
+        #expect(!ConfusionMatrix(truth: [0], predicted: [0], classes: 3, classNames: ["a"]).hasNamedClasses)
+    }
+
+    @Test("the pictures name the classes and stay well-formed XML")
+    func pictures() throws {
+        let matrix = ConfusionMatrix(truth: [0, 1, 2], predicted: [0, 2, 2], classes: 3, classNames: Self.names)
+        let heatMap = Charts.confusionMatrix(matrix)
+        #expect(isWellFormedXML(Data(heatMap.utf8)) && heatMap.contains("predicted class") && heatMap.contains("0 T-shirt/top"))
+        let mistake = Charts.Mistake(pixels: Array(repeating: 0.5, count: 784), truth: 1, predicted: 2, confidence: 0.9)
+        let grid = Charts.mistakes([mistake], classNames: Self.names)
+        #expect(isWellFormedXML(Data(grid.utf8)) && grid.contains(">Trouser<") && grid.contains("→ Bag &amp; &lt;strap&gt; (90%)"))
+    }
+}
