@@ -2,6 +2,12 @@
 import Foundation
 import PackageDescription
 
+/// A product only the example uses: fetched by packages that depend on this one only with the
+/// `MNISTExample` trait (see `traits` below).
+func exampleOnly(_ product: String, _ package: String) -> Target.Dependency {
+    .product(name: product, package: package, condition: .when(traits: ["MNISTExample"]))
+}
+
 let package = Package(
     name: "SwiftLayers",
     // MARK: Public products
@@ -33,6 +39,10 @@ let package = Package(
         // Only the example's `mnist serve` uses it; no library product links it.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
+        // NIO's channel handlers and HTTP types for the server's connection guard (Hummingbird's own dependencies).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.25.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         // Only for `swift package generate-documentation`; nothing links it.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -55,7 +65,9 @@ let package = Package(
             name: "MNISTServer",
             dependencies: [
                 "Tensor", "Layers", "Datasets",
-                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["MNISTExample"])), .product(name: "Logging", package: "swift-log", condition: .when(traits: ["MNISTExample"])),
+                exampleOnly("Hummingbird", "hummingbird"), exampleOnly("Logging", "swift-log"),
+                exampleOnly("NIOCore", "swift-nio"), exampleOnly("NIOHTTP1", "swift-nio"),
+                exampleOnly("NIOHTTPTypes", "swift-nio-extras"), exampleOnly("HTTPTypes", "swift-http-types"),
             ],
             resources: [.embedInCode("Resources/index.html")]
         ),
@@ -63,7 +75,7 @@ let package = Package(
             name: "MNISTExample",
             dependencies: [
                 "Tensor", "Layers", "Datasets", "Distributed", "MNISTReport", "MNISTServer", "ONNX",
-                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: .when(traits: ["MNISTExample"])),
+                exampleOnly("ArgumentParser", "swift-argument-parser"),
             ]
         ),
 

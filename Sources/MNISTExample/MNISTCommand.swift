@@ -285,15 +285,45 @@ extension MNISTCommand {
         @Option(help: "The address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
         @Option(help: "The port to listen on (0 picks a free one).") var port = 8080
         @Option(help: "Compute threads per prediction (default 1: concurrent requests use the cores).") var threads = 1
+        @Option(help: "Open connections at most; more wait to be accepted.") var maxConnections = ServerLimits().maximumConnections
+        @Option(help: "Seconds a connection may go without a complete request head (idle or slow) before it is closed.")
+        var idleTimeout = ServerLimits().idleTimeout
+        @Option(help: "Seconds a request body may take to arrive before the connection is closed.")
+        var bodyTimeout = ServerLimits().bodyTimeout
+        @Option(help: "The largest request head, in bytes (400 beyond).") var maxHeaderBytes = ServerLimits().maximumHeaderSize
+        @Option(help: "The largest request body, in bytes (413 beyond).") var maxBodyBytes = ServerLimits().maximumBodySize
+        @Option(help: "Request bytes held at once across all requests (503 beyond).")
+        var maxInFlightBytes = ServerLimits().maximumInFlightBytes
+        @Option(help: "The largest image decoded, in pixels (400 beyond).") var maxImagePixels = ServerLimits().maximumImagePixels
+        @Option(help: "Predictions run at once (default: the core count).")
+        var maxConcurrentPredictions = ServerLimits().maximumConcurrentPredictions
+        @Option(help: "Requests that may wait for a prediction before the server answers 503 (default: 4 per core).")
+        var predictionQueue = ServerLimits().predictionQueueLength
+
+        /// The limits the flags set.
+        var limits: ServerLimits {
+            var limits = ServerLimits()
+            limits.maximumConnections = maxConnections
+            limits.idleTimeout = idleTimeout
+            limits.bodyTimeout = bodyTimeout
+            limits.maximumHeaderSize = maxHeaderBytes
+            limits.maximumBodySize = maxBodyBytes
+            limits.maximumInFlightBytes = maxInFlightBytes
+            limits.maximumImagePixels = maxImagePixels
+            limits.maximumConcurrentPredictions = maxConcurrentPredictions
+            limits.predictionQueueLength = predictionQueue
+            return limits
+        }
 
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, found \(port)") }
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1, found \(threads)") }
+            if let problem = limits.validationError() { throw ValidationError(problem) }
         }
 
         func run() async throws {
             ComputeThreads.count = threads
-            let server = DigitServer(classifier: try DigitClassifier(contentsOf: model))
+            let server = DigitServer(classifier: try DigitClassifier(contentsOf: model), limits: limits)
             let (host, port) = (host, port)
             do {
                 try await server.runUntilSignal(host: host, port: port) { port in

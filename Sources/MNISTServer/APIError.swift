@@ -7,11 +7,14 @@ struct APIError: HTTPResponseError {
     let message: String
     /// For 405: the methods the path accepts.
     var allowed: [HTTPRequest.Method] = []
+    /// For 503: the seconds to wait before trying again (`Retry-After`).
+    var retryAfter: Int?
 
-    init(_ status: HTTPResponse.Status, _ message: String, allowed: [HTTPRequest.Method] = []) {
+    init(_ status: HTTPResponse.Status, _ message: String, allowed: [HTTPRequest.Method] = [], retryAfter: Int? = nil) {
         self.status = status
         self.message = message
         self.allowed = allowed
+        self.retryAfter = retryAfter
     }
 
     private struct Body: Encodable { let error: String, status: Int }
@@ -20,6 +23,7 @@ struct APIError: HTTPResponseError {
         let json = try JSONEncoder().encode(Body(error: message, status: status.code))
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if !allowed.isEmpty { headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ") }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
     }
 }

@@ -1,7 +1,9 @@
 import Datasets
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 
 /// `mnist serve`: the drawing page and a JSON prediction API over one loaded model.
 ///
@@ -11,17 +13,26 @@ import Logging
 ///   0 to 1). Answers `{"digit", "probabilities", "top", "input"}`.
 /// - `GET /health`: `{"status": "ok", "model", "parameters"}`.
 ///
-/// Errors are JSON `{"error", "status"}`: 400 for a malformed image or JSON, 413 for a body over
-/// ``maximumBodySize``, 422 for an image without a digit, 404 and 405 for a wrong path or method.
+/// Errors are JSON `{"error", "status"}`: 400 for a malformed request, image or JSON, 413 for a
+/// body over the limit, 422 for an image without a digit, 404 and 405 for a wrong path or
+/// method, 503 with `Retry-After` when the server is too busy. ``ServerLimits`` bounds what
+/// clients can cost it (connections, timeouts, bytes held, image size, predictions at once).
 public struct DigitServer: Sendable {
-    /// The largest request body accepted: 5 MB, room for a phone photo.
-    public static let maximumBodySize = 5 << 20
+    /// The largest request body accepted by default: 5 MB, room for a phone photo.
+    public static let maximumBodySize = ServerLimits().maximumBodySize
 
     public let classifier: DigitClassifier
+    public let limits: ServerLimits
+    private let admission: AdmissionControl
 
-    public init(classifier: DigitClassifier) {
+    public init(classifier: DigitClassifier, limits: ServerLimits = ServerLimits()) {
         self.classifier = classifier
+        self.limits = limits
+        self.admission = AdmissionControl(limits: limits)
     }
+
+    /// The request bytes the server holds now, across all requests (for the tests).
+    public var requestBytesHeld: Int { admission.bytesHeld }
 
     /// Serves until the task running it is cancelled (or, from ``runUntilSignal``, a signal).
     /// - Parameter onRunning: called with the bound port once the server accepts connections
@@ -40,9 +51,16 @@ public struct DigitServer: Sendable {
                              onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         var logger = Logger(label: "mnist-serve")
         logger.logLevel = logLevel
+        let limits = limits
+        let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(bodyTimeout: .nanoseconds(Int64(limits.bodyTimeout * 1e9)))],
+            idleTimeout: .nanoseconds(Int64(limits.idleTimeout * 1e9)),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maximumHeaderSize, maxHeaderListSize: limits.maximumHeaderSize))
         return Application(
             router: router(),
-            configuration: .init(address: .hostname(host, port: port), serverName: "mnist-serve"),
+            server: .http1(configuration: http),
+            configuration: .init(address: .hostname(host, port: port), serverName: "mnist-serve",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }
@@ -75,13 +93,31 @@ public struct DigitServer: Sendable {
     }
 
     private func predict(_ request: Request) async throws -> Response {
-        let body: ByteBuffer
+        let tooLarge = APIError(.contentTooLarge, "the request body is over the limit of \(limits.maximumBodySize) bytes")
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maximumBodySize { throw tooLarge }
+        // Every byte held counts against the server-wide budget until the answer is made.
+        var body = ByteBuffer()
+        defer { admission.releaseBytes(body.readableBytes) }
         do {
-            body = try await request.body.collect(upTo: Self.maximumBodySize)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "the request body is over the limit of \(Self.maximumBodySize) bytes")
+            for try await chunk in request.body {
+                guard body.readableBytes + chunk.readableBytes <= limits.maximumBodySize else { throw tooLarge }
+                guard admission.reserveBytes(chunk.readableBytes) else {
+                    throw APIError(.serviceUnavailable, "the server is receiving too many uploads at once; try again shortly",
+                                   retryAfter: limits.retryAfter)
+                }
+                body.writeImmutableBuffer(chunk)
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.badRequest, "malformed request body: \(error)")
         }
-        let answer = try answer(toPredictBody: Data(buffer: body), contentType: request.headers[.contentType])
+        let data = Data(buffer: body), contentType = request.headers[.contentType]
+        guard let answer = try await admission.runPrediction({ try self.answer(toPredictBody: data, contentType: contentType) })
+        else {
+            throw APIError(.serviceUnavailable, "the server is busy with other predictions; try again shortly",
+                           retryAfter: limits.retryAfter)
+        }
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: answer)))
     }
@@ -93,7 +129,8 @@ public struct DigitServer: Sendable {
         guard !body.isEmpty else {
             throw APIError(.badRequest, "empty request body: send a PNG or JPEG image, or JSON {\"pixels\": [784 values]}")
         }
-        let prediction = try PredictionRequest(body: body, contentType: contentType).classify(with: classifier)
+        let prediction = try PredictionRequest(body: body, contentType: contentType, maximumImagePixels: limits.maximumImagePixels)
+            .classify(with: classifier)
         return try JSONEncoder().encode(prediction.response())
     }
 

@@ -10,14 +10,14 @@ enum PredictionRequest {
     /// A 28x28 MNIST-style image, classified as it is.
     case mnistPixels(GrayscaleImage)
 
-    init(body: Data, contentType: String?) throws {
+    init(body: Data, contentType: String?, maximumImagePixels: Int = GrayscaleImage.maximumPixelCount) throws {
         let firstByte = body.first { ![9, 10, 13, 32].contains($0) }
         if contentType?.hasPrefix("application/json") == true || firstByte == UInt8(ascii: "{") {
             self = .mnistPixels(try Self.pixels(fromJSON: body))
             return
         }
         do {
-            self = .image(try GrayscaleImage(data: body, name: "the request body"))
+            self = .image(try GrayscaleImage(data: body, name: "the request body", maximumPixelCount: maximumImagePixels))
         } catch let error as DatasetError {
             throw APIError(.badRequest, "\(error)")
         }

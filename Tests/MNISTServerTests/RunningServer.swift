@@ -11,9 +11,9 @@ struct RunningServer {
     private let task: Task<Void, any Error>
 
     /// Starts `classifier`'s server and waits until it accepts connections.
-    static func start(_ classifier: DigitClassifier) async throws -> RunningServer {
+    static func start(_ classifier: DigitClassifier, limits: ServerLimits = ServerLimits()) async throws -> RunningServer {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let server = DigitServer(classifier: classifier)
+        let server = DigitServer(classifier: classifier, limits: limits)
         let task = Task {
             defer { continuation.finish() }  // a server that fails to start must not leave the test waiting
             try await server.run(host: "127.0.0.1", port: 0, logLevel: .critical) { continuation.yield($0) }
@@ -27,8 +27,9 @@ struct RunningServer {
     }
 
     /// Runs `body` with `classifier`'s server, then stops the server, whether `body` threw or not.
-    static func with<Result>(_ classifier: DigitClassifier, _ body: (RunningServer) async throws -> Result) async throws -> Result {
-        let server = try await start(classifier)
+    static func with<Result>(_ classifier: DigitClassifier, limits: ServerLimits = ServerLimits(),
+                             _ body: (RunningServer) async throws -> Result) async throws -> Result {
+        let server = try await start(classifier, limits: limits)
         do {
             let result = try await body(server)
             await server.stop()

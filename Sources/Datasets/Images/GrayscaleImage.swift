@@ -6,8 +6,9 @@ public struct GrayscaleImage: Sendable, Equatable {
     /// `height · width` intensities, row by row.
     public var pixels: [Float]
 
-    /// The largest image read, in pixels (a 64-megapixel photo): a file claiming more is refused
-    /// before any memory is set aside for it.
+    /// The largest image read by default, in pixels (a 64-megapixel photo): a file claiming more
+    /// is refused before any memory is set aside for it. A server can ask for less
+    /// (``init(data:name:maximumPixelCount:)``): decoding costs about 12 bytes per pixel.
     public static let maximumPixelCount = 64 << 20
 
     /// An image of the given size and pixels.
@@ -48,22 +49,24 @@ public struct GrayscaleImage: Sendable, Equatable {
     }
 
     /// Decodes an image file's bytes; the format is told by its first bytes. `name` is used
-    /// in error messages.
-    /// - Throws: ``DatasetError/cannotRead(path:reason:)`` for unsupported or damaged data.
-    public init(data: Data, name: String = "(image)") throws {
+    /// in error messages. The work is bounded before decoding starts: an image of more than
+    /// `maximumPixelCount` pixels is refused from its header, and a progressive JPEG of more
+    /// than 500 scans (libjpeg-turbo's limit) is refused.
+    /// - Throws: ``DatasetError/cannotRead(path:reason:)`` for unsupported, oversized or damaged data.
+    public init(data: Data, name: String = "(image)", maximumPixelCount: Int = GrayscaleImage.maximumPixelCount) throws {
         if data.starts(with: PNG.signature) {
-            self = try PNG.decode(data, path: name)
+            self = try PNG.decode(data, path: name, maximumPixelCount: maximumPixelCount)
         } else if data.starts(with: JPEG.signature) {
-            self = try JPEG.decode(data, path: name)
+            self = try JPEG.decode(data, path: name, maximumPixelCount: maximumPixelCount)
         } else if data.starts(with: Array("P5".utf8)) || data.starts(with: Array("P2".utf8)) {
-            self = try PGM.decode(data, path: name)
+            self = try PGM.decode(data, path: name, maximumPixelCount: maximumPixelCount)
         } else {
             throw DatasetError.cannotRead(path: name, reason: "not a PNG, JPEG or PGM file (its first bytes are none of theirs)")
         }
     }
 
-    /// Refuses sizes beyond ``maximumPixelCount`` before decoding.
-    static func checkSize(width: Int, height: Int, path: String) throws {
+    /// Refuses sizes beyond `maximumPixelCount` before decoding.
+    static func checkSize(width: Int, height: Int, path: String, maximumPixelCount: Int) throws {
         guard width > 0, height > 0, width <= maximumPixelCount / height else {
             throw DatasetError.cannotRead(
                 path: path, reason: "the image is \(width)x\(height) pixels; at most \(maximumPixelCount) pixels are read")

@@ -5,12 +5,14 @@ import Foundation
 /// colour converted to luminance by the library. TurboJPEG returns errors instead of jumping
 /// out of the decoder, so a damaged file is an error value, never a crash. Warnings (such as a
 /// truncated file, which libjpeg would fill with gray) are errors too: a half-decoded photo
-/// would be classified silently wrong.
+/// would be classified silently wrong. A progressive file of more than 500 scans is refused
+/// (`TJFLAG_LIMITSCANS`): each scan is a pass over the whole image, so a small file of thousands
+/// of scans would cost minutes of CPU.
 enum JPEG {
     static let signature: [UInt8] = [0xFF, 0xD8, 0xFF]
 
     /// Decodes `data` to luminance and turns it upright as its EXIF orientation says.
-    static func decode(_ data: Data, path: String) throws -> GrayscaleImage {
+    static func decode(_ data: Data, path: String, maximumPixelCount: Int) throws -> GrayscaleImage {
         guard let decompressor = tjInitDecompress() else { throw failure(nil, path: path) }
         defer { tjDestroy(decompressor) }
         let (width, height, gray): (Int, Int, [UInt8]) = try data.withUnsafeBytes { raw in
@@ -23,11 +25,11 @@ enum JPEG {
             guard width > 0, height > 0 else {
                 throw DatasetError.cannotRead(path: path, reason: "bad or unsupported JPEG: no frame header before the data ends")
             }
-            try GrayscaleImage.checkSize(width: Int(width), height: Int(height), path: path)
+            try GrayscaleImage.checkSize(width: Int(width), height: Int(height), path: path, maximumPixelCount: maximumPixelCount)
             var gray = [UInt8](repeating: 0, count: Int(width) * Int(height))
             let status = gray.withUnsafeMutableBufferPointer {
                 tjDecompress2(decompressor, bytes.baseAddress, UInt(bytes.count), $0.baseAddress,
-                              width, 0, height, Int32(TJPF_GRAY.rawValue), TJFLAG_STOPONWARNING)
+                              width, 0, height, Int32(TJPF_GRAY.rawValue), TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS)
             }
             guard status == 0 else { throw failure(decompressor, path: path) }
             return (Int(width), Int(height), gray)

@@ -2,7 +2,7 @@ import Foundation
 
 /// The netpbm grayscale format: `P5` (binary) or `P2` (text), 8- or 16-bit.
 enum PGM {
-    static func decode(_ data: Data, path: String) throws -> GrayscaleImage {
+    static func decode(_ data: Data, path: String, maximumPixelCount: Int) throws -> GrayscaleImage {
         func bad(_ reason: String) -> DatasetError { .cannotRead(path: path, reason: "bad PGM file: \(reason)") }
         let bytes = [UInt8](data)
         var position = 2
@@ -29,7 +29,7 @@ enum PGM {
         }
         let binary = bytes[1] == UInt8(ascii: "5")
         let width = try token(), height = try token(), maximum = try token()
-        try GrayscaleImage.checkSize(width: width, height: height, path: path)
+        try GrayscaleImage.checkSize(width: width, height: height, path: path, maximumPixelCount: maximumPixelCount)
         guard (1...65535).contains(maximum) else { throw bad("maximum value \(maximum) is out of range") }
         var values: [Int] = []
         values.reserveCapacity(width * height)

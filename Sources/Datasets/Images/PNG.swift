@@ -8,12 +8,12 @@ enum PNG {
     static let signature: [UInt8] = [137, 80, 78, 71, 13, 10, 26, 10]
 
     /// Decodes `data` to luminance (BT.601 weights), transparent pixels composited over white.
-    static func decode(_ data: Data, path: String) throws -> GrayscaleImage {
+    static func decode(_ data: Data, path: String, maximumPixelCount: Int) throws -> GrayscaleImage {
         var rgba: UnsafeMutablePointer<UInt8>? = nil
         var width: UInt32 = 0, height: UInt32 = 0
         var message = [CChar](repeating: 0, count: 128)
         let status = data.withUnsafeBytes { bytes in
-            cpng_decode_rgba8(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, GrayscaleImage.maximumPixelCount,
+            cpng_decode_rgba8(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, maximumPixelCount,
                               &rgba, &width, &height, &message)
         }
         guard status == 0, let rgba else { throw failure(message, path: path) }

@@ -1,0 +1,89 @@
+import Foundation
+import Synchronization
+
+/// The server's shared budgets: request bytes held across all requests, and prediction slots
+/// with a bounded queue. A request that would go over either is refused at once (the route
+/// answers 503 with `Retry-After`), so load is shed instead of queued without bound.
+final class AdmissionControl: Sendable {
+    private struct State {
+        var bytesHeld = 0
+        var predictionsRunning = 0
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let maximumBytes: Int
+    let maximumPredictions: Int
+    let queueLength: Int
+    private let state = Mutex(State())
+    private enum Admission { case run, wait, refuse }
+
+    init(limits: ServerLimits) {
+        maximumBytes = limits.maximumInFlightBytes
+        maximumPredictions = limits.maximumConcurrentPredictions
+        queueLength = limits.predictionQueueLength
+    }
+
+    /// Takes `count` bytes of the budget; false (and nothing taken) when they do not fit.
+    func reserveBytes(_ count: Int) -> Bool {
+        state.withLock { state in
+            guard state.bytesHeld + count <= maximumBytes else { return false }
+            state.bytesHeld += count
+            return true
+        }
+    }
+
+    /// Gives back bytes taken with ``reserveBytes(_:)``.
+    func releaseBytes(_ count: Int) {
+        state.withLock { $0.bytesHeld -= count }
+    }
+
+    /// The request bytes held now.
+    var bytesHeld: Int { state.withLock { $0.bytesHeld } }
+
+    /// Runs `work` on a thread of its own once a prediction slot is free, waiting behind at
+    /// most `queueLength` others.
+    /// - Returns: nil when the slots and the queue are full (nothing run).
+    func runPrediction<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result? {
+        let admission: Admission = state.withLock { state in
+            if state.predictionsRunning < maximumPredictions {
+                state.predictionsRunning += 1
+                return .run
+            }
+            return state.waiting.count < queueLength ? .wait : .refuse
+        }
+        switch admission {
+        case .refuse: return nil
+        case .wait:
+            // The slot is handed over by the prediction that ends (its count stays taken).
+            await withCheckedContinuation { continuation in
+                let queued = state.withLock { state in
+                    if state.predictionsRunning < maximumPredictions {
+                        state.predictionsRunning += 1
+                        return false
+                    }
+                    state.waiting.append(continuation)
+                    return true
+                }
+                if !queued { continuation.resume() }
+            }
+        case .run: break
+        }
+        defer { endPrediction() }
+        // Decoding and the forward pass are CPU-bound: off Swift's cooperative threads, so that
+        // the server's other requests (`/health`, the page) are answered meanwhile.
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Swift.Result { try work() }) }
+        }
+    }
+
+    private func endPrediction() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiting.isEmpty {
+                state.predictionsRunning -= 1
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
+    }
+}
