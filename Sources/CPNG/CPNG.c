@@ -48,6 +48,11 @@ int cpng_decode_rgba8(const uint8_t *data, size_t size, size_t max_pixels,
         return -1;
     }
     png_set_read_fn(png, &source, read_bytes);
+    // Bounds on what a file can make libpng allocate besides the pixels (these are libpng 1.6's
+    // defaults, set here so that no build of libpng can lift them): a decompressed ancillary
+    // chunk (zTXt, iCCP) of at most 8 MB, and at most 1000 ancillary chunks kept.
+    png_set_chunk_malloc_max(png, 8000000);
+    png_set_chunk_cache_max(png, 1000);
     png_read_info(png, info);
     uint32_t w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     if ((size_t)w * h > max_pixels) {

@@ -17,6 +17,31 @@ private struct ScratchDataset: IDXImageDataset {
     let test: LabeledImages
 }
 
+/// Checks that `D.locate` tries, in order, an explicit folder, `D.environmentVariable`, the
+/// cache folder, then `systemFolder` (a folder of `D.systemFolders`), and that its error names
+/// each place when none holds the files; `write` puts the four files into a folder.
+func checkLocateOrder<D: IDXImageDataset>(_ type: D.Type, systemFolder: URL?, write: (URL) throws -> Void) throws {
+    let explicit = try temporaryFolder(), fromEnvironment = try temporaryFolder(), cache = try temporaryFolder()
+    defer { for folder in [explicit, fromEnvironment, cache] { try? FileManager.default.removeItem(at: folder) } }
+    let environment = [D.environmentVariable: fromEnvironment.path, "XDG_CACHE_HOME": cache.path]
+    let error = #expect(throws: DatasetError.self) { try D.locate(explicit: explicit.path, environment: environment) }
+    for place in [explicit.path, fromEnvironment.path, "swift-layers/\(D.folderName)"] + [systemFolder?.path].compactMap({ $0 }) {
+        #expect("\(error!)".contains(place), "the error names \(place)")
+    }
+    if let systemFolder {
+        try write(systemFolder)
+        #expect(try D.locate(explicit: explicit.path, environment: environment).path == systemFolder.path)
+    }
+    let cached = cache.appendingPathComponent("swift-layers/\(D.folderName)")
+    try FileManager.default.createDirectory(at: cached, withIntermediateDirectories: true)
+    try write(cached)
+    #expect(try D.locate(explicit: explicit.path, environment: environment).path == cached.path)
+    try write(fromEnvironment)
+    #expect(try D.locate(explicit: explicit.path, environment: environment).path == fromEnvironment.path)
+    try write(explicit)
+    #expect(try D.locate(explicit: explicit.path, environment: environment).path == explicit.path)
+}
+
 @Suite("Fashion-MNIST and other IDX data sets", .serialized)
 struct FashionMNISTTests {
     /// Writes the four files of a small data set of 28×28 images with labels `0..<classes`.
@@ -31,25 +56,10 @@ struct FashionMNISTTests {
 
     @Test("locate tries the explicit folder, the environment variable, the cache, then the system folders")
     func locateOrder() throws {
-        let explicit = try temporaryFolder(), fromEnvironment = try temporaryFolder(), cache = try temporaryFolder()
         let system = try temporaryFolder()
-        defer { for folder in [explicit, fromEnvironment, cache, system] { try? FileManager.default.removeItem(at: folder) } }
+        defer { try? FileManager.default.removeItem(at: system) }
         ScratchDataset.systemFolder = system.path
-        let environment = ["SCRATCH_DIR": fromEnvironment.path, "XDG_CACHE_HOME": cache.path]
-        let error = #expect(throws: DatasetError.self) { try ScratchDataset.locate(explicit: explicit.path, environment: environment) }
-        for place in [explicit.path, fromEnvironment.path, "swift-layers/scratch", system.path] {
-            #expect("\(error!)".contains(place), "the error names \(place)")
-        }
-        try writeFolder(system)
-        #expect(try ScratchDataset.locate(explicit: explicit.path, environment: environment).path == system.path)
-        let cached = cache.appendingPathComponent("swift-layers/scratch")
-        try FileManager.default.createDirectory(at: cached, withIntermediateDirectories: true)
-        try writeFolder(cached)
-        #expect(try ScratchDataset.locate(explicit: explicit.path, environment: environment).path == cached.path)
-        try writeFolder(fromEnvironment)
-        #expect(try ScratchDataset.locate(explicit: explicit.path, environment: environment).path == fromEnvironment.path)
-        try writeFolder(explicit)
-        #expect(try ScratchDataset.locate(explicit: explicit.path, environment: environment).path == explicit.path)
+        try checkLocateOrder(ScratchDataset.self, systemFolder: system) { try writeFolder($0) }
     }
 
     @Test("a data set's labels are checked against its class count")

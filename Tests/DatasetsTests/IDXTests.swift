@@ -143,19 +143,8 @@ struct MNISTTests {
 
     @Test("locate tries the explicit folder, MNIST_DIR, then the cache, and says where it looked")
     func locateOrder() throws {
-        let explicit = try temporaryFolder(), fromEnvironment = try temporaryFolder(), cache = try temporaryFolder()
-        defer { for folder in [explicit, fromEnvironment, cache] { try? FileManager.default.removeItem(at: folder) } }
-        let environment = ["MNIST_DIR": fromEnvironment.path, "XDG_CACHE_HOME": cache.path]
-        let error = #expect(throws: DatasetError.self) { try MNIST.locate(explicit: explicit.path, environment: environment) }
-        #expect("\(error!)".contains(explicit.path) && "\(error!)".contains(fromEnvironment.path) && "\(error!)".contains("swift-layers/mnist"))
-        let cached = cache.appendingPathComponent("swift-layers/mnist")
-        try FileManager.default.createDirectory(at: cached, withIntermediateDirectories: true)
-        try writeFolder(cached)
-        #expect(try MNIST.locate(explicit: explicit.path, environment: environment).path == cached.path)
-        try writeFolder(fromEnvironment)
-        #expect(try MNIST.locate(explicit: explicit.path, environment: environment).path == fromEnvironment.path)
-        try writeFolder(explicit)
-        #expect(try MNIST.locate(explicit: explicit.path, environment: environment).path == explicit.path)
+        #expect(MNIST.environmentVariable == "MNIST_DIR" && MNIST.folderName == "mnist" && MNIST.systemFolders.isEmpty)
+        try checkLocateOrder(MNIST.self, systemFolder: nil) { try writeFolder($0) }
     }
 
     static let realFolder = try? MNIST.locate()
