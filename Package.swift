@@ -145,7 +145,7 @@ let package = Package(
 // link provides). What each harness does lives in FuzzHarnesses, which the tests replay.
 if ProcessInfo.processInfo.environment["SWIFTLAYERS_FUZZ"] != nil {
     package.targets.append(.target(name: "FuzzDriver", dependencies: ["FuzzHarnesses"], path: "Fuzz/Driver"))
-    for name in ["FuzzImages", "FuzzIDX", "FuzzModelFile", "FuzzPredictRequest"] {
+    for name in ["FuzzImages", "FuzzIDX", "FuzzModelFile", "FuzzModelStructure", "FuzzPredictRequest"] {
         package.targets.append(.executableTarget(name: name, dependencies: ["FuzzDriver", "FuzzHarnesses"], path: "Fuzz/Main/\(name)"))
     }
 }

@@ -12,6 +12,7 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
     case images = "FuzzImages"
     case idx = "FuzzIDX"
     case modelFile = "FuzzModelFile"
+    case modelStructure = "FuzzModelStructure"
     case predictRequest = "FuzzPredictRequest"
 
     /// Feeds `data` to the harness's parsers; whether they accepted it all the way (an image
@@ -33,6 +34,9 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
             guard let model = try? Model.load(data: data), let shape = model.inputShape,
                   shape.reduce(1, *) <= 1 << 16, let zeros = try? Tensor.zeros([2] + shape) else { return false }
             return (try? model.predict(zeros)) != nil
+        case .modelStructure:
+            // A program of edits to a valid model file (ModelFileMutator), then loaded like one.
+            return ModelFileMutator.file(from: data).map { Self.modelFile.run($0) } ?? false
         case .predictRequest:
             // The body of `POST /api/predict`, labelled as JSON and as an image.
             let answers = ["application/json", "image/png"].map {
