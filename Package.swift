@@ -67,6 +67,7 @@ let package = Package(
                 "Tensor", "Layers", "Datasets",
                 exampleOnly("Hummingbird", "hummingbird"), exampleOnly("Logging", "swift-log"),
                 exampleOnly("NIOCore", "swift-nio"), exampleOnly("NIOHTTP1", "swift-nio"),
+                exampleOnly("NIOConcurrencyHelpers", "swift-nio"),
                 exampleOnly("NIOHTTPTypes", "swift-nio-extras"), exampleOnly("HTTPTypes", "swift-http-types"),
             ],
             resources: [.embedInCode("Resources/index.html")]

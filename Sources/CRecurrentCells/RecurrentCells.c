@@ -8,7 +8,13 @@
 // a·b + c stays two roundings, as in Swift, on every CPU.
 #pragma clang fp contract(off)
 
-#if defined(__x86_64__) && defined(__ELF__)
+#if !defined(__has_feature)
+#define __has_feature(feature) 0
+#endif
+
+// ThreadSanitizer builds get one version: target_clones picks its version in an ifunc resolver,
+// which the loader runs before the sanitizer's runtime is set up, and instrumented, it crashes.
+#if defined(__x86_64__) && defined(__ELF__) && !__has_feature(thread_sanitizer)
 #define CPU_VERSIONS __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define CPU_VERSIONS

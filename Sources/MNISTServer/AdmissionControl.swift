@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The server's shared budgets: request bytes held across all requests, and prediction slots
 /// with a bounded queue. A request that would go over either is refused at once (the route
@@ -14,7 +14,9 @@ final class AdmissionControl: Sendable {
     let maximumBytes: Int
     let maximumPredictions: Int
     let queueLength: Int
-    private let state = Mutex(State())
+    // NIO's lock is a pthread mutex, which ThreadSanitizer understands (it reported accesses
+    // under the standard library's Mutex as races).
+    private let state = NIOLockedValueBox(State())
     private enum Admission { case run, wait, refuse }
 
     init(limits: ServerLimits) {
@@ -25,7 +27,7 @@ final class AdmissionControl: Sendable {
 
     /// Takes `count` bytes of the budget; false (and nothing taken) when they do not fit.
     func reserveBytes(_ count: Int) -> Bool {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard state.bytesHeld + count <= maximumBytes else { return false }
             state.bytesHeld += count
             return true
@@ -34,17 +36,17 @@ final class AdmissionControl: Sendable {
 
     /// Gives back bytes taken with ``reserveBytes(_:)``.
     func releaseBytes(_ count: Int) {
-        state.withLock { $0.bytesHeld -= count }
+        state.withLockedValue { $0.bytesHeld -= count }
     }
 
     /// The request bytes held now.
-    var bytesHeld: Int { state.withLock { $0.bytesHeld } }
+    var bytesHeld: Int { state.withLockedValue { $0.bytesHeld } }
 
     /// Runs `work` on a thread of its own once a prediction slot is free, waiting behind at
     /// most `queueLength` others.
     /// - Returns: nil when the slots and the queue are full (nothing run).
     func runPrediction<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result? {
-        let admission: Admission = state.withLock { state in
+        let admission: Admission = state.withLockedValue { state in
             if state.predictionsRunning < maximumPredictions {
                 state.predictionsRunning += 1
                 return .run
@@ -56,7 +58,7 @@ final class AdmissionControl: Sendable {
         case .wait:
             // The slot is handed over by the prediction that ends (its count stays taken).
             await withCheckedContinuation { continuation in
-                let queued = state.withLock { state in
+                let queued = state.withLockedValue { state in
                     if state.predictionsRunning < maximumPredictions {
                         state.predictionsRunning += 1
                         return false
@@ -77,7 +79,7 @@ final class AdmissionControl: Sendable {
     }
 
     private func endPrediction() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let next = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
             if state.waiting.isEmpty {
                 state.predictionsRunning -= 1
                 return nil
