@@ -54,7 +54,9 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["Tensor", "Layers", "CMPI"]),
         .target(
             name: "ONNX",
-            dependencies: ["Tensor", "Layers", .product(name: "SwiftProtobuf", package: "swift-protobuf", condition: .when(traits: ["ONNX"]))],
+            dependencies: [
+                "Tensor", "Layers", .product(name: "SwiftProtobuf", package: "swift-protobuf", condition: .when(traits: ["ONNX"])),
+            ],
             exclude: ["Proto/onnx-subset.proto"]
         ),
 

@@ -31,7 +31,8 @@ public struct LabeledImages: Sendable {
     ///   images, the counts differ, or a label is outside `0..<classCount`.
     public init(pixels: [UInt8], labels: [Int], imageShape: [Int], classCount: Int) throws {
         guard imageShape.count == 3, imageShape.allSatisfy({ $0 > 0 }) else {
-            throw DatasetError.inconsistent("expected an image shape [rows, columns, channels] of positive sizes, found \(imageShape)")
+            throw DatasetError.inconsistent(
+                "expected an image shape [rows, columns, channels] of positive sizes, found \(imageShape)")
         }
         guard classCount > 0 else { throw DatasetError.inconsistent("expected at least one class, found \(classCount)") }
         let imageSize = imageShape.reduce(1, *)
@@ -61,13 +62,13 @@ public struct LabeledImages: Sendable {
         case 3: imageShape = Array(images.dimensions.dropFirst()) + [1]
         case 4: imageShape = Array(images.dimensions.dropFirst())
         default:
-            throw DatasetError.inconsistent(
-                "\(imagesName): expected images of [count, rows, columns] or [count, rows, columns, channels], found \(images.dimensions)")
+            throw DatasetError.inconsistent("\(imagesName): expected images of [count, rows, columns] or "
+                                            + "[count, rows, columns, channels], found \(images.dimensions)")
         }
         if let expectedImageShape, imageShape != expectedImageShape {
-            let expected = expectedImageShape.last == 1 ? Array(expectedImageShape.dropLast()) : expectedImageShape
-            throw DatasetError.inconsistent(
-                "\(imagesName): expected images of [count, \(expected.map(String.init).joined(separator: ", "))], found \(images.dimensions)")
+            let expected = (expectedImageShape.last == 1 ? Array(expectedImageShape.dropLast()) : expectedImageShape)
+                .map(String.init).joined(separator: ", ")
+            throw DatasetError.inconsistent("\(imagesName): expected images of [count, \(expected)], found \(images.dimensions)")
         }
         guard labels.dimensions.count == 1 else {
             throw DatasetError.inconsistent("\(labelsName): expected labels of [count], found \(labels.dimensions)")
@@ -77,7 +78,8 @@ public struct LabeledImages: Sendable {
                 "\(imagesName) has \(images.dimensions[0]) images but \(labelsName) has \(labels.dimensions[0]) labels")
         }
         if let bad = labels.bytes.first(where: { Int($0) >= classCount }) {
-            throw DatasetError.inconsistent("\(labelsName) has the label \(bad); expected 0 to \(classCount - 1) (\(classCount) classes)")
+            throw DatasetError.inconsistent(
+                "\(labelsName) has the label \(bad); expected 0 to \(classCount - 1) (\(classCount) classes)")
         }
         try self.init(pixels: images.bytes, labels: labels.bytes.map(Int.init), imageShape: imageShape, classCount: classCount)
     }

@@ -49,7 +49,8 @@ struct DataOptions: ParsableArguments {
     @Option(help: "The data set: mnist (handwritten digits) or fashion (Fashion-MNIST: clothes in 10 classes).")
     var dataset: DatasetName = .mnist
     @Option(help: """
-        Folder with the four IDX files (.gz or not). Default: $MNIST_DIR, then ~/.cache/swift-layers/mnist;         for fashion $FASHION_MNIST_DIR, ~/.cache/swift-layers/fashion-mnist, then /usr/share/datasets/fashion-mnist.
+        Folder with the four IDX files (.gz or not). Default: $MNIST_DIR, then ~/.cache/swift-layers/mnist; \
+        for fashion $FASHION_MNIST_DIR, ~/.cache/swift-layers/fashion-mnist, then /usr/share/datasets/fashion-mnist.
         """)
     var dataDir: String?
     @Flag(help: "Do not download the data set when it is not found.") var noDownload = false
@@ -285,7 +286,8 @@ extension MNISTCommand {
         @Option(help: "The address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
         @Option(help: "The port to listen on (0 picks a free one).") var port = 8080
         @Option(help: "Compute threads per prediction (default 1: concurrent requests use the cores).") var threads = 1
-        @Option(help: "Open connections at most; more wait to be accepted.") var maxConnections = ServerLimits().maximumConnections
+        @Option(help: "Open connections at most; more wait to be accepted.")
+        var maxConnections = ServerLimits().maximumConnections
         @Option(help: "Seconds a connection may go without a complete request head (idle or slow) before it is closed.")
         var idleTimeout = ServerLimits().idleTimeout
         @Option(help: "Seconds a request body may take to arrive before the connection is closed.")

@@ -8,7 +8,7 @@ final class AdmissionControl: Sendable {
     private struct State {
         var bytesHeld = 0
         var predictionsRunning = 0
-        var waiting: [CheckedContinuation<Void, Never>] = []
+        var waiting: [CheckedContinuation<Bool, Never>] = []
     }
 
     let maximumBytes: Int
@@ -17,7 +17,6 @@ final class AdmissionControl: Sendable {
     // NIO's lock is a pthread mutex, which ThreadSanitizer understands (it reported accesses
     // under the standard library's Mutex as races).
     private let state = NIOLockedValueBox(State())
-    private enum Admission { case run, wait, refuse }
 
     init(limits: ServerLimits) {
         maximumBytes = limits.maximumInFlightBytes
@@ -39,37 +38,25 @@ final class AdmissionControl: Sendable {
         state.withLockedValue { $0.bytesHeld -= count }
     }
 
-    /// The request bytes held now.
-    var bytesHeld: Int { state.withLockedValue { $0.bytesHeld } }
-
     /// Runs `work` on a thread of its own once a prediction slot is free, waiting behind at
     /// most `queueLength` others.
     /// - Returns: nil when the slots and the queue are full (nothing run).
     func runPrediction<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result? {
-        let admission: Admission = state.withLockedValue { state in
-            if state.predictionsRunning < maximumPredictions {
-                state.predictionsRunning += 1
-                return .run
-            }
-            return state.waiting.count < queueLength ? .wait : .refuse
-        }
-        switch admission {
-        case .refuse: return nil
-        case .wait:
-            // The slot is handed over by the prediction that ends (its count stays taken).
-            await withCheckedContinuation { continuation in
-                let queued = state.withLockedValue { state in
-                    if state.predictionsRunning < maximumPredictions {
-                        state.predictionsRunning += 1
-                        return false
-                    }
-                    state.waiting.append(continuation)
+        // One decision under the lock: run now, wait in the queue (the slot is handed over by the
+        // prediction that ends, its count staying taken), or refuse.
+        let admitted: Bool = await withCheckedContinuation { continuation in
+            let decision = state.withLockedValue { state -> Bool? in
+                if state.predictionsRunning < maximumPredictions {
+                    state.predictionsRunning += 1
                     return true
                 }
-                if !queued { continuation.resume() }
+                guard state.waiting.count < queueLength else { return false }
+                state.waiting.append(continuation)
+                return nil
             }
-        case .run: break
+            if let decision { continuation.resume(returning: decision) }
         }
+        guard admitted else { return nil }
         defer { endPrediction() }
         // Decoding and the forward pass are CPU-bound: off Swift's cooperative threads, so that
         // the server's other requests (`/health`, the page) are answered meanwhile.
@@ -79,13 +66,13 @@ final class AdmissionControl: Sendable {
     }
 
     private func endPrediction() {
-        let next = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+        let next = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
             if state.waiting.isEmpty {
                 state.predictionsRunning -= 1
                 return nil
             }
             return state.waiting.removeFirst()
         }
-        next?.resume()
+        next?.resume(returning: true)
     }
 }

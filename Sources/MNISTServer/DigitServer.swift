@@ -31,9 +31,6 @@ public struct DigitServer: Sendable {
         self.admission = AdmissionControl(limits: limits)
     }
 
-    /// The request bytes the server holds now, across all requests (for the tests).
-    public var requestBytesHeld: Int { admission.bytesHeld }
-
     /// Serves until the task running it is cancelled (or, from ``runUntilSignal``, a signal).
     /// - Parameter onRunning: called with the bound port once the server accepts connections
     ///   (useful with port 0, which asks the system for a free one).
@@ -51,11 +48,12 @@ public struct DigitServer: Sendable {
                              onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         var logger = Logger(label: "mnist-serve")
         logger.logLevel = logLevel
-        let limits = limits
+        let bodyTimeout = TimeAmount.nanoseconds(Int64(limits.bodyTimeout * 1e9))
         let http = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionGuard(bodyTimeout: .nanoseconds(Int64(limits.bodyTimeout * 1e9)))],
+            additionalChannelHandlers: [ConnectionGuard(bodyTimeout: bodyTimeout)],
             idleTimeout: .nanoseconds(Int64(limits.idleTimeout * 1e9)),
-            httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maximumHeaderSize, maxHeaderListSize: limits.maximumHeaderSize))
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maximumHeaderSize,
+                                            maxHeaderListSize: limits.maximumHeaderSize))
         return Application(
             router: router(),
             server: .http1(configuration: http),
@@ -129,8 +127,8 @@ public struct DigitServer: Sendable {
         guard !body.isEmpty else {
             throw APIError(.badRequest, "empty request body: send a PNG or JPEG image, or JSON {\"pixels\": [784 values]}")
         }
-        let prediction = try PredictionRequest(body: body, contentType: contentType, maximumImagePixels: limits.maximumImagePixels)
-            .classify(with: classifier)
+        let request = try PredictionRequest(body: body, contentType: contentType, maximumImagePixels: limits.maximumImagePixels)
+        let prediction = try request.classify(with: classifier)
         return try JSONEncoder().encode(prediction.response())
     }
 

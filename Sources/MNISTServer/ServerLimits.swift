@@ -47,7 +47,8 @@ public struct ServerLimits: Sendable, Equatable {
         if maximumInFlightBytes < maximumBodySize {
             return "--max-in-flight-bytes (\(maximumInFlightBytes)) must be at least --max-body-bytes (\(maximumBodySize))"
         }
-        for (flag, seconds) in [("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout)] where !(seconds > 0 && seconds.isFinite) {
+        let timeouts = [("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout)]
+        for (flag, seconds) in timeouts where !(seconds > 0 && seconds.isFinite) {
             return "\(flag) must be a positive number of seconds, found \(seconds)"
         }
         return nil

@@ -62,6 +62,11 @@ struct CommandLineTests {
         (["serve", "--model", "m.safetensors", "--port", "70000"], "--port must be between 0 and 65535, found 70000"),
         (["serve", "--model", "m.safetensors", "--threads", "0"], "--threads must be at least 1, found 0"),
         (["serve"], "Missing expected argument '--model <model>'"),
+        (["serve", "--model", "m.safetensors", "--max-connections", "0"], "--max-connections must be at least 1, found 0"),
+        (["serve", "--model", "m.safetensors", "--idle-timeout", "0"], "--idle-timeout must be a positive number of seconds, found 0.0"),
+        (["serve", "--model", "m.safetensors", "--prediction-queue=-1"], "--prediction-queue must be at least 0, found -1"),
+        (["serve", "--model", "m.safetensors", "--max-in-flight-bytes", "1000"],
+         "--max-in-flight-bytes (1000) must be at least --max-body-bytes (5242880)"),
         (["export", "--model", "m.safetensors"], "Missing expected argument '--onnx <onnx>'"),
     ])
     func badFlags(arguments: [String], expected: String) throws {
