@@ -123,7 +123,7 @@ enum ModelFileMutator {
                     array.insert(array[value % array.count], at: value % array.count)
                     node = array
                 } else if let number = node as? Int {
-                    node = number * (value % 2 == 0 ? 2 : -1)
+                    node = number &* (value % 2 == 0 ? 2 : -1)   // wraps: Int.max doubled is an edge too
                 }
             }
         }
