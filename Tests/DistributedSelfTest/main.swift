@@ -1,6 +1,7 @@
 // Run under `mpirun -np N` by DistributedTests: checks the collectives on every rank and
 // prints one line per rank; exits 1 (after printing why) when a check fails.
-// `abort` as the first argument makes rank 1 abort the job instead, as a failing rank would.
+// `abort` as the first argument makes rank 1 abort the job instead, as a failing rank would;
+// LongRunModes.swift has the modes that compare, break and resume runs.
 import Distributed
 import Foundation
 import Layers
@@ -10,6 +11,14 @@ let world = try Communicator.world()
 func fail(_ message: String) -> Never {
     print("rank \(world.rank): FAILED \(message)")
     exit(1)
+}
+
+switch (CommandLine.arguments.dropFirst().first, CommandLine.arguments.dropFirst(2).first) {
+case ("fingerprint", _): try runFingerprint(world: world)
+case ("until-stopped", _): try runUntilStopped(world: world)
+case ("resume-start", let path?): try runResumeStart(world: world, checkpoint: path)
+case ("resume-finish", let path?): try runResumeFinish(world: world, checkpoint: path)
+default: break
 }
 
 if CommandLine.arguments.dropFirst().first == "throwing" {

@@ -55,6 +55,20 @@ struct CollectiveTests {
         }
     }
 
+    @Test("a run checkpointed on 2 ranks resumes on 3 and on 1, and ends as one process's uninterrupted run",
+          .enabled(if: mpirun != nil, "mpirun is not installed"))
+    func resumeOnAnotherNumberOfRanks() throws {
+        let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(getpid()).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: checkpoint) }
+        let (started, startOutput, _) = try launch(ranks: 2, arguments: ["resume-start", checkpoint])
+        #expect(started == 0, "\(startOutput)")
+        for ranks in [3, 1] {
+            let (status, output, _) = try launch(ranks: ranks, arguments: ["resume-finish", checkpoint])
+            #expect(status == 0, "\(output)")
+            for rank in 0..<ranks { #expect(output.contains("rank \(rank) of \(ranks): ok, resumed after epoch 2"), "\(output)") }
+        }
+    }
+
     @Test("ranks that built different settings stop with the same clear error, none hangs",
           .enabled(if: mpirun != nil, "mpirun is not installed"))
     func mismatchedSettings() throws {

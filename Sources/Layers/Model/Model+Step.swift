@@ -53,6 +53,7 @@ extension Model {
             let seed = shared.next()
             context.generator = RandomGenerator(seed: seed ^ (UInt64(parallelism.rank + 1) &* 0x9E37_79B9_7F4A_7C15))
         }
+        let streamAtStart = context.generator
         layerCalls.removeAll()
         sharedLayerCalls.removeAll()
         var values: [Tensor?] = x
@@ -99,7 +100,10 @@ extension Model {
                 anyMask = anyMask || mask != nil
             }
         }
-        if training { trainingGenerator = ownStream ? shared : context.generator }
+        // The seed counts as drawn only when a layer used its stream (the same layers on every
+        // process): a model without randomness then shuffles as one process does, epoch after
+        // epoch, whatever the number of processes (and a run resumes on another number).
+        if training { trainingGenerator = !ownStream ? context.generator : context.generator != streamAtStart ? shared : trainingGenerator }
         return graph.outputs.map { values[$0]! }
     }
 
