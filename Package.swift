@@ -131,7 +131,7 @@ let package = Package(
             dependencies: ["MNISTExample", "MNISTServer", "ONNX", "Layers", "Tensor", "Datasets", "MNISTTestSupport"]
         ),
         .testTarget(name: "MNISTServerTests", dependencies: ["MNISTServer", "Datasets", "Layers", "Tensor", "MNISTTestSupport"]),
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "DistributedSelfTest"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Tensor", "DistributedSelfTest", "MNISTTestSupport"]),
         // Run by DistributedTests under `mpirun`: the collectives checked on every rank.
         .executableTarget(name: "DistributedSelfTest", dependencies: ["Distributed", "Tensor"], path: "Tests/DistributedSelfTest"),
         .target(name: "CMallocStatistics", path: "Tests/CMallocStatistics"),
