@@ -26,14 +26,30 @@ enum ModelFileMutator {
         "relu", "softmax", "same", "valid", "causal", "2", "3", "4", "99", true, false, NSNull(), [Any](), [String: Any](),
     ]
 
+    /// The most edits one input makes; its further bytes are ignored. A few edits reach every
+    /// check, and a cap keeps each input fast (hundreds of edits took milliseconds).
+    static let maximumEdits = 32
+
     /// The model file `program` describes, or nil when it cannot be written (no seeds).
     static func file(from program: Data) -> Data? {
         guard !seeds.isEmpty else { return nil }
         var bytes = Array(program).makeIterator()
         let seed = Data(seeds[Int(bytes.next() ?? 0) % seeds.count])
         guard var (header, payload) = parse(seed) else { return nil }
-        while let opcode = bytes.next() {
-            edit(opcode, &header, &payload, &bytes)
+        // The model's configuration (JSON inside the metadata) is parsed once, edited, and written back once.
+        var model = (header["__metadata__"] as? [String: String])?["model"]?.data(using: .utf8)
+            .flatMap { try? JSONSerialization.jsonObject(with: $0, options: .fragmentsAllowed) }
+        var edits = 0
+        while edits < maximumEdits, let opcode = bytes.next() {
+            edit(opcode, &header, &model, &payload, &bytes)
+            edits += 1
+        }
+        if let model, var metadata = header["__metadata__"] as? [String: String] {
+            // An edit may leave a bare value at the top: written as a fragment (without the option, a trap).
+            guard let edited = try? JSONSerialization.data(withJSONObject: model, options: [.sortedKeys, .fragmentsAllowed])
+            else { return nil }
+            metadata["model"] = String(decoding: edited, as: UTF8.self)
+            header["__metadata__"] = metadata
         }
         return write(header, payload)
     }
@@ -55,22 +71,16 @@ enum ModelFileMutator {
         return file
     }
 
-    private static func edit(_ opcode: UInt8, _ header: inout [String: Any], _ payload: inout Data,
+    private static func edit(_ opcode: UInt8, _ header: inout [String: Any], _ model: inout Any?, _ payload: inout Data,
                              _ bytes: inout IndexingIterator<[UInt8]>) {
         func operand() -> Int { Int(bytes.next() ?? 0) }
         let tensorNames = header.keys.filter { $0 != "__metadata__" }.sorted()
         switch opcode % 6 {
         case 0, 1:
-            // Anywhere in the model's configuration (the JSON inside the metadata).
-            guard var metadata = header["__metadata__"] as? [String: String], let text = metadata["model"],
-                  let data = text.data(using: .utf8),
-                  var model = try? JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed) else { return }
-            mutate(&model, choice: operand(), action: operand(), value: operand())
-            // An edit may leave a bare value at the top: written as a fragment (without the option, a trap).
-            guard let edited = try? JSONSerialization.data(withJSONObject: model, options: [.sortedKeys, .fragmentsAllowed])
-            else { return }
-            metadata["model"] = String(decoding: edited, as: UTF8.self)
-            header["__metadata__"] = metadata
+            // Anywhere in the model's configuration.
+            guard var configuration = model else { return }
+            mutate(&configuration, choice: operand(), action: operand(), value: operand())
+            model = configuration
         case 2:
             // A tensor's entry: its dtype, shape or offsets.
             guard !tensorNames.isEmpty else { return }
