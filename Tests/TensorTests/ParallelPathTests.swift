@@ -70,7 +70,10 @@ struct ParallelPathTests {
         let (batch, steps, features, units) = (64, 8, 6, 32)
         let x = randomTensor([batch, steps, features], seed: 1)
         let shapes = RecurrentKernel(cell: cell, units: units).weightShapes(features: features)
-        let (w, u, b) = (randomTensor(shapes.kernel, seed: 2), randomTensor(shapes.recurrentKernel, seed: 3),
+        // A contracting recurrence (u in [-1/4, 1/4]: spectral radius about 0.8): with u in [-1, 1]
+        // (radius 3.3) SimpleRNN's backward amplifies each step's rounding through the 8 steps, and
+        // the threads' correct but different summation order was 1.7e-5 off here (Zen 3, AVX2); now 2e-7.
+        let (w, u, b) = (randomTensor(shapes.kernel, seed: 2), randomTensor(shapes.recurrentKernel, seed: 3) * 0.25,
                          randomTensor(shapes.bias, seed: 4))
         func run() throws -> (Tensor, [Tensor]) {
             var kernel = RecurrentKernel(cell: cell, units: units, goBackwards: true)
