@@ -32,7 +32,8 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
         case .modelFile:
             // A model file; a model that loads must also predict.
             guard let model = try? Model.load(data: data), let shape = model.inputShape,
-                  shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? .max : $0 * $1 }) <= 1 << 16, let zeros = try? Tensor.zeros([2] + shape) else { return false }
+                  shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? .max : $0 * $1 }) <= 1 << 16,
+                  let zeros = try? Tensor.zeros([2] + shape) else { return false }
             return (try? model.predict(zeros)) != nil
         case .modelStructure:
             // A program of edits to a valid model file (ModelFileMutator), then loaded like one.

@@ -115,11 +115,7 @@ if CommandLine.arguments.dropFirst().first == "equivalence" {
         try distributed.fit(x: inputs, y: targets, batchSize: 64, epochs: 1, verbose: .silent)   // 20 steps
         let alone = try make(3)
         try alone.fit(x: inputs, y: targets, batchSize: 64, epochs: 1, verbose: .silent)
-        var worst: Float = 0
-        for (a, b) in zip(distributed.weights, alone.weights) {
-            let scale = max(b.scalars.map(abs).max() ?? 0, 1e-12)
-            worst = max(worst, zip(a.scalars, b.scalars).map { abs($0 - $1) }.max()! / scale)
-        }
+        let worst = LongRunProblem.relativeDifference(distributed, alone)
         guard worst < 1e-5 else { fail("\(kind): weights differ from one process's by \(worst) relative") }
         var flat = try Tensor(shape: [distributed.weights.reduce(0) { $0 + $1.count }],
                               scalars: distributed.weights.flatMap(\.scalars))

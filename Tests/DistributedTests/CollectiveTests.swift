@@ -91,29 +91,14 @@ struct CollectiveTests {
 
     @Test("a rank killed from outside ends the whole job within seconds", .enabled(if: mpirun != nil, "mpirun is not installed"))
     func killedRankEndsTheJob() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.mpirun))
-        process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "2", Self.selfTest, "killable"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        // Read until rank 1 says its process id (at most 30 s), then kill it.
-        var output = ""
-        let deadline = Date().addingTimeInterval(30)
-        while !output.contains("rank 1 pid "), Date() < deadline, process.isRunning {
-            output += String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
-        }
-        let pid = try #require(output.components(separatedBy: "rank 1 pid ").last?.split(whereSeparator: \.isNewline).first
-            .flatMap { Int32($0.trimmingCharacters(in: .whitespaces)) }, "\(output)")
+        let job = try RunningJob([try #require(Self.mpirun), "--allow-run-as-root", "--oversubscribe", "-np", "2",
+                                  Self.selfTest, "killable"])
+        #expect(job.waitFor("rank 1 pid ", seconds: 30), "\(job.output)")
+        let pid = try #require(job.number(after: "rank 1 pid "), "\(job.output)")
         let killed = Date()
         kill(pid, SIGKILL)
-        while process.isRunning, Date().timeIntervalSince(killed) < 30 { Thread.sleep(forTimeInterval: 0.1) }
-        let stillRunning = process.isRunning
-        if stillRunning { process.terminate() }
-        process.waitUntilExit()
-        #expect(!stillRunning, "the job was still running 30 s after rank 1 was killed")
-        #expect(process.terminationStatus != 0)
+        #expect(job.waitForExit(seconds: 30), "the job was still running 30 s after rank 1 was killed")
+        #expect(job.status != 0)
         #expect(Date().timeIntervalSince(killed) < 20)
     }
 

@@ -23,19 +23,19 @@ struct TwoHostTests {
                                          timeout: 120)
         let sent = try hosts.bytesSent() - before
         #expect(across.status == 0, "\(across.output)\(across.errors)")
-        let alone = try runChildProcess(
-            ["/usr/bin/mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", Self.selfTest, "fingerprint"], timeout: 120)
-        #expect(alone.status == 0, "\(alone.output)\(alone.errors)")
+        let alone = try CollectiveTests().launch(ranks: 2, arguments: ["fingerprint"], timeout: 120)
+        #expect(alone.0 == 0, "\(alone.1)")
 
         func fingerprints(_ output: String) -> [String] {
             (0..<2).compactMap { rank in
-                guard let tail = output.components(separatedBy: "rank \(rank) of 2: weights ").dropFirst().first else { return nil }
+                let marker = "rank \(rank) of 2: weights "
+                guard let tail = output.components(separatedBy: marker).dropFirst().first else { return nil }
                 return String(tail.prefix { $0.isHexDigit })
             }
         }
-        let acrossPrints = fingerprints(across.output), alonePrints = fingerprints(alone.output)
+        let acrossPrints = fingerprints(across.output), alonePrints = fingerprints(alone.1)
         #expect(acrossPrints.count == 2 && Set(acrossPrints).count == 1, "\(across.output)")
-        #expect(acrossPrints == alonePrints, "two hosts: \(across.output)\none host: \(alone.output)")
+        #expect(acrossPrints == alonePrints, "two hosts: \(across.output)\none host: \(alone.1)")
 
         // Each of the 20 steps averages every parameter's gradient: at least 4 bytes each way.
         let parameters = try #require(across.output.components(separatedBy: " parameters").first?

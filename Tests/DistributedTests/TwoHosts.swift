@@ -10,7 +10,7 @@ struct TwoHosts {
 
     /// Why two hosts cannot be made here, or nil when they can.
     static let unavailable: String? = {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mpirun") else { return "mpirun is not installed" }
+        guard CollectiveTests.mpirun != nil else { return "mpirun is not installed" }
         guard let check = try? runChildProcess([script, "check"], timeout: 30) else { return "scripts/two-hosts did not run" }
         return check.status == 0 ? nil : check.errors.trimmingCharacters(in: .whitespacesAndNewlines)
     }()
@@ -44,7 +44,7 @@ struct TwoHosts {
         return bytes
     }
 
-    /// The process ids running in each host's namespace (a's, then b's).
+    /// The process ids running in host b's namespace, or host a's.
     func processes(onHostB: Bool) throws -> [Int32] {
         let output = try runChildProcess(["/usr/sbin/ip", "netns", "pids", "\(name)-\(onHostB ? "b" : "a")"], timeout: 30)
         return output.output.split(whereSeparator: \.isNewline).compactMap { Int32($0) }
@@ -59,7 +59,8 @@ struct TwoHosts {
     private static func run(_ arguments: [String]) throws -> String {
         let result = try runChildProcess([script] + arguments, timeout: 60)
         guard result.status == 0 else {
-            throw ScriptError(description: "two-hosts \(arguments.joined(separator: " ")) exited \(result.status): \(result.errors)")
+            let command = arguments.joined(separator: " ")
+            throw ScriptError(description: "two-hosts \(command) exited \(result.status): \(result.errors)")
         }
         return result.output
     }

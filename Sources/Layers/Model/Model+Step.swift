@@ -103,7 +103,11 @@ extension Model {
         // The seed counts as drawn only when a layer used its stream (the same layers on every
         // process): a model without randomness then shuffles as one process does, epoch after
         // epoch, whatever the number of processes (and a run resumes on another number).
-        if training { trainingGenerator = !ownStream ? context.generator : context.generator != streamAtStart ? shared : trainingGenerator }
+        if training, !ownStream {
+            trainingGenerator = context.generator
+        } else if ownStream, context.generator != streamAtStart {
+            trainingGenerator = shared
+        }
         return graph.outputs.map { values[$0]! }
     }
 
