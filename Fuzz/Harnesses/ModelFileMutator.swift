@@ -10,69 +10,87 @@ import Foundation
 /// The first byte picks the file; then each edit is an opcode byte followed by operand bytes
 /// (missing operands read as 0).
 enum ModelFileMutator {
-    /// The valid files the edits start from. Kept as byte arrays: LeakSanitizer did not see
-    /// `Data` held in a static as reachable, and reported it as leaked.
-    static let seeds: [[UInt8]] = {
+    /// One of the valid files the edits start from, parsed.
+    private struct Seed: Sendable {
+        var header: [String: EditableJSON]
+        /// The model's configuration (JSON inside the header's metadata).
+        var model: EditableJSON?
+        var payload: Data
+    }
+
+    /// The valid files the edits start from, read and parsed once (parsing them for each input
+    /// took a third of its time under AddressSanitizer).
+    private static let seeds: [Seed] = LeakSanitizer.ignoringAllocations {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Corpus/FuzzModelFile")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.sorted() ?? []
-        return names.compactMap { (try? Data(contentsOf: folder.appendingPathComponent($0))).map { [UInt8]($0) } }
-    }()
+        return names.compactMap { name in
+            guard let file = try? Data(contentsOf: folder.appendingPathComponent(name)),
+                  let (header, payload) = parse(file) else { return nil }
+            return Seed(header: header, model: metadata(header)?["model"].flatMap { EditableJSON(parsing: Data($0.utf8)) },
+                        payload: payload)
+        }
+    }
 
     /// Values an edit may put anywhere in the JSON: edges of every range a loader checks.
-    nonisolated(unsafe) static let interesting: [Any] = [
-        0, 1, 2, 3, 7, 28, -1, -2, 255, 65_536, 1 << 31, -(1 << 31), Int(Int32.max) * 4, Int.max, 0.5, -0.5, 1e-9, 1e30,
+    static let interesting: [EditableJSON] = [
+        0, 1, 2, 3, 7, 28, -1, -2, 255, 65_536, 1 << 31, -(1 << 31), Int(Int32.max) * 4, Int.max,
+    ].map(EditableJSON.integer) + [0.5, -0.5, 1e-9, 1e30].map(EditableJSON.double) + [
         "", "F32", "F16", "I64", "U8", "BOOL", "Dense", "Conv2D", "LSTM", "MultiHeadAttention", "Input", "Flatten",
-        "relu", "softmax", "same", "valid", "causal", "2", "3", "4", "99", true, false, NSNull(), [Any](), [String: Any](),
-    ]
+        "relu", "softmax", "same", "valid", "causal", "2", "3", "4", "99",
+    ].map(EditableJSON.string) + [.bool(true), .bool(false), .null, .array([]), .object([:])]
 
     /// The most edits one input makes; its further bytes are ignored. A few edits reach every
     /// check, and a cap keeps each input fast (hundreds of edits took milliseconds).
     static let maximumEdits = 32
 
-    /// The model file `program` describes, or nil when it cannot be written (no seeds).
+    /// The model file `program` describes, or nil when there are no seeds. The model's
+    /// configuration is edited as JSON and written back into the metadata once.
     static func file(from program: Data) -> Data? {
         guard !seeds.isEmpty else { return nil }
         var bytes = Array(program).makeIterator()
-        let seed = Data(seeds[Int(bytes.next() ?? 0) % seeds.count])
-        guard var (header, payload) = parse(seed) else { return nil }
-        // The model's configuration (JSON inside the metadata) is parsed once, edited, and written back once.
-        var model = (header["__metadata__"] as? [String: String])?["model"]?.data(using: .utf8)
-            .flatMap { try? JSONSerialization.jsonObject(with: $0, options: .fragmentsAllowed) }
+        var file = seeds[Int(bytes.next() ?? 0) % seeds.count]
         var edits = 0
         while edits < maximumEdits, let opcode = bytes.next() {
-            edit(opcode, &header, &model, &payload, &bytes)
+            edit(opcode, &file.header, &file.model, &file.payload, &bytes)
             edits += 1
         }
-        if let model, var metadata = header["__metadata__"] as? [String: String] {
-            // An edit may leave a bare value at the top: written as a fragment (without the option, a trap).
-            guard let edited = try? JSONSerialization.data(withJSONObject: model, options: [.sortedKeys, .fragmentsAllowed])
-            else { return nil }
-            metadata["model"] = String(decoding: edited, as: UTF8.self)
-            header["__metadata__"] = metadata
+        if let model = file.model, var strings = metadata(file.header) {
+            strings["model"] = String(decoding: model.text, as: UTF8.self)
+            file.header["__metadata__"] = .object(strings.mapValues(EditableJSON.string))
         }
-        return write(header, payload)
+        return write(file.header, file.payload)
     }
 
-    private static func parse(_ file: Data) -> ([String: Any], Data)? {
+    /// The metadata's strings, or nil when an edit left something else there.
+    private static func metadata(_ header: [String: EditableJSON]) -> [String: String]? {
+        guard case let .object(members)? = header["__metadata__"] else { return nil }
+        var strings: [String: String] = [:]
+        for (key, value) in members {
+            guard case let .string(string) = value else { return nil }
+            strings[key] = string
+        }
+        return strings
+    }
+
+    private static func parse(_ file: Data) -> ([String: EditableJSON], Data)? {
         guard file.count >= 8 else { return nil }
         let length = file.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        guard length <= file.count - 8,
-              let header = try? JSONSerialization.jsonObject(with: file.subdata(in: 8..<(8 + length))) as? [String: Any]
+        guard length <= file.count - 8, case let .object(header)? = EditableJSON(parsing: file.subdata(in: 8..<(8 + length)))
         else { return nil }
         return (header, file.subdata(in: (8 + length)..<file.count))
     }
 
-    private static func write(_ header: [String: Any], _ payload: Data) -> Data? {
-        guard let json = try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]) else { return nil }
+    private static func write(_ header: [String: EditableJSON], _ payload: Data) -> Data {
+        let json = EditableJSON.object(header).text
         var file = Data((0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) })
-        file.append(json)
+        file.append(contentsOf: json)
         file.append(payload)
         return file
     }
 
-    private static func edit(_ opcode: UInt8, _ header: inout [String: Any], _ model: inout Any?, _ payload: inout Data,
-                             _ bytes: inout IndexingIterator<[UInt8]>) {
+    private static func edit(_ opcode: UInt8, _ header: inout [String: EditableJSON], _ model: inout EditableJSON?,
+                             _ payload: inout Data, _ bytes: inout IndexingIterator<[UInt8]>) {
         func operand() -> Int { Int(bytes.next() ?? 0) }
         let tensorNames = header.keys.filter { $0 != "__metadata__" }.sorted()
         switch opcode % 6 {
@@ -85,15 +103,15 @@ enum ModelFileMutator {
             // A tensor's entry: its dtype, shape or offsets.
             guard !tensorNames.isEmpty else { return }
             let name = tensorNames[operand() % tensorNames.count]
-            var entry: Any = header[name] as Any
+            guard var entry = header[name] else { return }
             mutate(&entry, choice: operand(), action: operand(), value: operand())
             header[name] = entry
         case 3:
             // The file's metadata strings (format, version).
-            guard var metadata = header["__metadata__"] as? [String: String], !metadata.isEmpty else { return }
-            let key = metadata.keys.sorted()[operand() % metadata.count]
-            if key != "model" { metadata[key] = "\(interesting[operand() % interesting.count])" }
-            header["__metadata__"] = metadata
+            guard var strings = metadata(header), !strings.isEmpty else { return }
+            let key = strings.keys.sorted()[operand() % strings.count]
+            if key != "model" { strings[key] = interesting[operand() % interesting.count].description }
+            header["__metadata__"] = .object(strings.mapValues(EditableJSON.string))
         case 4:
             // Tensors removed, duplicated under another name, or renamed.
             guard !tensorNames.isEmpty else { return }
@@ -115,59 +133,24 @@ enum ModelFileMutator {
     }
 
     /// Replaces, removes or duplicates the `choice`-th value of `json` (counted depth first).
-    private static func mutate(_ json: inout Any, choice: Int, action: Int, value: Int) {
-        var remaining = choice % max(1, count(json))
-        visit(&json, &remaining) { node in
-            switch action % 4 {
-            case 0, 1: node = interesting[value % interesting.count]
-            case 2:
-                if var array = node as? [Any], !array.isEmpty {
-                    array.remove(at: value % array.count)
-                    node = array
-                } else if var object = node as? [String: Any], !object.isEmpty {
-                    object[object.keys.sorted()[value % object.count]] = nil
-                    node = object
-                }
-            default:
-                if var array = node as? [Any], !array.isEmpty {
-                    array.insert(array[value % array.count], at: value % array.count)
-                    node = array
-                } else if let number = node as? Int {
-                    node = number &* (value % 2 == 0 ? 2 : -1)   // wraps: Int.max doubled is an edge too
-                }
+    private static func mutate(_ json: inout EditableJSON, choice: Int, action: Int, value: Int) {
+        var remaining = choice % max(1, json.count)
+        json.visit(&remaining) { node in
+            switch (action % 4, node) {
+            case (0, _), (1, _): node = interesting[value % interesting.count]
+            case (2, var .array(elements)) where !elements.isEmpty:
+                elements.remove(at: value % elements.count)
+                node = .array(elements)
+            case (2, var .object(members)) where !members.isEmpty:
+                members[members.keys.sorted()[value % members.count]] = nil
+                node = .object(members)
+            case (3, var .array(elements)) where !elements.isEmpty:
+                elements.insert(elements[value % elements.count], at: value % elements.count)
+                node = .array(elements)
+            case let (3, .integer(number)):
+                node = .integer(number &* (value % 2 == 0 ? 2 : -1))   // wraps: Int.max doubled is an edge too
+            default: break
             }
         }
-    }
-
-    private static func count(_ json: Any) -> Int {
-        if let array = json as? [Any] { return 1 + array.map(count).reduce(0, +) }
-        if let object = json as? [String: Any] { return 1 + object.values.map(count).reduce(0, +) }
-        return 1
-    }
-
-    /// Calls `change` on the node `remaining` counts down to; true once it has.
-    @discardableResult
-    private static func visit(_ json: inout Any, _ remaining: inout Int, _ change: (inout Any) -> Void) -> Bool {
-        if remaining == 0 {
-            change(&json)
-            return true
-        }
-        remaining -= 1
-        if var array = json as? [Any] {
-            for index in array.indices where visit(&array[index], &remaining, change) {
-                json = array
-                return true
-            }
-        } else if var object = json as? [String: Any] {
-            for key in object.keys.sorted() {
-                var child = object[key]!
-                if visit(&child, &remaining, change) {
-                    object[key] = child
-                    json = object
-                    return true
-                }
-            }
-        }
-        return false
     }
 }
