@@ -9,7 +9,9 @@ enum LeakSanitizer {
     /// would otherwise be reported as leaked.
     static func ignoringAllocations<T>(_ body: () -> T) -> T {
         typealias Switch = @convention(c) () -> Void
-        guard let disable = dlsym(nil, "__lsan_disable"), let enable = dlsym(nil, "__lsan_enable") else { return body() }
+        guard let disable = dlsym(nil, "__lsan_disable"), let enable = dlsym(nil, "__lsan_enable") else {
+            return body()
+        }
         unsafeBitCast(disable, to: Switch.self)()
         defer { unsafeBitCast(enable, to: Switch.self)() }
         return body()

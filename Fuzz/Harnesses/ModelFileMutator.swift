@@ -27,8 +27,8 @@ enum ModelFileMutator {
         return names.compactMap { name in
             guard let file = try? Data(contentsOf: folder.appendingPathComponent(name)),
                   let (header, payload) = parse(file) else { return nil }
-            return Seed(header: header, model: metadata(header)?["model"].flatMap { EditableJSON(parsing: Data($0.utf8)) },
-                        payload: payload)
+            let model = metadata(header)?["model"].flatMap { EditableJSON(parsing: Data($0.utf8)) }
+            return Seed(header: header, model: model, payload: payload)
         }
     }
 
@@ -76,8 +76,8 @@ enum ModelFileMutator {
     private static func parse(_ file: Data) -> ([String: EditableJSON], Data)? {
         guard file.count >= 8 else { return nil }
         let length = file.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        guard length <= file.count - 8, case let .object(header)? = EditableJSON(parsing: file.subdata(in: 8..<(8 + length)))
-        else { return nil }
+        guard length <= file.count - 8,
+              case let .object(header)? = EditableJSON(parsing: file.subdata(in: 8..<(8 + length))) else { return nil }
         return (header, file.subdata(in: (8 + length)..<file.count))
     }
 
@@ -127,7 +127,8 @@ enum ModelFileMutator {
             switch operand() % 3 {
             case 0: payload = payload.prefix(max(0, payload.count - amount))
             case 1: payload.append(Data(count: amount))
-            default: if !payload.isEmpty { payload[payload.startIndex + amount % payload.count] ^= UInt8(operand() | 1) }
+            default:
+                if !payload.isEmpty { payload[payload.startIndex + amount % payload.count] ^= UInt8(operand() | 1) }
             }
         }
     }
