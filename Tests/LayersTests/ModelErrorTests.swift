@@ -22,19 +22,22 @@ struct ModelErrorTests {
         }
     }
 
-    @Test("Dense on images works on their channels (as Keras's); a classifier without Flatten is reported at compile, with a hint")
+    @Test("Dense on images works on their channels (as Keras's); a classifier without Flatten is reported at fit, with a hint")
     func denseWithoutFlatten() throws {
         let model = Sequential(seed: 1) {
             Input(shape: [8, 8, 1])
             Conv2D(filters: 2, kernelSize: 3)
             Dense(units: 10, activation: .softmax)
         }
-        let error = #expect(throws: LayersError.self) {
-            try model.compile(optimizer: Adam(), loss: .categoricalCrossentropy)
-        }
-        #expect(error?.description == "categorical_crossentropy expects outputs of shape (None, classes), but the model outputs "
-                + "(None, 6, 6, 10); add Flatten() and a Dense layer at the end")
+        // A class per pixel is a valid model (as in Keras); targets of a class per sample are not its targets.
+        try model.compile(optimizer: Adam(), loss: .categoricalCrossentropy)
         #expect(model.outputShape == [6, 6, 10])
+        let error = #expect(throws: LayersError.self) {
+            try model.fit(x: Tensor.zeros([2, 8, 8, 1]), y: Tensor.oneHot([1, 2], classes: 10), verbose: .silent)
+        }
+        #expect(error?.description == "categorical_crossentropy: expected targets of shape [2, 6, 6, 10], found [2, 10]; "
+                + "the model predicts a class at every position of its output (None, 6, 6, 10): "
+                + "for a class per sample add Flatten() (or a global pooling) and a Dense layer at the end")
     }
 
     @Test("a convolution algorithm is chosen per layer, can be forced, is saved, and must fit the kernel")

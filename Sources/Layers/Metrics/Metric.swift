@@ -5,6 +5,10 @@ import Tensor
 /// `.accuracy` picks the right accuracy for the loss, as Keras does: categorical for one-hot
 /// targets, sparse for class indices, binary for 0/1 targets (and for a mean squared error on
 /// one output). ``Logs/accuracy`` reads whichever accuracy a run logged.
+///
+/// For outputs with a step axis and a mask (`Embedding(maskZero: true)`), the accuracies and
+/// mean errors count only the real steps, as Keras's; precision, recall, AUC and custom metrics
+/// count every step.
 public struct Metric: Sendable, Equatable, Codable {
     /// The metric functions.
     public enum Kind: Sendable, Equatable, Codable {
@@ -77,8 +81,9 @@ public struct Metric: Sendable, Equatable, Codable {
     /// ``value(ofCounts:)`` turns into the metric: `[sum, count]` for the means and
     /// accuracies, `[TP, TP + FP]` for precision, the confusion counts at every threshold for
     /// AUC. Summing counts (not averaging batch values) makes precision, recall and AUC
-    /// those of the whole epoch, as Keras's stateful metrics are.
-    public func counts(prediction p: Tensor, target y: Tensor, loss: Loss) throws -> [Double] {
+    /// those of the whole epoch, as Keras's stateful metrics are. `mask` (the output's, `[N, steps]`)
+    /// leaves out the masked steps of the accuracies and mean errors.
+    public func counts(prediction p: Tensor, target y: Tensor, loss: Loss, mask: Tensor? = nil) throws -> [Double] {
         switch kind {
         case let .precision(threshold, classID), let .recall(threshold, classID):
             let (truePositives, falsePositives, falseNegatives) = try confusion(p, y, threshold: threshold, classID: classID)
@@ -87,7 +92,7 @@ public struct Metric: Sendable, Equatable, Codable {
         case let .auc(_, thresholds):
             return try confusionCurve(p, y, thresholds: thresholds)
         default:
-            let (sum, count) = try batchValue(prediction: p, target: y, loss: loss)
+            let (sum, count) = try batchValue(prediction: p, target: y, loss: loss, mask: mask)
             return [sum, Double(count)]
         }
     }
@@ -120,9 +125,11 @@ public struct Metric: Sendable, Equatable, Codable {
 
     /// A batch's contribution to the running mean: the sum of what is averaged and how many
     /// things were counted (correct samples out of samples for the accuracies, the sum of the
-    /// per-sample means over the samples for the mean metrics). `.accuracy` is interpreted
-    /// for `loss`.
-    public func batchValue(prediction p: Tensor, target y: Tensor, loss: Loss) throws -> (sum: Double, count: Int) {
+    /// per-sample means over the samples for the mean metrics; with `mask`, of the real steps).
+    /// `.accuracy` is interpreted for `loss`.
+    public func batchValue(
+        prediction p: Tensor, target y: Tensor, loss: Loss, mask: Tensor? = nil
+    ) throws -> (sum: Double, count: Int) {
         let batch = p.shape.first ?? 0
         switch kind {
         case .meanAbsoluteError, .meanSquaredError:
@@ -130,8 +137,15 @@ public struct Metric: Sendable, Equatable, Codable {
                 throw LayersError.invalidData("\(name): expected targets of shape \(p.shape), found \(y.shape)")
             }
             let squared = kind == .meanSquaredError
-            let total = try p.zip(y) { squared ? ($0 - $1) * ($0 - $1) : Swift.abs($0 - $1) }.sum()
-            return (Double(total) / Double(Swift.max(p.count, 1)) * Double(batch), batch)
+            let errors = try p.zip(y) { squared ? ($0 - $1) * ($0 - $1) : Swift.abs($0 - $1) }
+            if let mask {
+                // The mean of each real step's mean error, as Keras's mean metrics weigh the steps by the mask.
+                let real = try realSteps(mask, rows: p.count / Swift.max(p.shape.last ?? 1, 1))
+                let stepMeans = try errors.reshaped([real.count, -1]).mean(alongAxis: 1).scalars
+                let sum = zip(stepMeans, real).reduce(0.0) { $0 + ($1.1 ? Double($1.0) : 0) }
+                return (sum, real.filter { $0 }.count)
+            }
+            return (Double(errors.sum()) / Double(Swift.max(p.count, 1)) * Double(batch), batch)
         case .precision, .recall:
             let counts = try counts(prediction: p, target: y, loss: loss)
             return (counts[0], Int(counts[1]))
@@ -144,18 +158,25 @@ public struct Metric: Sendable, Equatable, Codable {
             guard value.isFinite else { throw LayersError.invalidData("\(name): the metric is \(value) for a batch") }
             return (Double(value) * Double(batch), batch)
         default:
-            let (hits, total) = try correct(prediction: p, target: y, loss: loss)
+            let (hits, total) = try correct(prediction: p, target: y, loss: loss, mask: mask)
             return (Double(hits), total)
         }
     }
 
     /// The number of correct samples (elements, for binary accuracy) in a batch and how
-    /// many were counted. `.accuracy` is interpreted for `loss`.
-    /// - Throws: ``LayersError/invalidData(_:)`` for a metric that is not an accuracy (see ``batchValue(prediction:target:loss:)``).
-    public func correct(prediction p: Tensor, target y: Tensor, loss: Loss) throws -> (correct: Int, total: Int) {
+    /// many were counted; with `mask` (the output's, `[N, steps]`), of the real steps only.
+    /// `.accuracy` is interpreted for `loss`.
+    /// - Throws: ``LayersError/invalidData(_:)`` for a metric that is not an accuracy (see
+    ///   ``batchValue(prediction:target:loss:mask:)``).
+    public func correct(
+        prediction p: Tensor, target y: Tensor, loss: Loss, mask: Tensor? = nil
+    ) throws -> (correct: Int, total: Int) {
+        let rows = p.count / Swift.max(p.shape.last ?? 1, 1)
+        let hits: [Bool]
         switch kind {
         case .meanAbsoluteError, .meanSquaredError, .custom, .precision, .recall, .auc:
-            throw LayersError.invalidData("\(name) does not count correct samples; its value is batchValue(prediction:target:loss:)")
+            throw LayersError.invalidData(
+                "\(name) does not count correct samples; its value is batchValue(prediction:target:loss:mask:)")
         case .accuracy:
             let resolved: Kind = switch loss.kind {
             // One output column has no argmax to compare (it would always agree): as Keras, binary.
@@ -166,35 +187,53 @@ public struct Metric: Sendable, Equatable, Codable {
             // argmax to compare (it would always agree): as Keras, binary accuracy then.
             default: p.shape.last == 1 ? .binaryAccuracy(threshold: 0.5) : .categoricalAccuracy
             }
-            return try Metric(kind: resolved).correct(prediction: p, target: y, loss: loss)
+            return try Metric(kind: resolved).correct(prediction: p, target: y, loss: loss, mask: mask)
         case .categoricalAccuracy:
-            let predicted = try p.argmax(alongAxis: -1)
-            let truth = try y.argmax(alongAxis: -1)
-            return (zip(predicted, truth).filter { $0 == $1 }.count, predicted.count)
+            hits = zip(try p.argmax(alongAxis: -1), try y.argmax(alongAxis: -1)).map { $0 == $1 }
         case .sparseCategoricalAccuracy:
-            let predicted = try p.argmax(alongAxis: -1)
-            return (zip(predicted, y.scalars).filter { Float($0) == $1 }.count, predicted.count)
+            hits = zip(try p.argmax(alongAxis: -1), y.scalars).map { Float($0) == $1 }
         case let .binaryAccuracy(threshold):
-            let hits = try p.zip(y) { p, y in (p > threshold ? 1 : 0) == y ? 1 : 0 }.sum()
-            return (Int(hits), p.count)
+            guard let mask else {
+                let correct = try p.zip(y) { p, y in (p > threshold ? 1 : 0) == y ? 1 : 0 }.sum()
+                return (Int(correct), p.count)
+            }
+            // Every element of a real step counts.
+            let real = try realSteps(mask, rows: rows)
+            let perStep = p.count / Swift.max(rows, 1)
+            var (correct, total) = (0, 0)
+            for (index, (p, y)) in zip(p.scalars, y.scalars).enumerated() where real[index / perStep] {
+                total += 1
+                if (p > threshold ? 1 : 0) == y { correct += 1 }
+            }
+            return (correct, total)
         case let .topKCategoricalAccuracy(k):
-            return try topK(p, truth: y.argmax(alongAxis: -1), k: k)
+            hits = try topK(p, truth: y.argmax(alongAxis: -1), k: k)
         case let .sparseTopKCategoricalAccuracy(k):
-            return try topK(p, truth: y.scalars.map { Int($0) }, k: k)
+            hits = try topK(p, truth: y.scalars.map { Int($0) }, k: k)
         }
+        guard let mask else { return (hits.filter { $0 }.count, hits.count) }
+        let real = try realSteps(mask, rows: hits.count)
+        return (zip(hits, real).filter { $0 && $1 }.count, real.filter { $0 }.count)
     }
 
-    private func topK(_ p: Tensor, truth: [Int], k: Int) throws -> (correct: Int, total: Int) {
+    /// Whether each of `rows` steps is real, from an output's mask of as many steps.
+    private func realSteps(_ mask: Tensor, rows: Int) throws -> [Bool] {
+        guard mask.count == rows else {
+            throw LayersError.invalidData("\(name): expected a mask of \(rows) steps for the output, found shape \(mask.shape)")
+        }
+        return mask.scalars.map { $0 != 0 }
+    }
+
+    /// Whether each row's true class is among its `k` highest scores.
+    private func topK(_ p: Tensor, truth: [Int], k: Int) throws -> [Bool] {
         let classes = p.shape.last ?? 1
         let scores = p.scalars
-        var hits = 0
-        for (row, label) in truth.enumerated() {
+        return truth.enumerated().map { row, label in
             let rowScores = scores[row * classes..<(row + 1) * classes]
             let target = rowScores[rowScores.startIndex + label]
             // In the top k when fewer than k classes score strictly higher.
-            if rowScores.filter({ $0 > target }).count < k { hits += 1 }
+            return rowScores.filter({ $0 > target }).count < k
         }
-        return (hits, truth.count)
     }
 }
 

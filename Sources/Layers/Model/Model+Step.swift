@@ -8,6 +8,7 @@ extension Model {
     /// ``lossWeights``, plus regularisation), each output's own loss, and the predictions.
     func trainStep(x: [Tensor], y: [Tensor], sampleWeights: Tensor? = nil) throws -> StepResult {
         let predictions = try forward(x, training: true)
+        let masks = outputMasks
         var total: Float = 0
         var outputLosses: [Float] = []
         var gradients: [Tensor] = []
@@ -15,7 +16,8 @@ extension Model {
         for (index, (prediction, target)) in zip(predictions, y).enumerated() {
             let fuse = canFuseLoss(ofOutput: index)
             var (value, gradient) = try wrappingTensorErrors {
-                try losses[index].compute(prediction: prediction, target: target, fused: fuse, sampleWeights: sampleWeights)
+                try losses[index].compute(prediction: prediction, target: target, fused: fuse, sampleWeights: sampleWeights,
+                                          mask: masks.isEmpty ? nil : masks[index])
             }
             // A weight of 0 still sends a (zero) gradient, so that every layer gets one.
             if lossWeights[index] != 1 { gradient *= lossWeights[index] }
@@ -27,7 +29,7 @@ extension Model {
         try backward(gradients, fusedAtOutputs: fused)
         total += regularizationLoss()
         try applyOptimizer()
-        return StepResult(loss: total, outputLosses: outputLosses, predictions: predictions)
+        return StepResult(loss: total, outputLosses: outputLosses, predictions: predictions, masks: masks)
     }
 
     /// Whether output `index`'s loss may be computed together with the activation of the
@@ -108,6 +110,8 @@ extension Model {
         } else if ownStream, context.generator != streamAtStart {
             trainingGenerator = shared
         }
+        // No allocation without masks: an empty array has no storage.
+        outputMasks = anyMask ? graph.outputs.map { masks[$0] } : []
         return graph.outputs.map { values[$0]! }
     }
 
@@ -363,4 +367,6 @@ struct StepResult {
     let loss: Float
     let outputLosses: [Float]
     let predictions: [Tensor]
+    /// Each output's mask (``Model/outputMasks``), empty when there is none.
+    let masks: [Tensor?]
 }

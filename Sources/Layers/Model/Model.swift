@@ -73,6 +73,9 @@ public class Model {
     /// The copy of a shared layer each of its calls ran on in the last training forward pass,
     /// by layer and node.
     var sharedLayerCalls: [Int: [Int: any Layer]] = [:]
+    /// The mask of each output in the last forward pass (a step axis's real steps, see
+    /// ``MaskingLayer``), which the losses and metrics apply; empty when no layer made a mask.
+    var outputMasks: [Tensor?] = []
 
     /// Whether the executor runs some neighbouring layers as one: a
     /// BatchNormalization applies the ReLU after it (training and inference, the same bits),
@@ -278,11 +281,12 @@ public class Model {
         self.lossWeights = weights
         outputMetrics = metrics.isEmpty ? Array(repeating: [], count: outputs) : metrics
         if let inputShapes { try build(inputShapes: inputShapes) }
+        // Any rank has a class axis last (a class per sample, per step or per pixel), except none.
         for (item, shape) in zip(loss, outputShapes)
-        where [.categoricalCrossentropy, .sparseCategoricalCrossentropy].contains(item.kind) && shape.count != 1 {
+        where [.categoricalCrossentropy, .sparseCategoricalCrossentropy].contains(item.kind) && shape.isEmpty {
             throw LayersError.invalidData(
-                "\(item.name) expects outputs of shape (None, classes), but the model outputs (None, "
-                + shape.map(String.init).joined(separator: ", ") + "); add Flatten() and a Dense layer at the end")
+                "\(item.name) expects outputs with a class axis, (None, classes) or (None, ..., classes), "
+                + "but the model outputs one number per sample, (None,); end the model with a Dense layer of one unit per class")
         }
     }
 

@@ -33,8 +33,11 @@ struct LogAccumulator {
         counts = outputs.map { Array(repeating: [], count: $0.metrics.count) }
     }
 
-    /// Adds a batch: the loss minimised, each output's loss, predictions and targets.
-    mutating func add(loss: Float, outputLosses: [Float], predictions: [Tensor], targets: [Tensor]) throws {
+    /// Adds a batch: the loss minimised, each output's loss, predictions, targets and masks
+    /// (``Model/outputMasks``: empty when there are none).
+    mutating func add(
+        loss: Float, outputLosses: [Float], predictions: [Tensor], targets: [Tensor], masks: [Tensor?]
+    ) throws {
         let batch = Double(predictions.first?.shape.first ?? 0)
         lossSum += Double(loss) * batch
         samples += Int(batch)
@@ -42,7 +45,8 @@ struct LogAccumulator {
             outputLossSums[index] += Double(outputLosses[index]) * batch
             for (position, metric) in output.metrics.enumerated() {
                 let batchCounts = try wrappingTensorErrors {
-                    try metric.counts(prediction: predictions[index], target: targets[index], loss: output.loss)
+                    try metric.counts(prediction: predictions[index], target: targets[index], loss: output.loss,
+                                      mask: masks.isEmpty ? nil : masks[index])
                 }
                 if counts[index][position].isEmpty {
                     counts[index][position] = batchCounts

@@ -20,7 +20,8 @@ extension Model {
         try validate(x: x, y: y, operation: "trainOnBatch")
         var accumulator = LogAccumulator(model: self)
         let result = try trainStep(x: x, y: y)
-        try accumulator.add(loss: result.loss, outputLosses: result.outputLosses, predictions: result.predictions, targets: y)
+        try accumulator.add(loss: result.loss, outputLosses: result.outputLosses, predictions: result.predictions,
+                            targets: y, masks: result.masks)
         return accumulator.logs
     }
 
@@ -97,12 +98,13 @@ extension Model {
         initialEpoch: Int = 0, callbacks: [any Callback] = [], verbose: Verbosity = .auto
     ) throws -> History {
         _ = try compiled(operation: "fit")
-        let weighting = try SampleWeighting(sampleWeight: nil, classWeight: classWeight, samples: data.count, model: self)
         for (source, operation) in [(data as any SampleSource, "fit"), validationData.map { ($0, "fit (validationData)") }]
             .compactMap({ $0 }) {
             try checkNotEmpty(source, operation: operation)
             _ = try batch(of: source, at: 0..<1, checked: false, operation: operation)
         }
+        // After the first batch, which builds the model: the weighting checks its output shape.
+        let weighting = try SampleWeighting(sampleWeight: nil, classWeight: classWeight, samples: data.count, model: self)
         return try fit(data, batchSize: batchSize, epochs: epochs, validationSplit: validationSplit,
                        validationData: validationData, shuffle: shuffle, weighting: weighting, initialEpoch: initialEpoch,
                        callbacks: callbacks, verbose: verbose, checked: false)
@@ -167,7 +169,7 @@ extension Model {
                     let weights = try weighting?.weights(of: indices, targets: yBatch[0], loss: losses[0])
                     let result = try trainStep(x: xBatch, y: yBatch, sampleWeights: weights)
                     try accumulator.add(loss: result.loss, outputLosses: result.outputLosses, predictions: result.predictions,
-                                        targets: yBatch)
+                                        targets: yBatch, masks: result.masks)
                     var runningLogs = accumulator.logs
                     for callback in allCallbacks {
                         try callback.onBatchEnd(batch, logs: runningLogs, model: self)

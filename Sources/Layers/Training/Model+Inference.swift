@@ -103,11 +103,15 @@ extension Model {
             let range = start..<Swift.min(start + batchSize, samples.upperBound)
             let (xBatch, yBatch) = try batch(of: data, at: range, checked: checked, operation: "evaluate")
             let predictions = try forward(xBatch, training: false)
+            let masks = outputMasks
             let values = try wrappingTensorErrors {
-                try losses.indices.map { try losses[$0].compute(prediction: predictions[$0], target: yBatch[$0]).value }
+                try losses.indices.map { index in
+                    try losses[index].compute(prediction: predictions[index], target: yBatch[index], sampleWeights: nil,
+                                              mask: masks.isEmpty ? nil : masks[index]).value
+                }
             }
             let total = zip(values, lossWeights).reduce(0) { $0 + $1.0 * $1.1 } + regularizationLoss()
-            try accumulator.add(loss: total, outputLosses: values, predictions: predictions, targets: yBatch)
+            try accumulator.add(loss: total, outputLosses: values, predictions: predictions, targets: yBatch, masks: masks)
         }
         return accumulator.logs
     }

@@ -11,7 +11,7 @@ struct SampleWeighting {
     /// The weighting, or nil when there is none.
     /// - Throws: ``LayersError/invalidData(_:)`` for weights that are not finite and >= 0, a
     ///   sample weight that is not one per sample, or class weights with a loss that has no
-    ///   classes or a model of several outputs.
+    ///   classes, a model of several outputs or a prediction per step.
     init?(sampleWeight: Tensor?, classWeight: [Int: Float]?, samples: Int, model: Model) throws {
         guard sampleWeight != nil || classWeight != nil else { return nil }
         guard classWeight == nil || model.losses.count == 1 else {
@@ -30,6 +30,13 @@ struct SampleWeighting {
         if let classWeight {
             guard [.categoricalCrossentropy, .sparseCategoricalCrossentropy, .binaryCrossentropy].contains(loss.kind) else {
                 throw LayersError.invalidData("fit: classWeight needs a loss over classes (cross-entropy); \(loss.name) has none")
+            }
+            // Keras refuses it too: one weight per sample cannot weigh the classes of its steps.
+            if let shape = model.outputShapes.first, shape.count > 1 {
+                throw LayersError.invalidData(
+                    "fit: classWeight weighs each sample by its class, but the model predicts at every position of its "
+                    + "output (None, " + shape.map(String.init).joined(separator: ", ")
+                    + "); weigh samples with sampleWeight instead")
             }
             if let bad = classWeight.sorted(by: { $0.key < $1.key }).first(where: { $0.key < 0 || !($0.value >= 0 && $0.value.isFinite) }) {
                 throw LayersError.invalidData("fit: classWeight[\(bad.key)] = \(bad.value); expected class indices >= 0 and finite weights >= 0")
